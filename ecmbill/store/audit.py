@@ -1,0 +1,61 @@
+"""The append-only audit trail: who changed which billing record, when, from what, to what."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from ecmbill.store.models import AuditRecord
+
+
+def cli_actor() -> str:
+    """Who is acting from the command line: ECMBILL_USER, else the operating-system user."""
+    return os.environ.get("ECMBILL_USER") or f"cli:{getpass.getuser()}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(values: dict[str, Any] | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(values, default=_plain, sort_keys=True)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def audit_row(
+    *,
+    actor: str,
+    at: datetime,
+    action: str,
+    entity: str,
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_key": key,
+        "before": _json(before),
+        "after": _json(after),
+    }
+
+
+def record(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(AuditRecord), rows)
