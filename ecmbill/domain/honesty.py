@@ -57,8 +57,14 @@ def honesty_report(
     for line in lines:
         groups.setdefault((line.code, line.modifiers, line.kind), []).append(line)
     by_code = tuple(
-        CodeTotals(code, modifiers, kind, len(group), sum(x.minutes for x in group),
-                   sum(x.units for x in group))
+        CodeTotals(
+            code,
+            modifiers,
+            kind,
+            len(group),
+            sum(x.minutes for x in group),
+            sum(x.units for x in group),
+        )
         for (code, modifiers, kind), group in sorted(groups.items(), key=lambda kv: kv[0])
     )
     services = [line for line in lines if line.kind is Kind.SERVICE]

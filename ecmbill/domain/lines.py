@@ -25,8 +25,14 @@ class ClaimLine:
     source_ids: tuple[str, ...]
 
     def sort_key(self) -> tuple[str, str, str, tuple[str, ...], date, tuple[str, ...]]:
-        return (self.member_id, self.kind.value, self.code, self.modifiers, self.first_date,
-                self.source_ids)
+        return (
+            self.member_id,
+            self.kind.value,
+            self.code,
+            self.modifiers,
+            self.first_date,
+            self.source_ids,
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {

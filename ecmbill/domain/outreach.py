@@ -59,7 +59,8 @@ def unable_to_reach(attempts: Iterable[Attempt], rule: UnableToReachRule) -> Una
     short = rule.required_attempts - len(counted)
     if short > 0:
         missing.append(
-            f"{short} more outreach attempt{'s' if short > 1 else ''} needed: the contract requires "
+            f"{short} more outreach attempt{'s' if short > 1 else ''} needed: "
+            "the contract requires "
             f"{rule.required_attempts}{within}, {len(counted)} made"
         )
     methods = {a.method for a in counted}
@@ -70,4 +71,6 @@ def unable_to_reach(attempts: Iterable[Attempt], rule: UnableToReachRule) -> Una
             f"{gap} more outreach method{'s' if gap > 1 else ''} needed: the contract requires "
             f"{rule.distinct_methods} different methods{within}, used so far: {used}"
         )
-    return UnableToReachDecision(allowed=not missing, counted=tuple(counted), missing=tuple(missing))
+    return UnableToReachDecision(
+        allowed=not missing, counted=tuple(counted), missing=tuple(missing)
+    )

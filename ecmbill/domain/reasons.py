@@ -53,9 +53,14 @@ def explain(
         )
     if reason is ReasonCode.NOT_REIMBURSABLE:
         if activity is None:
-            return f"not reimbursable: outreach by {method} is not a billable method in this contract"
+            return (
+                f"not reimbursable: outreach by {method} is not a billable method in this contract"
+            )
         what = activity_description or f"activity '{activity}' is not in the contract's catalogue"
         return f"not reimbursable: {what}"
     if reason is ReasonCode.NO_ROLE:
-        return f"not billable: staff {staff_id} has no clinical or non-clinical role on {on.isoformat()}"
+        return (
+            f"not billable: staff {staff_id} has no clinical or non-clinical role "
+            f"on {on.isoformat()}"
+        )
     raise ValueError(f"unknown reason {reason!r}")

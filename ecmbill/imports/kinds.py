@@ -132,8 +132,12 @@ class StaffKind(Kind):
         return Row(
             line=0,
             key=(staff_id, start),
-            values={"staff_id": staff_id, "role": role.value, "effective_from": start,
-                    "effective_to": end},
+            values={
+                "staff_id": staff_id,
+                "role": role.value,
+                "effective_from": start,
+                "effective_to": end,
+            },
             extra={"staff_id": staff_id, "name": name, "npi": npi},
         )
 
@@ -143,15 +147,23 @@ class StaffKind(Kind):
         for row in rows:
             first = people.setdefault(row.values["staff_id"], row)
             if first is not row and first.extra != row.extra:
-                rejects.append((row, RowReject(
-                    "name", f"name or npi differs from line {first.line} for the same staff_id")))
+                rejects.append(
+                    (
+                        row,
+                        RowReject(
+                            "name",
+                            f"name or npi differs from line {first.line} for the same staff_id",
+                        ),
+                    )
+                )
         staff_ids = {row.values["staff_id"] for row in rows}
         stored: dict[str, list[tuple[date | None, date | None, int]]] = defaultdict(list)
         for staff_role in session.scalars(
             select(models.StaffRole).where(models.StaffRole.staff_id.in_(staff_ids))
         ):
             stored[staff_role.staff_id].append(
-                (staff_role.effective_from, staff_role.effective_to, -1))
+                (staff_role.effective_from, staff_role.effective_to, -1)
+            )
         rejected = {id(row) for row, _ in rejects}
         for row in rows:
             if id(row) in rejected:
@@ -159,12 +171,20 @@ class StaffKind(Kind):
             staff_id = row.values["staff_id"]
             spans = stored[staff_id]
             start, end = row.values["effective_from"], row.values["effective_to"]
-            clash = next((s for s in spans if s[0] != start and _overlaps(s[0], s[1], start, end)),
-                         None)
+            clash = next(
+                (s for s in spans if s[0] != start and _overlaps(s[0], s[1], start, end)), None
+            )
             if clash:
                 where = f"line {clash[2]}" if clash[2] > 0 else "a role already stored"
-                rejects.append((row, RowReject(
-                    "effective_from", f"role period overlaps {where} for the same staff member")))
+                rejects.append(
+                    (
+                        row,
+                        RowReject(
+                            "effective_from",
+                            f"role period overlaps {where} for the same staff member",
+                        ),
+                    )
+                )
                 continue
             spans[:] = [s for s in spans if s[0] != start] + [(start, end, row.line)]
         return rejects
@@ -199,8 +219,9 @@ class EligibilityKind(Kind):
         member_id = known_member(row, ctx)
         month = cell(row, "month", fields.month)
         eligible = cell(row, "eligible", fields.flag)
-        return Row(0, (member_id, month),
-                   {"member_id": member_id, "month": month, "eligible": eligible})
+        return Row(
+            0, (member_id, month), {"member_id": member_id, "month": month, "eligible": eligible}
+        )
 
 
 class EnrollmentsKind(Kind):
@@ -217,8 +238,9 @@ class EnrollmentsKind(Kind):
         end = optional(row, "end_date", lambda v: fields.day(v, today=date.max))
         if end and end < start:
             raise RowReject("end_date", "end_date is before start_date")
-        return Row(0, (member_id, start),
-                   {"member_id": member_id, "start_date": start, "end_date": end})
+        return Row(
+            0, (member_id, start), {"member_id": member_id, "start_date": start, "end_date": end}
+        )
 
     def check_rows(self, rows: list[Row], session: Session) -> list[tuple[Row, RowReject]]:
         members = {row.values["member_id"] for row in rows}
@@ -231,12 +253,17 @@ class EnrollmentsKind(Kind):
         for row in rows:
             start, end = row.values["start_date"], row.values["end_date"]
             mine = spans[row.values["member_id"]]
-            clash = next((s for s in mine if s[0] != start and _overlaps(s[0], s[1], start, end)),
-                         None)
+            clash = next(
+                (s for s in mine if s[0] != start and _overlaps(s[0], s[1], start, end)), None
+            )
             if clash:
                 where = f"line {clash[2]}" if clash[2] > 0 else "an enrollment already stored"
-                rejects.append((row, RowReject(
-                    "start_date", f"enrollment overlaps {where} for the same member")))
+                rejects.append(
+                    (
+                        row,
+                        RowReject("start_date", f"enrollment overlaps {where} for the same member"),
+                    )
+                )
                 continue
             mine[:] = [s for s in mine if s[0] != start] + [(start, end, row.line)]
         return rejects
@@ -248,8 +275,10 @@ class TimeKind(Kind):
     optional = frozenset({"entry_id", "minutes", "start_time", "end_time", "note"})
     model = models.TimeEntry
     key_columns = ("entry_id",)
-    duplicate_hint = (" (same staff, member, date, activity and modality: give each entry an "
-                      "entry_id or a start_time to record both)")
+    duplicate_hint = (
+        " (same staff, member, date, activity and modality: give each entry an "
+        "entry_id or a start_time to record both)"
+    )
 
     def header_problem(self, header: set[str]) -> str | None:
         problem = super().header_problem(header)
@@ -288,12 +317,19 @@ class TimeKind(Kind):
         entry_id = optional(row, "entry_id", fields.identifier)
         start_text = _clock_text(start)
         if entry_id is None:
-            entry_id = source_key("T", staff_id, member_id, on, activity, modality.value,
-                                  start_text or "")
+            entry_id = source_key(
+                "T", staff_id, member_id, on, activity, modality.value, start_text or ""
+            )
         values = {
-            "entry_id": entry_id, "staff_id": staff_id, "member_id": member_id, "date": on,
-            "minutes": minutes, "start_time": start_text, "end_time": _clock_text(end),
-            "activity": activity, "modality": modality.value,
+            "entry_id": entry_id,
+            "staff_id": staff_id,
+            "member_id": member_id,
+            "date": on,
+            "minutes": minutes,
+            "start_time": start_text,
+            "end_time": _clock_text(end),
+            "activity": activity,
+            "modality": modality.value,
             "note": optional(row, "note", lambda v: fields.text(v, max_length=4000)),
         }
         return Row(0, (entry_id,), values)
@@ -307,8 +343,9 @@ class TimeKind(Kind):
         entry = models.TimeEntry
         stored = session.execute(
             select(entry.staff_id, entry.date, func.sum(entry.minutes))
-            .where(entry.staff_id.in_(staff_ids), entry.date.in_(dates),
-                   entry.entry_id.not_in(in_file))
+            .where(
+                entry.staff_id.in_(staff_ids), entry.date.in_(dates), entry.entry_id.not_in(in_file)
+            )
             .group_by(entry.staff_id, entry.date)
         )
         for staff_id, on, minutes in stored:
@@ -317,8 +354,15 @@ class TimeKind(Kind):
         for row in rows:
             day_key = (row.values["staff_id"], row.values["date"])
             if totals[day_key] + row.values["minutes"] > MINUTES_PER_DAY:
-                rejects.append((row, RowReject(
-                    "minutes", f"staff would have more than 24 hours on {row.values['date']}")))
+                rejects.append(
+                    (
+                        row,
+                        RowReject(
+                            "minutes",
+                            f"staff would have more than 24 hours on {row.values['date']}",
+                        ),
+                    )
+                )
                 continue
             totals[day_key] += row.values["minutes"]
         return rejects
@@ -330,8 +374,9 @@ class OutreachKind(Kind):
     optional = frozenset({"attempt_id", "minutes"})
     model = models.OutreachAttempt
     key_columns = ("attempt_id",)
-    duplicate_hint = (" (same staff, member, date and method: give each attempt an attempt_id "
-                      "to record both)")
+    duplicate_hint = (
+        " (same staff, member, date and method: give each attempt an attempt_id to record both)"
+    )
 
     def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
         staff_id = known_staff(row, ctx)
@@ -342,9 +387,13 @@ class OutreachKind(Kind):
         if minutes is not None and not 0 <= minutes <= MINUTES_PER_DAY:
             raise RowReject("minutes", "minutes must be between 0 and 24 hours")
         attempt_id = optional(row, "attempt_id", fields.identifier) or source_key(
-            "O", staff_id, member_id, on, method.value)
+            "O", staff_id, member_id, on, method.value
+        )
         values = {
-            "attempt_id": attempt_id, "staff_id": staff_id, "member_id": member_id, "date": on,
+            "attempt_id": attempt_id,
+            "staff_id": staff_id,
+            "member_id": member_id,
+            "date": on,
             "method": method.value,
             "individualized": cell(row, "individualized", fields.flag),
             "outcome": cell(row, "outcome", lambda v: fields.choice(v, OutreachOutcome)).value,
@@ -357,14 +406,22 @@ def _clock_text(minutes: int | None) -> str | None:
     return None if minutes is None else f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _overlaps(a_start: date | None, a_end: date | None, b_start: date | None,
-              b_end: date | None) -> bool:
+def _overlaps(
+    a_start: date | None, a_end: date | None, b_start: date | None, b_end: date | None
+) -> bool:
     return (a_start or date.min) <= (b_end or date.max) and (b_start or date.min) <= (
-        a_end or date.max)
+        a_end or date.max
+    )
 
 
 KINDS: dict[str, Kind] = {
     kind.name: kind
-    for kind in (StaffKind(), MembersKind(), EligibilityKind(), EnrollmentsKind(), TimeKind(),
-                 OutreachKind())
+    for kind in (
+        StaffKind(),
+        MembersKind(),
+        EligibilityKind(),
+        EnrollmentsKind(),
+        TimeKind(),
+        OutreachKind(),
+    )
 }

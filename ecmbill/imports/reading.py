@@ -76,19 +76,23 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        raise FileProblem(f"the spreadsheet is damaged or incomplete ({type(err).__name__})") from None
+        raise FileProblem(
+            f"the spreadsheet is damaged or incomplete ({type(err).__name__})"
+        ) from None
     try:
         sheet = book.worksheets[0]
-        raw = [
-            tuple(_cell_text(cell) for cell in row)
-            for row in sheet.iter_rows(values_only=True)
-        ]
+        raw = [tuple(_cell_text(cell) for cell in row) for row in sheet.iter_rows(values_only=True)]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as err:
-        raise FileProblem(f"the spreadsheet is damaged or incomplete ({type(err).__name__})") from None
+        raise FileProblem(
+            f"the spreadsheet is damaged or incomplete ({type(err).__name__})"
+        ) from None
     finally:
         book.close()
-    numbered = [(number, values) for number, values in enumerate(raw, start=1)
-                if any(v.strip() for v in values)]
+    numbered = [
+        (number, values)
+        for number, values in enumerate(raw, start=1)
+        if any(v.strip() for v in values)
+    ]
     if not numbered:
         raise FileProblem("the spreadsheet is empty: it needs a header row")
     (_, header), body = numbered[0], numbered[1:]

@@ -89,8 +89,14 @@ def import_file(
         result.accepted = len(accepted)
         now = audit.now()
         batch = models.ImportBatch(
-            kind=kind_name, file_name=path.name, sha256=digest, imported_at=now, actor=actor,
-            rows_read=result.rows_read, accepted=result.accepted, rejected=result.rejected,
+            kind=kind_name,
+            file_name=path.name,
+            sha256=digest,
+            imported_at=now,
+            actor=actor,
+            rows_read=result.rows_read,
+            accepted=result.accepted,
+            rejected=result.rejected,
             changed=0,
         )
         session.add(batch)
@@ -122,8 +128,14 @@ def _columns_of(kind: Kind) -> str:
     return ", ".join(sorted(kind.required) + optional)
 
 
-def _parse_rows(kind: Kind, header: tuple[str, ...], table: RawTable, ctx: Context,
-                result: ImportResult, progress: Progress | None) -> list[Row]:
+def _parse_rows(
+    kind: Kind,
+    header: tuple[str, ...],
+    table: RawTable,
+    ctx: Context,
+    result: ImportResult,
+    progress: Progress | None,
+) -> list[Row]:
     accepted: list[Row] = []
     first_line: dict[tuple[Any, ...], Row] = {}
     total = len(table.rows)
@@ -131,9 +143,13 @@ def _parse_rows(kind: Kind, header: tuple[str, ...], table: RawTable, ctx: Conte
         if progress and (done % 1000 == 0 or done == total):
             progress(done, total)
         if len(raw.values) != len(header):
-            result.rejections.append(Rejection(
-                raw.line, None,
-                f"row has {len(raw.values)} values but the header has {len(header)} columns"))
+            result.rejections.append(
+                Rejection(
+                    raw.line,
+                    None,
+                    f"row has {len(raw.values)} values but the header has {len(header)} columns",
+                )
+            )
             continue
         try:
             row = kind.parse(dict(zip(header, raw.values, strict=True)), ctx)
@@ -144,8 +160,13 @@ def _parse_rows(kind: Kind, header: tuple[str, ...], table: RawTable, ctx: Conte
         earlier = first_line.get(row.key)
         if earlier is not None:
             what = "duplicate of" if earlier.values == row.values else "conflicts with"
-            result.rejections.append(Rejection(
-                raw.line, kind.key_columns[0], f"{what} line {earlier.line}{kind.duplicate_hint}"))
+            result.rejections.append(
+                Rejection(
+                    raw.line,
+                    kind.key_columns[0],
+                    f"{what} line {earlier.line}{kind.duplicate_hint}",
+                )
+            )
             continue
         first_line[row.key] = row
         accepted.append(row)
@@ -157,8 +178,14 @@ def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: 
     changed = 0
     if kind.name == "staff":
         people = {row.extra["staff_id"]: row.extra for row in rows}
-        changed += _upsert(session, models.Staff, ("staff_id",),
-                           [((sid,), values) for sid, values in people.items()], actor, "staff")
+        changed += _upsert(
+            session,
+            models.Staff,
+            ("staff_id",),
+            [((sid,), values) for sid, values in people.items()],
+            actor,
+            "staff",
+        )
     with_batch = hasattr(kind.model, "import_batch_id")
     records = [
         (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
@@ -168,16 +195,24 @@ def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: 
     return changed
 
 
-def _upsert(session: Session, model: type[models.Base], key_columns: tuple[str, ...],
-            records: list[tuple[tuple[Any, ...], dict[str, Any]]], actor: str,
-            entity: str) -> int:
+def _upsert(
+    session: Session,
+    model: type[models.Base],
+    key_columns: tuple[str, ...],
+    records: list[tuple[tuple[Any, ...], dict[str, Any]]],
+    actor: str,
+    entity: str,
+) -> int:
     table = model.__table__
     key_cols = [table.c[name] for name in key_columns]
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     keys = [key for key, _ in records]
     for chunk in _chunks(keys, 400):
-        condition = (key_cols[0].in_([k[0] for k in chunk]) if len(key_cols) == 1
-                     else tuple_(*key_cols).in_(chunk))
+        condition = (
+            key_cols[0].in_([k[0] for k in chunk])
+            if len(key_cols) == 1
+            else tuple_(*key_cols).in_(chunk)
+        )
         for stored in session.execute(select(table).where(condition)).mappings():
             existing[tuple(stored[name] for name in key_columns)] = dict(stored)
     now = audit.now()
@@ -188,14 +223,31 @@ def _upsert(session: Session, model: type[models.Base], key_columns: tuple[str, 
         entity_key = "/".join("" if part is None else str(part) for part in key)
         if before is None:
             inserts.append(values)
-            trail.append(audit.audit_row(actor=actor, at=now, action="create", entity=entity,
-                                         key=entity_key, before=None, after=_visible(values)))
+            trail.append(
+                audit.audit_row(
+                    actor=actor,
+                    at=now,
+                    action="create",
+                    entity=entity,
+                    key=entity_key,
+                    before=None,
+                    after=_visible(values),
+                )
+            )
         elif any(before.get(name) != values.get(name) for name in compare if name in values):
             pk = {c.name: before[c.name] for c in table.primary_key.columns}
             updates.append({**values, **pk})
-            trail.append(audit.audit_row(actor=actor, at=now, action="update", entity=entity,
-                                         key=entity_key, before=_visible(before),
-                                         after=_visible(values)))
+            trail.append(
+                audit.audit_row(
+                    actor=actor,
+                    at=now,
+                    action="update",
+                    entity=entity,
+                    key=entity_key,
+                    before=_visible(before),
+                    after=_visible(values),
+                )
+            )
     for chunk in _chunks(inserts, 1000):
         session.execute(insert(model), chunk)
     if updates:
@@ -212,8 +264,9 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def write_rejects(source: Path, header: tuple[str, ...], table: RawTable,
-                  rejections: list[Rejection]) -> Path:
+def write_rejects(
+    source: Path, header: tuple[str, ...], table: RawTable, rejections: list[Rejection]
+) -> Path:
     """``name.rejects.csv`` beside the input: the original row, its line, column and reason.
     Written to a temporary file and renamed, so a reader never sees half a file."""
     target = source.with_name(f"{source.stem}.rejects.csv")
@@ -224,8 +277,14 @@ def write_rejects(source: Path, header: tuple[str, ...], table: RawTable,
             writer = csv.writer(out)
             writer.writerow(["line", "column", "reason", *header])
             for rejection in rejections:
-                writer.writerow([rejection.line, rejection.column or "", rejection.reason,
-                                 *by_line.get(rejection.line, ())])
+                writer.writerow(
+                    [
+                        rejection.line,
+                        rejection.column or "",
+                        rejection.reason,
+                        *by_line.get(rejection.line, ()),
+                    ]
+                )
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

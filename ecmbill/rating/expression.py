@@ -26,8 +26,15 @@ ID_SEPARATOR = "\x1f"
 NOT_BILLABLE = "not_billable"
 
 TIME_COLUMNS = ("entry_id", "staff_id", "member_id", "date", "minutes", "activity", "modality")
-OUTREACH_COLUMNS = ("attempt_id", "staff_id", "member_id", "date", "method", "individualized",
-                    "minutes")
+OUTREACH_COLUMNS = (
+    "attempt_id",
+    "staff_id",
+    "member_id",
+    "date",
+    "method",
+    "individualized",
+    "minutes",
+)
 STAFF_ROLE_COLUMNS = ("staff_id", "role", "effective_from", "effective_to")
 ELIGIBILITY_COLUMNS = ("member_id", "month", "eligible")
 ENROLLMENT_COLUMNS = ("member_id", "start_date", "end_date")
@@ -85,25 +92,41 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         .select(e_member="member_id", e_month="month")
         .distinct()
     )
-    spans = inputs.enrollments.select(s_member="member_id", s_start="start_date",
-                                      s_end="end_date")
+    spans = inputs.enrollments.select(s_member="member_id", s_start="start_date", s_end="end_date")
 
     time = inputs.time_entries
     time = time.filter((time.date >= first) & (time.date <= last)).select(
-        id="entry_id", staff_id="staff_id", member_id="member_id", date="date",
-        minutes=time.minutes.cast("int64"), activity="activity", modality="modality",
+        id="entry_id",
+        staff_id="staff_id",
+        member_id="member_id",
+        date="date",
+        minutes=time.minutes.cast("int64"),
+        activity="activity",
+        modality="modality",
     )
     enrolled = _enrolled_ids(time, spans)
     time_joined = (
         _context_joins(time, time, roles, eligible_months, enrolled)
         .left_join(activities, time.activity == activities.a_activity)
-        .left_join(codes, [roles.role == codes.c_role, time.modality == codes.c_modality,
-                           codes.c_kind == Kind.SERVICE.value])
+        .left_join(
+            codes,
+            [
+                roles.role == codes.c_role,
+                time.modality == codes.c_modality,
+                codes.c_kind == Kind.SERVICE.value,
+            ],
+        )
     )
     time_rows = time_joined.select(
-        source=ibis.literal(Source.TIME.value), id="id", staff_id="staff_id",
-        member_id="member_id", date="date", minutes="minutes",
-        kind=ibis.literal(Kind.SERVICE.value), code="code", modifiers="modifiers",
+        source=ibis.literal(Source.TIME.value),
+        id="id",
+        staff_id="staff_id",
+        member_id="member_id",
+        date="date",
+        minutes="minutes",
+        kind=ibis.literal(Kind.SERVICE.value),
+        code="code",
+        modifiers="modifiers",
         reason_code=_first_reason(
             {
                 ReasonCode.NOT_ELIGIBLE: time_joined.e_member.isnull(),
@@ -112,27 +135,45 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
                 ReasonCode.NO_ROLE: time_joined.role.isnull(),
             }
         ),
-        activity="activity", method=ibis.null().cast("string"),
+        activity="activity",
+        method=ibis.null().cast("string"),
         in_enrollment=time_joined.enrolled_id.notnull(),
+        individualized=ibis.null().cast("boolean"),
     )
 
     outreach = inputs.outreach_attempts
     outreach = outreach.filter((outreach.date >= first) & (outreach.date <= last)).select(
-        id="attempt_id", staff_id="staff_id", member_id="member_id", date="date",
-        minutes=outreach.minutes.cast("int64").fill_null(0), method="method",
+        id="attempt_id",
+        staff_id="staff_id",
+        member_id="member_id",
+        date="date",
+        minutes=outreach.minutes.cast("int64").fill_null(0),
+        method="method",
         individualized="individualized",
     )
     enrolled = _enrolled_ids(outreach, spans)
     outreach_joined = (
         outreach.left_join(methods, outreach.method == methods.m_method)
         .pipe(_context_joins, outreach, roles, eligible_months, enrolled)
-        .left_join(codes, [roles.role == codes.c_role, methods.m_modality == codes.c_modality,
-                           codes.c_kind == Kind.OUTREACH.value])
+        .left_join(
+            codes,
+            [
+                roles.role == codes.c_role,
+                methods.m_modality == codes.c_modality,
+                codes.c_kind == Kind.OUTREACH.value,
+            ],
+        )
     )
     outreach_rows = outreach_joined.select(
-        source=ibis.literal(Source.OUTREACH.value), id="id", staff_id="staff_id",
-        member_id="member_id", date="date", minutes="minutes",
-        kind=ibis.literal(Kind.OUTREACH.value), code="code", modifiers="modifiers",
+        source=ibis.literal(Source.OUTREACH.value),
+        id="id",
+        staff_id="staff_id",
+        member_id="member_id",
+        date="date",
+        minutes="minutes",
+        kind=ibis.literal(Kind.OUTREACH.value),
+        code="code",
+        modifiers="modifiers",
         reason_code=_first_reason(
             {
                 ReasonCode.NOT_ELIGIBLE: outreach_joined.e_member.isnull(),
@@ -143,8 +184,10 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
                 ReasonCode.NO_ROLE: outreach_joined.role.isnull(),
             }
         ),
-        activity=ibis.null().cast("string"), method="method",
+        activity=ibis.null().cast("string"),
+        method="method",
         in_enrollment=outreach_joined.enrolled_id.notnull(),
+        individualized="individualized",
     )
     return _conform(time_rows).union(_conform(outreach_rows))
 
@@ -162,8 +205,11 @@ def _enrolled_ids(events: ir.Table, spans: ir.Table) -> ir.Table:
 
 
 def _context_joins(
-    chain: ir.Table, events: ir.Table, roles: ir.Table, eligible_months: ir.Table,
-    enrolled: ir.Table
+    chain: ir.Table,
+    events: ir.Table,
+    roles: ir.Table,
+    eligible_months: ir.Table,
+    enrolled: ir.Table,
 ) -> ir.Table:
     """Joins onto ``chain`` (which starts at ``events``) the staff role on the event's date, the
     member's eligibility in its month, and whether the member was enrolled in ECM that day."""
@@ -178,8 +224,10 @@ def _context_joins(
         )
         .left_join(
             eligible_months,
-            [events.member_id == eligible_months.e_member,
-             events.date.strftime("%Y-%m") == eligible_months.e_month],
+            [
+                events.member_id == eligible_months.e_member,
+                events.date.strftime("%Y-%m") == eligible_months.e_month,
+            ],
         )
         .left_join(enrolled, events.id == enrolled.enrolled_id)
     )
@@ -199,10 +247,20 @@ def _first_reason(conditions: dict[ReasonCode, ir.BooleanValue]) -> ir.StringVal
 # agree exactly, so both are cast to this schema.
 CLASSIFIED_SCHEMA = ibis.schema(
     {
-        "source": "string", "id": "string", "staff_id": "string", "member_id": "string",
-        "date": "date", "minutes": "int64", "kind": "string", "code": "string",
-        "modifiers": "string", "reason_code": "string", "activity": "string", "method": "string",
+        "source": "string",
+        "id": "string",
+        "staff_id": "string",
+        "member_id": "string",
+        "date": "date",
+        "minutes": "int64",
+        "kind": "string",
+        "code": "string",
+        "modifiers": "string",
+        "reason_code": "string",
+        "activity": "string",
+        "method": "string",
         "in_enrollment": "boolean",
+        "individualized": "boolean",
     }
 )
 

@@ -66,8 +66,12 @@ def rate_period(inputs: RatingInputs, period: Period, contract: Contract) -> Per
     return PeriodRating(
         period=str(period),
         lines=tuple(sorted((to_claim_line(row) for row in lines), key=ClaimLine.sort_key)),
-        not_billed=tuple(sorted(to_not_billed(refused, contract),
-                                key=lambda n: (n.member_id, n.on, n.source.value, n.id))),
+        not_billed=tuple(
+            sorted(
+                to_not_billed(refused, contract),
+                key=lambda n: (n.member_id, n.on, n.source.value, n.id),
+            )
+        ),
     )
 
 

@@ -1,0 +1,58 @@
+"""The Typer application and what every command shares: the database, the contract, output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from ecmbill.contract import Contract, ContractError
+from ecmbill.services import current_contract, open_store
+
+# Locals are never shown in tracebacks: they may hold member names and identifiers.
+app = typer.Typer(
+    help="Billing for Medi-Cal Enhanced Care Management (ECM): time to units, claims, remittances.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ContractOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--contract",
+        help="Contract TOML to use instead of the one stored in the database (default: the "
+        "plan's billing guide).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        envvar="ECMBILL_DATABASE_URL",
+        help="SQLAlchemy database URL (default: sqlite:///ecmbill.db in this folder).",
+    ),
+]
+
+
+def store(database: str | None) -> Engine:
+    return open_store(database)
+
+
+def contract_for(engine: Engine, override: Path | None) -> Contract:
+    try:
+        return current_contract(engine, override)
+    except ContractError as err:
+        fail(str(err))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)

@@ -1,0 +1,55 @@
+"""``ecmbill demo``: a synthetic month, imported, rated and reported, from nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecmbill import services
+from ecmbill.cli.app import app, console, fail
+from ecmbill.cli.foundation import parse_period, show_honesty, show_import
+from ecmbill.contract import default_contract
+from ecmbill.demo import generate, last_full_month
+from ecmbill.domain.honesty import honesty_report
+from ecmbill.imports.service import import_file
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="SQLite file to create afresh.")] = Path(
+        "demo.db"
+    ),
+    period: Annotated[
+        str | None, typer.Option("--period", help="Month to simulate (default: last month).")
+    ] = None,
+    members: Annotated[int, typer.Option("--members", min=10, max=100_000)] = 300,
+) -> None:
+    """Create a realistic synthetic month for a fictional provider and run import, rating and
+    the honesty report on it. Every name and identifier is fake."""
+    month = parse_period(period) if period else last_full_month(date.today())
+    if month.end >= date.today():
+        fail(f"{month} has not ended yet: pick a past month")
+    if db.exists():
+        db.unlink()
+    folder = db.with_name(f"{db.stem}-data")
+    files = generate(folder, month, members=members)
+    console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
+    engine = services.open_store(f"sqlite:///{db}")
+    contract = default_contract()
+    for kind, path in files.in_import_order():
+        show_import(import_file(engine, kind, path, contract, actor="demo"))
+    rating = services.rate(engine, month, contract)
+    units = sum(line.units for line in rating.lines)
+    console.rule("Rating")
+    console.print(
+        f"{len({line.member_id for line in rating.lines})} members billed on "
+        f"{len(rating.lines)} claim lines, {units} units; {len(rating.not_billed)} entries "
+        "do not bill (each with its reason: `ecmbill rate --period "
+        f"{month} --database sqlite:///{db}`)."
+    )
+    console.rule("Honesty report")
+    show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
+    console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")

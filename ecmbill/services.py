@@ -1,0 +1,170 @@
+"""What the shells (CLI, web) call: each function takes plain values and an engine, does one
+thing a biller asks for, and returns domain values. No printing, no HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from ecmbill.contract import Contract, default_contract, load_contract, parse_contract
+from ecmbill.domain.honesty import HonestyReport, honesty_report
+from ecmbill.domain.lines import PeriodRating
+from ecmbill.domain.outreach import Attempt, UnableToReachDecision, unable_to_reach
+from ecmbill.domain.period import Period
+from ecmbill.domain.vocabulary import OutreachOutcome, Source
+from ecmbill.rating.expression import classify
+from ecmbill.rating.service import ibis_backend, rate_store, store_inputs
+from ecmbill.store import audit, models
+from ecmbill.store.db import make_engine, migrate, unit_of_work
+
+CONTRACT_SETTING = "contract_toml"
+EARLIEST, LATEST = date(1900, 1, 1), date(9999, 12, 31)
+
+
+def open_store(url: str | None = None) -> Engine:
+    """The database, migrated to the newest schema."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def current_contract(engine: Engine, override: Path | None = None) -> Contract:
+    """``--contract FILE`` if given, else the contract stored in the database, else the
+    default (the plan's billing guide)."""
+    if override is not None:
+        return load_contract(override)
+    with unit_of_work(engine) as session:
+        stored = session.get(models.Setting, CONTRACT_SETTING)
+        text = stored.value if stored else None
+    return parse_contract(text, "stored contract") if text else default_contract()
+
+
+def store_contract(engine: Engine, path: Path, actor: str) -> Contract:
+    """Validate a contract file and keep it in the database for every later command."""
+    contract = load_contract(path)
+    text = path.read_text(encoding="utf-8")
+    with unit_of_work(engine) as session:
+        stored = session.get(models.Setting, CONTRACT_SETTING)
+        before = {"name": current_name(stored.value)} if stored else None
+        if stored:
+            stored.value = text
+        else:
+            session.add(models.Setting(key=CONTRACT_SETTING, value=text))
+        audit.record(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor,
+                    at=audit.now(),
+                    action="update" if stored else "create",
+                    entity="settings",
+                    key=CONTRACT_SETTING,
+                    before=before,
+                    after={"name": contract.name},
+                )
+            ],
+        )
+    return contract
+
+
+def current_name(text: str) -> str:
+    try:
+        return parse_contract(text).name
+    except ValueError:
+        return "(unreadable)"
+
+
+def rate(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+    return rate_store(engine, period, contract)
+
+
+def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:
+    rating = rate(engine, period, contract)
+    return honesty_report(rating.period, rating.lines, rating.not_billed)
+
+
+@dataclass(frozen=True)
+class UnableToReachCheck:
+    member_known: bool
+    decision: UnableToReachDecision | None
+    reported_on: date | None = None
+
+
+def check_unable_to_reach(engine: Engine, member_id: str, contract: Contract) -> UnableToReachCheck:
+    with unit_of_work(engine) as session:
+        if session.get(models.Member, member_id) is None:
+            return UnableToReachCheck(member_known=False, decision=None)
+        outcomes = dict(
+            session.execute(
+                select(models.OutreachAttempt.attempt_id, models.OutreachAttempt.outcome).where(
+                    models.OutreachAttempt.member_id == member_id
+                )
+            ).tuples()
+        )
+        reported = session.scalar(
+            select(models.MemberStatusEvent.on).where(
+                models.MemberStatusEvent.member_id == member_id,
+                models.MemberStatusEvent.status == "unable_to_reach",
+            )
+        )
+    con = ibis_backend(engine)
+    try:
+        classified = classify(store_inputs(con), EARLIEST, LATEST, contract)
+        rows = (
+            classified.filter(
+                (classified.member_id == member_id) & (classified.source == Source.OUTREACH.value)
+            )
+            .to_pyarrow()
+            .to_pylist()
+        )
+    finally:
+        con.disconnect()
+    attempts = [
+        Attempt(
+            on=row["date"],
+            method=row["method"],
+            outcome=OutreachOutcome(outcomes[row["id"]]),
+            # Mass communications and contacts after enrollment are not outreach attempts.
+            counts=bool(row["individualized"]) and not row["in_enrollment"],
+        )
+        for row in rows
+    ]
+    decision = unable_to_reach(attempts, contract.unable_to_reach.rule())
+    return UnableToReachCheck(member_known=True, decision=decision, reported_on=reported)
+
+
+def report_unable_to_reach(
+    engine: Engine, member_id: str, contract: Contract, actor: str, on: date
+) -> UnableToReachCheck:
+    """Record "unable to reach" only when the rule allows it; otherwise record nothing."""
+    check = check_unable_to_reach(engine, member_id, contract)
+    if not (check.decision and check.decision.allowed) or check.reported_on:
+        return check
+    with unit_of_work(engine) as session:
+        now = audit.now()
+        event = models.MemberStatusEvent(
+            member_id=member_id,
+            status="unable_to_reach",
+            on=on,
+            reason=f"{len(check.decision.counted)} outreach attempts without reaching the member",
+            recorded_at=now,
+        )
+        session.add(event)
+        audit.record(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor,
+                    at=now,
+                    action="create",
+                    entity="member_status",
+                    key=member_id,
+                    before=None,
+                    after={"status": "unable_to_reach", "on": on},
+                )
+            ],
+        )
+    return UnableToReachCheck(member_known=True, decision=check.decision, reported_on=on)
