@@ -3,6 +3,7 @@ thing a biller asks for, and returns domain values. No printing, no HTTP."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.outreach import Attempt, UnableToReachDecision, unable_to_reach
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import OutreachOutcome, Source
+from ecmbill.rating import files
 from ecmbill.rating.expression import classify
 from ecmbill.rating.service import ibis_backend, rate_store, store_inputs
 from ecmbill.store import audit, models
@@ -79,6 +81,37 @@ def current_name(text: str) -> str:
 
 def rate(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
     return rate_store(engine, period, contract)
+
+
+def rate_files(
+    folder: Path,
+    period: Period,
+    contract: Contract,
+    *,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    status: Callable[[str], None] | None = None,
+) -> PeriodRating:
+    """Rate a period from a folder of Parquet or CSV files (see ``ecmbill.rating.files``)."""
+    return files.rate_folder(
+        folder, period, contract, engine=engine, spark_master=spark_master, status=status
+    )
+
+
+def rate_files_to(
+    folder: Path,
+    period: Period,
+    contract: Contract,
+    out: Path,
+    *,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    status: Callable[[str], None] | None = None,
+) -> files.Written:
+    """Rate a period from files and write the lines and the not-billed entries to files."""
+    return files.rate_folder_to_file(
+        folder, period, contract, out, engine=engine, spark_master=spark_master, status=status
+    )
 
 
 def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:

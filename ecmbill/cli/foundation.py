@@ -23,13 +23,14 @@ from ecmbill.cli.app import (
     fail,
     store,
 )
-from ecmbill.contract import ContractError, load_contract
+from ecmbill.contract import Contract, ContractError, default_contract, load_contract
 from ecmbill.contract.model import default_toml
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.imports.kinds import KINDS
 from ecmbill.imports.service import ImportResult, import_file
+from ecmbill.rating.files import SourceProblem
 from ecmbill.store.audit import cli_actor
 
 ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
@@ -105,23 +106,107 @@ def show_import(result: ImportResult) -> None:
         console.print(f"All rejected rows, with their reasons: {result.rejects_file}")
 
 
+class RatingEngine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def rate(
     period: PeriodOption,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rating as JSON.")] = False,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            help="Rate from a folder of files instead of the database: time, outreach, staff, "
+            "eligibility and enrollments, each .parquet or .csv, in the import layout.",
+            file_okay=False,
+        ),
+    ] = None,
+    engine: Annotated[
+        RatingEngine,
+        typer.Option("--engine", help="With --source: DuckDB (one machine) or Spark."),
+    ] = RatingEngine.duckdb,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master", help="With --engine spark: a cluster URL (default local[2])."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="With --source: write the claim lines to this .parquet or .csv file, and the "
+            "entries that do not bill to NAME.not_billed.EXT beside it.",
+            dir_okay=False,
+        ),
+    ] = None,
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
     """Rate a billing period: billable claim lines, and every entry that does not bill, why."""
     month = parse_period(period)
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    with errors.status(f"rating {month}"):
-        rating = services.rate(engine, month, terms)
+    if source is None:
+        if out or spark_master or engine is not RatingEngine.duckdb:
+            fail("--out, --engine and --spark-master rate files: give --source FOLDER too")
+        engine_ = store(database)
+        terms = contract_for(engine_, contract)
+        with errors.status(f"rating {month}"):
+            rating = services.rate(engine_, month, terms)
+    else:
+        # Files carry no contract: --contract, else the database's if one is named, else the
+        # default. No database file is created for a file-only rating.
+        terms = (
+            contract_for(store(database), contract) if database else contract_from_file(contract)
+        )
+        rated = rate_source(source, month, terms, engine.value, spark_master, out)
+        if rated is None:
+            return
+        rating = rated
     if as_json:
         typer.echo(json.dumps(rating.as_json(), indent=2))
         return
     show_rating(rating)
+
+
+def contract_from_file(path: Path | None) -> Contract:
+    try:
+        return load_contract(path) if path else default_contract()
+    except ContractError as err:
+        fail(str(err))
+
+
+def rate_source(
+    source: Path,
+    month: Period,
+    terms: Contract,
+    engine: str,
+    spark_master: str | None,
+    out: Path | None,
+) -> PeriodRating | None:
+    """Rate from files; with ``out``, write them and print a summary (returns None)."""
+    try:
+        with errors.status(f"rating {month} from {source} on {engine}") as status:
+            say = lambda text: status.update(f"{text} ({engine})")  # noqa: E731
+            if out is None:
+                return services.rate_files(
+                    source, month, terms, engine=engine, spark_master=spark_master, status=say
+                )
+            written = services.rate_files_to(
+                source, month, terms, out, engine=engine, spark_master=spark_master, status=say
+            )
+    except SourceProblem as problem:
+        fail(str(problem))
+    except ImportError:
+        fail("--engine spark needs PySpark: pip install 'ecmbill[spark]' (and a Java runtime)")
+    console.print(
+        f"{written.line_count} claim lines, {written.units} units: {written.lines}\n"
+        f"{written.not_billed_count} entries do not bill, with the reason: {written.not_billed}",
+        highlight=False,
+    )
+    return None
 
 
 def show_rating(rating: PeriodRating) -> None:

@@ -17,6 +17,8 @@ _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 EARLIEST = date(1900, 1, 1)
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
 
 class FieldError(ValueError):
@@ -109,9 +111,9 @@ def whole_number(value: str) -> int:
 
 def flag(value: str) -> bool:
     lowered = value.strip().lower()
-    if lowered in {"true", "yes", "y", "1"}:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in {"false", "no", "n", "0"}:
+    if lowered in FALSE_WORDS:
         return False
     raise FieldError("must be true or false")
 

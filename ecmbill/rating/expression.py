@@ -24,6 +24,9 @@ MODIFIER_SEPARATOR = ":"
 # Source ids are gathered per line with group_concat; this separator cannot occur in an id.
 ID_SEPARATOR = "\x1f"
 NOT_BILLABLE = "not_billable"
+# An open-ended role period or enrollment span reaches these dates.
+OPEN_START = date(1900, 1, 1)
+OPEN_END = date(9999, 12, 31)
 
 TIME_COLUMNS = ("entry_id", "staff_id", "member_id", "date", "minutes", "activity", "modality")
 OUTREACH_COLUMNS = (
@@ -104,9 +107,8 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         activity="activity",
         modality="modality",
     )
-    enrolled = _enrolled_ids(time, spans)
     time_joined = (
-        _context_joins(time, time, roles, eligible_months, enrolled)
+        _context_joins(time, time, roles, eligible_months, spans)
         .left_join(activities, time.activity == activities.a_activity)
         .left_join(
             codes,
@@ -130,14 +132,14 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         reason_code=_first_reason(
             {
                 ReasonCode.NOT_ELIGIBLE: time_joined.e_member.isnull(),
-                ReasonCode.NOT_ENROLLED: time_joined.enrolled_id.isnull(),
+                ReasonCode.NOT_ENROLLED: time_joined.s_member.isnull(),
                 ReasonCode.NOT_REIMBURSABLE: ~time_joined.reimbursable.fill_null(False),
                 ReasonCode.NO_ROLE: time_joined.role.isnull(),
             }
         ),
         activity="activity",
         method=ibis.null().cast("string"),
-        in_enrollment=time_joined.enrolled_id.notnull(),
+        in_enrollment=time_joined.s_member.notnull(),
         individualized=ibis.null().cast("boolean"),
     )
 
@@ -151,10 +153,9 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         method="method",
         individualized="individualized",
     )
-    enrolled = _enrolled_ids(outreach, spans)
     outreach_joined = (
         outreach.left_join(methods, outreach.method == methods.m_method)
-        .pipe(_context_joins, outreach, roles, eligible_months, enrolled)
+        .pipe(_context_joins, outreach, roles, eligible_months, spans)
         .left_join(
             codes,
             [
@@ -177,7 +178,7 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         reason_code=_first_reason(
             {
                 ReasonCode.NOT_ELIGIBLE: outreach_joined.e_member.isnull(),
-                ReasonCode.ALREADY_ENROLLED: outreach_joined.enrolled_id.notnull(),
+                ReasonCode.ALREADY_ENROLLED: outreach_joined.s_member.notnull(),
                 ReasonCode.MASS_COMMUNICATION: ~outreach_joined.individualized,
                 ReasonCode.NOT_REIMBURSABLE: outreach_joined.m_modality.fill_null(NOT_BILLABLE)
                 == NOT_BILLABLE,
@@ -186,22 +187,10 @@ def classify(inputs: RatingInputs, first: date, last: date, contract: Contract) 
         ),
         activity=ibis.null().cast("string"),
         method="method",
-        in_enrollment=outreach_joined.enrolled_id.notnull(),
+        in_enrollment=outreach_joined.s_member.notnull(),
         individualized="individualized",
     )
     return _conform(time_rows).union(_conform(outreach_rows))
-
-
-def _enrolled_ids(events: ir.Table, spans: ir.Table) -> ir.Table:
-    """Ids of the events dated inside one of the member's ECM enrollment spans."""
-    return events.semi_join(
-        spans,
-        [
-            events.member_id == spans.s_member,
-            spans.s_start <= events.date,
-            spans.s_end.isnull() | (events.date <= spans.s_end),
-        ],
-    ).select(enrolled_id="id")
 
 
 def _context_joins(
@@ -209,17 +198,23 @@ def _context_joins(
     events: ir.Table,
     roles: ir.Table,
     eligible_months: ir.Table,
-    enrolled: ir.Table,
+    spans: ir.Table,
 ) -> ir.Table:
     """Joins onto ``chain`` (which starts at ``events``) the staff role on the event's date, the
-    member's eligibility in its month, and whether the member was enrolled in ECM that day."""
+    member's eligibility in its month, and the ECM enrollment span holding the event's date.
+
+    Each join finds at most one row: a staff member's role periods and a member's enrollment
+    spans never overlap (the import refuses overlaps, and so does rating from files). Open ends
+    are compared as far-away dates rather than with ``IS NULL OR``: an OR in a join condition
+    turns a fast range join into a slow one on DuckDB and PostgreSQL.
+    """
     return (
         chain.left_join(
             roles,
             [
                 events.staff_id == roles.r_staff,
-                roles.r_from.isnull() | (roles.r_from <= events.date),
-                roles.r_to.isnull() | (events.date <= roles.r_to),
+                roles.r_from.fill_null(OPEN_START) <= events.date,
+                events.date <= roles.r_to.fill_null(OPEN_END),
             ],
         )
         .left_join(
@@ -229,7 +224,14 @@ def _context_joins(
                 events.date.strftime("%Y-%m") == eligible_months.e_month,
             ],
         )
-        .left_join(enrolled, events.id == enrolled.enrolled_id)
+        .left_join(
+            spans,
+            [
+                events.member_id == spans.s_member,
+                spans.s_start <= events.date,
+                events.date <= spans.s_end.fill_null(OPEN_END),
+            ],
+        )
     )
 
 

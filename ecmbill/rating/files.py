@@ -1,0 +1,660 @@
+"""Rating straight from files, at plan scale: a folder of Parquet or CSV files in the import
+column layout, read by DuckDB (one machine) or Spark (local, or a cluster), rated by the same
+Ibis expression as the store (``ecmbill.rating.expression``).
+
+A folder holds one file per kind: ``time``, ``outreach``, ``staff``, ``eligibility`` and
+``enrollments``, each ``.parquet`` or ``.csv``. There is no store to keep a bad row out, so the
+files are checked first, with the same rules as an import where they matter to the bill; a file
+with bad rows is refused as a whole with, per problem, the number of rows and an example id.
+Problems never quote a member id: it is PHI.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
+
+from ecmbill.contract import Contract
+from ecmbill.domain.lines import PeriodRating
+from ecmbill.domain.period import Period
+from ecmbill.domain.reasons import ReasonCode, explain
+from ecmbill.domain.vocabulary import Modality, OutreachMethod, Role
+from ecmbill.imports import fields
+from ecmbill.imports.kinds import KINDS, MINUTES_PER_DAY
+from ecmbill.rating.expression import (
+    ELIGIBILITY_COLUMNS,
+    ENROLLMENT_COLUMNS,
+    ID_SEPARATOR,
+    MODIFIER_SEPARATOR,
+    OPEN_END,
+    OUTREACH_COLUMNS,
+    STAFF_ROLE_COLUMNS,
+    TIME_COLUMNS,
+    RatingInputs,
+    billable_lines,
+    classify,
+)
+from ecmbill.rating.service import rate_period
+
+ENGINES = ("duckdb", "spark")
+SOURCE_KINDS = ("time", "outreach", "staff", "eligibility", "enrollments")
+SUFFIXES = (".parquet", ".csv")
+# Ids travel joined by ID_SEPARATOR and are written space-separated to CSV.
+_BAD_ID = r"[\s\x00-\x1f]"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_CLOCK = r"^(\d{1,2}):(\d{2})(:\d{2})?$"
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+Status = Callable[[str], None]
+
+
+class SourceProblem(Exception):
+    """The folder cannot be rated as it is; the message says which file and what to fix."""
+
+
+# -- finding and reading the files ------------------------------------------------------------
+
+
+def find_files(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise SourceProblem(f"{folder} is not a folder")
+    found: dict[str, Path] = {}
+    problems = []
+    for kind in SOURCE_KINDS:
+        candidates = [folder / f"{kind}{suffix}" for suffix in SUFFIXES]
+        present = [path for path in candidates if path.is_file()]
+        if not present:
+            problems.append(f"no {kind}.parquet or {kind}.csv")
+        elif len(present) > 1:
+            problems.append(f"both {kind}.parquet and {kind}.csv: keep one")
+        else:
+            found[kind] = present[0]
+    if problems:
+        raise SourceProblem(f"{folder}: " + "; ".join(problems))
+    return found
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A Spark session: local with two cores unless a cluster URL is given."""
+    from pyspark.sql import SparkSession  # imported late: only --engine spark pays for the JVM
+
+    builder = (
+        SparkSession.builder.master(master or "local[2]")
+        .appName("ecmbill")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        # Dates are calendar days; a session time zone other than UTC could shift them.
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    if not master or master.startswith("local"):
+        # Spark's default of 200 shuffle partitions is for clusters; a local run wants few.
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def connect(engine: str, *, spark_master: str | None = None) -> BaseBackend:
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session(spark_master))
+    raise SourceProblem(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+
+
+def _read(con: BaseBackend, path: Path) -> ir.Table:
+    if path.suffix == ".parquet":
+        return con.read_parquet(str(path))
+    # Every CSV column is read as text and parsed by the checks below, the same way for both
+    # engines: neither engine's type sniffing decides what a value means.
+    if con.name == "duckdb":
+        return con.read_csv(str(path), all_varchar=True, header=True)
+    return con.read_csv(str(path), header=True, inferSchema=False)
+
+
+# -- normalising one column -------------------------------------------------------------------
+
+
+def _text(column: ir.Value) -> ir.StringValue:
+    return column.cast("string").strip().nullif("")
+
+
+def _day(column: ir.Value) -> tuple[ir.DateValue, ir.BooleanValue]:
+    """The column as a date, and whether a non-empty value failed to parse (ISO dates only)."""
+    if column.type().is_date():
+        return column, ibis.literal(False)
+    if column.type().is_timestamp():
+        return column.date(), ibis.literal(False)
+    text = _text(column)
+    ok = text.re_search(_ISO_DATE)
+    parsed = ok.ifelse(text, ibis.null().cast("string")).try_cast("date")
+    return parsed, text.notnull() & parsed.isnull()
+
+
+def _flag(column: ir.Value) -> ir.BooleanValue:
+    if column.type().is_boolean():
+        return column
+    text = _text(column).lower()
+    return ibis.cases(
+        (text.isin(sorted(fields.TRUE_WORDS)), True),
+        (text.isin(sorted(fields.FALSE_WORDS)), False),
+        else_=ibis.null().cast("boolean"),
+    )
+
+
+def _whole(column: ir.Value) -> tuple[ir.IntegerValue, ir.BooleanValue]:
+    """Whole minutes, and whether a non-empty value is not a whole number."""
+    if column.type().is_integer():
+        return column.cast("int64"), ibis.literal(False)
+    number = _text(column).try_cast("float64") if column.type().is_string() else column
+    number = number.cast("float64")
+    whole = number.notnull() & (number == number.floor())
+    bad = column.notnull() & ~whole.fill_null(False)
+    if column.type().is_string():
+        bad = _text(column).notnull() & ~whole.fill_null(False)
+    return whole.ifelse(number, ibis.null().cast("float64")).cast("int64"), bad
+
+
+def _clock(column: ir.Value) -> tuple[ir.IntegerValue, ir.BooleanValue]:
+    """A time of day as minutes after midnight, and whether a value is not HH:MM."""
+    text = _text(column)
+    hours = text.re_extract(_CLOCK, 1).nullif("").cast("int64")
+    mins = text.re_extract(_CLOCK, 2).nullif("").cast("int64")
+    ok = text.re_search(_CLOCK) & (hours <= 23) & (mins <= 59)
+    value = ok.ifelse(hours * 60 + mins, ibis.null().cast("int64"))
+    return value, text.notnull() & ~ok.fill_null(False)
+
+
+def _choice(column: ir.Value, options: type[Any]) -> tuple[ir.StringValue, ir.BooleanValue]:
+    text = _text(column).lower()
+    values = sorted(option.value for option in options)
+    return text, text.isnull() | ~text.isin(values)
+
+
+# -- checking and shaping each kind -----------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """A table in the rating's layout, and a column ``problem`` (null for a good row)."""
+
+    table: ir.Table
+    example: str | None  # the column whose value may be quoted in an example
+
+
+def _problems(cases: list[tuple[ir.BooleanValue, str]]) -> ir.StringValue:
+    return ibis.cases(*[(c.fill_null(False), text) for c, text in cases], else_=None).cast("string")
+
+
+def _require(table: ir.Table, kind: str, path: Path, also: tuple[str, ...] = ()) -> None:
+    header = {name.strip().lower() for name in table.columns}
+    if set(table.columns) != header:
+        raise SourceProblem(f"{path.name}: column names must be lower case without spaces")
+    problem = KINDS[kind].header_problem(header)
+    missing = [name for name in also if name not in header]
+    if missing:
+        problem = "; ".join(filter(None, [problem, f"missing column(s): {', '.join(missing)}"]))
+    if problem:
+        raise SourceProblem(f"{path.name}: {problem}")
+
+
+def _time(table: ir.Table, path: Path) -> Checked:
+    _require(table, "time", path, also=("entry_id",))
+    cols = set(table.columns)
+    entry_id = _text(table.entry_id)
+    on, bad_date = _day(table.date)
+    modality, bad_modality = _choice(table.modality, Modality)
+    given, bad_minutes = (
+        _whole(table.minutes) if "minutes" in cols else (ibis.null().cast("int64"), False)
+    )
+    if {"start_time", "end_time"} <= cols:
+        start, bad_start = _clock(table.start_time)
+        end, bad_end = _clock(table.end_time)
+        one_only = start.isnull() != end.isnull()
+        backwards = end <= start
+        mismatch = given.notnull() & (given != end - start)
+        minutes = (start.notnull() & end.notnull()).ifelse(end - start, given)
+    else:
+        bad_start = bad_end = one_only = backwards = mismatch = ibis.literal(False)
+        minutes = given
+    problem = _problems(
+        [
+            (entry_id.isnull(), "entry_id is empty"),
+            (entry_id.re_search(_BAD_ID), "entry_id contains spaces or control characters"),
+            (_text(table.staff_id).isnull(), "staff_id is empty"),
+            (_text(table.member_id).isnull(), "member_id is empty"),
+            (bad_date, "date is not a date (use YYYY-MM-DD)"),
+            (_text(table.date).isnull(), "date is empty"),
+            (_text(table.activity).isnull(), "activity is empty"),
+            (bad_modality, "modality must be one of: in_person, telephonic"),
+            (bad_start, "start_time is not a time of day (use HH:MM, 24-hour)"),
+            (bad_end, "end_time is not a time of day (use HH:MM, 24-hour)"),
+            (one_only, "start_time and end_time go together: give both or neither"),
+            (backwards, "end_time must be after start_time on the same day"),
+            (mismatch, "minutes does not match start_time to end_time"),
+            (bad_minutes, "minutes must be whole minutes"),
+            (minutes.isnull(), "minutes is empty (give minutes or start_time and end_time)"),
+            (minutes <= 0, "minutes must be more than 0"),
+            (minutes > MINUTES_PER_DAY, "minutes is more than 24 hours for one day"),
+        ]
+    )
+    shaped = table.select(
+        entry_id=entry_id,
+        staff_id=_text(table.staff_id),
+        member_id=_text(table.member_id).upper(),
+        date=on,
+        minutes=minutes,
+        activity=_text(table.activity).lower(),
+        modality=modality,
+        problem=problem,
+    )
+    return Checked(shaped, "entry_id")
+
+
+def _outreach(table: ir.Table, path: Path) -> Checked:
+    _require(table, "outreach", path, also=("attempt_id",))
+    attempt_id = _text(table.attempt_id)
+    on, bad_date = _day(table.date)
+    method, bad_method = _choice(table.method, OutreachMethod)
+    individualized = _flag(table.individualized)
+    if "minutes" in table.columns:
+        minutes, bad_minutes = _whole(table.minutes)
+    else:
+        minutes, bad_minutes = ibis.null().cast("int64"), ibis.literal(False)
+    problem = _problems(
+        [
+            (attempt_id.isnull(), "attempt_id is empty"),
+            (attempt_id.re_search(_BAD_ID), "attempt_id contains spaces or control characters"),
+            (_text(table.staff_id).isnull(), "staff_id is empty"),
+            (_text(table.member_id).isnull(), "member_id is empty"),
+            (bad_date, "date is not a date (use YYYY-MM-DD)"),
+            (_text(table.date).isnull(), "date is empty"),
+            (bad_method, f"method must be one of: {', '.join(m.value for m in OutreachMethod)}"),
+            (individualized.isnull(), "individualized must be true or false"),
+            (bad_minutes, "minutes must be whole minutes"),
+            ((minutes < 0) | (minutes > MINUTES_PER_DAY), "minutes must be between 0 and 24 hours"),
+        ]
+    )
+    shaped = table.select(
+        attempt_id=attempt_id,
+        staff_id=_text(table.staff_id),
+        member_id=_text(table.member_id).upper(),
+        date=on,
+        method=method,
+        individualized=individualized,
+        minutes=minutes,
+        problem=problem,
+    )
+    return Checked(shaped, "attempt_id")
+
+
+def _staff(table: ir.Table, path: Path) -> Checked:
+    _require(table, "staff", path)
+    cols = set(table.columns)
+    role, bad_role = _choice(table.role, Role)
+    empty = ibis.null().cast("date")
+    start, bad_start = _day(table.effective_from) if "effective_from" in cols else (empty, False)
+    end, bad_end = _day(table.effective_to) if "effective_to" in cols else (empty, False)
+    problem = _problems(
+        [
+            (_text(table.staff_id).isnull(), "staff_id is empty"),
+            (bad_role, "role must be one of: clinical, non_clinical"),
+            (bad_start, "effective_from is not a date (use YYYY-MM-DD)"),
+            (bad_end, "effective_to is not a date (use YYYY-MM-DD)"),
+            (end < start, "effective_to is before effective_from"),
+        ]
+    )
+    shaped = table.select(
+        staff_id=_text(table.staff_id),
+        role=role,
+        effective_from=start,
+        effective_to=end,
+        problem=problem,
+    )
+    return Checked(shaped, "staff_id")
+
+
+def _eligibility(table: ir.Table, path: Path) -> Checked:
+    _require(table, "eligibility", path)
+    month = _text(table.month)
+    eligible = _flag(table.eligible)
+    problem = _problems(
+        [
+            (_text(table.member_id).isnull(), "member_id is empty"),
+            (~month.re_search(_MONTH).fill_null(False), "month is not a month (use YYYY-MM)"),
+            (eligible.isnull(), "eligible must be true or false"),
+        ]
+    )
+    shaped = table.select(
+        member_id=_text(table.member_id).upper(), month=month, eligible=eligible, problem=problem
+    )
+    return Checked(shaped, None)
+
+
+def _enrollments(table: ir.Table, path: Path) -> Checked:
+    _require(table, "enrollments", path)
+    start, bad_start = _day(table.start_date)
+    if "end_date" in table.columns:
+        end, bad_end = _day(table.end_date)
+    else:
+        end, bad_end = ibis.null().cast("date"), ibis.literal(False)
+    problem = _problems(
+        [
+            (_text(table.member_id).isnull(), "member_id is empty"),
+            (bad_start, "start_date is not a date (use YYYY-MM-DD)"),
+            (start.isnull(), "start_date is empty"),
+            (bad_end, "end_date is not a date (use YYYY-MM-DD)"),
+            (end < start, "end_date is before start_date"),
+        ]
+    )
+    shaped = table.select(
+        member_id=_text(table.member_id).upper(), start_date=start, end_date=end, problem=problem
+    )
+    return Checked(shaped, None)
+
+
+SHAPERS: dict[str, Callable[[ir.Table, Path], Checked]] = {
+    "time": _time,
+    "outreach": _outreach,
+    "staff": _staff,
+    "eligibility": _eligibility,
+    "enrollments": _enrollments,
+}
+
+
+def _row_problems(kind: str, path: Path, checked: Checked) -> list[str]:
+    table = checked.table
+    bad = table.filter(table.problem.notnull())
+    metrics: dict[str, Any] = {"rows": bad.count()}
+    if checked.example:
+        metrics["example"] = bad[checked.example].min()
+    found = bad.group_by("problem").aggregate(**metrics).to_pyarrow().to_pylist()
+    messages = []
+    for row in sorted(found, key=lambda r: r["problem"]):
+        example = f" (e.g. {checked.example} {row['example']})" if row.get("example") else ""
+        messages.append(f"{path.name}: {row['rows']} row(s): {row['problem']}{example}")
+    return messages
+
+
+def _duplicates(
+    path: Path, table: ir.Table, key: list[str], what: str, *, conflict: str = ""
+) -> str:
+    """Rows that share a key; with ``conflict``, only those whose ``conflict`` column differs."""
+    grouped = table.group_by(key).aggregate(
+        rows=table.count(), values=table[conflict].nunique() if conflict else table.count()
+    )
+    clash = grouped.filter(grouped["values"] > 1 if conflict else grouped.rows > 1)
+    count = clash.count().to_pyarrow().as_py()
+    return f"{path.name}: {count} {what}" if count else ""
+
+
+def _overlapping_roles(path: Path, staff: ir.Table) -> list[str]:
+    """Two role periods of one staff member that overlap would rate an entry twice. The staff
+    file is small: checked here with the import's rule."""
+    spans: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+    for row in staff.to_pyarrow().to_pylist():
+        spans[row["staff_id"]].append((row["effective_from"], row["effective_to"]))
+    clashes = sorted(
+        staff_id
+        for staff_id, periods in spans.items()
+        if any(
+            (a[0] or date.min) <= (b[1] or date.max) and (b[0] or date.min) <= (a[1] or date.max)
+            for i, a in enumerate(periods)
+            for b in periods[i + 1 :]
+        )
+    )
+    if not clashes:
+        return []
+    return [
+        f"{path.name}: {len(clashes)} staff member(s) with overlapping role periods "
+        f"(e.g. staff_id {clashes[0]})"
+    ]
+
+
+def _overlapping_spans(path: Path, spans: ir.Table) -> list[str]:
+    """Two enrollment spans of one member that overlap would rate an entry twice."""
+    other = spans.view()
+    clash = spans.join(
+        other,
+        [
+            spans.member_id == other.member_id,
+            spans.start_date <= other.start_date,
+            other.start_date <= spans.end_date.fill_null(OPEN_END),
+        ],
+    )
+    # A span always meets itself: more meetings than spans means two of them overlap.
+    meetings = clash.count().to_pyarrow().as_py()
+    count = meetings - spans.count().to_pyarrow().as_py()
+    if count <= 0:
+        return []
+    return [f"{path.name}: {count} pair(s) of enrollment spans of one member overlap"]
+
+
+def load_inputs(con: BaseBackend, files: dict[str, Path]) -> RatingInputs:
+    """The five files as rating inputs; raises ``SourceProblem`` listing every bad row kind."""
+    checked = {kind: SHAPERS[kind](_read(con, path), path) for kind, path in files.items()}
+    problems: list[str] = []
+    for kind, result in checked.items():
+        problems += _row_problems(kind, files[kind], result)
+    if not problems:
+        time, outreach = checked["time"].table, checked["outreach"].table
+        problems += filter(
+            None,
+            [
+                _duplicates(files["time"], time, ["entry_id"], "entry_id(s) used more than once"),
+                _duplicates(
+                    files["outreach"], outreach, ["attempt_id"], "attempt_id(s) used more than once"
+                ),
+                _duplicates(
+                    files["eligibility"],
+                    checked["eligibility"].table,
+                    ["member_id", "month"],
+                    "member-month(s) both eligible and not eligible",
+                    conflict="eligible",
+                ),
+            ],
+        )
+        problems += _overlapping_roles(files["staff"], checked["staff"].table)
+        problems += _overlapping_spans(files["enrollments"], checked["enrollments"].table)
+    if problems:
+        raise SourceProblem("the files cannot be rated:\n  " + "\n  ".join(problems))
+    return RatingInputs(
+        time_entries=checked["time"].table.select(*TIME_COLUMNS),
+        outreach_attempts=checked["outreach"].table.select(*OUTREACH_COLUMNS),
+        staff_roles=checked["staff"].table.select(*STAFF_ROLE_COLUMNS),
+        eligibility=checked["eligibility"].table.select(*ELIGIBILITY_COLUMNS),
+        enrollments=checked["enrollments"].table.select(*ENROLLMENT_COLUMNS),
+    )
+
+
+@contextmanager
+def opened(engine: str, *, spark_master: str | None = None) -> Iterator[BaseBackend]:
+    con = connect(engine, spark_master=spark_master)
+    try:
+        yield con
+    finally:
+        # The Spark session is left running: starting one costs seconds, and a session is
+        # shared by everything in this process.
+        if engine == "duckdb":
+            con.disconnect()
+
+
+def rate_folder(
+    folder: Path,
+    period: Period,
+    contract: Contract,
+    *,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    status: Status | None = None,
+) -> PeriodRating:
+    """The rating of ``period`` from the files in ``folder``, as the store path returns it."""
+    say = status or (lambda _: None)
+    files = find_files(folder)
+    say(f"starting {engine}")
+    with opened(engine, spark_master=spark_master) as con:
+        say("checking the files")
+        inputs = load_inputs(con, files)
+        say(f"rating {period}")
+        return rate_period(inputs, period, contract)
+
+
+# -- writing the rating to files --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    lines: Path
+    not_billed: Path
+    line_count: int
+    units: int
+    not_billed_count: int
+
+
+def not_billed_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.not_billed{out.suffix}")
+
+
+def rate_folder_to_file(
+    folder: Path,
+    period: Period,
+    contract: Contract,
+    out: Path,
+    *,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    status: Status | None = None,
+) -> Written:
+    """Rate ``period`` and write the claim lines to ``out`` and the entries that do not bill,
+    with their reasons, to ``NAME.not_billed.EXT`` beside it. Stays in Arrow all the way: at
+    plan scale, a Python object per entry would cost more than the rating."""
+    if out.suffix not in SUFFIXES:
+        raise SourceProblem(f"--out must end in .parquet or .csv, not {out.suffix or 'nothing'}")
+    if not out.parent.is_dir():
+        raise SourceProblem(f"--out: the folder {out.parent} does not exist")
+    say = status or (lambda _: None)
+    files = find_files(folder)
+    say(f"starting {engine}")
+    with opened(engine, spark_master=spark_master) as con:
+        say("checking the files")
+        inputs = load_inputs(con, files)
+        say(f"rating {period}")
+        lines, refused = rate_to_arrow(inputs, period, contract)
+    say("writing the results")
+    csv = out.suffix == ".csv"
+    _write_atomically(_lines_for_output(lines, period, flat=csv), out)
+    _write_atomically(refused, not_billed_path(out))
+    return Written(
+        lines=out,
+        not_billed=not_billed_path(out),
+        line_count=lines.num_rows,
+        units=int(pc.sum(lines["units"]).as_py() or 0),
+        not_billed_count=refused.num_rows,
+    )
+
+
+def rate_to_arrow(
+    inputs: RatingInputs, period: Period, contract: Contract
+) -> tuple[pa.Table, pa.Table]:
+    """Claim lines and not-billed entries as Arrow tables (the rows ``rate_period`` turns into
+    domain values), the not-billed ones with the reason in words."""
+    classified = classify(inputs, period.start, period.end, contract)
+    lines = billable_lines(classified).to_pyarrow()
+    refused = (
+        classified.filter(classified.reason_code.notnull())
+        .select(
+            "source", "id", "member_id", "date", "reason_code", "staff_id", "activity", "method"
+        )
+        .to_pyarrow()
+    )
+    return lines, _with_reasons(refused, contract)
+
+
+def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
+    """The reason sentence of each refused entry, computed once per distinct set of the values
+    it depends on (a few thousand at most), not once per entry."""
+    parts = [
+        pc.fill_null(refused[name].cast(pa.string()), "")
+        for name in ("reason_code", "date", "staff_id", "activity", "method")
+    ]
+    key = pc.binary_join_element_wise(*parts, ID_SEPARATOR)
+    distinct = pc.unique(key)
+    sentences = []
+    for text in distinct.to_pylist():
+        code, on, staff_id, activity, method = text.split(ID_SEPARATOR)
+        described = contract.activities.get(activity) if activity else None
+        sentences.append(
+            explain(
+                ReasonCode(code),
+                on=date.fromisoformat(on),
+                staff_id=staff_id,
+                activity=activity or None,
+                activity_description=described.description if described else None,
+                method=method or None,
+            )
+        )
+    reason = pc.take(pa.array(sentences, pa.string()), pc.index_in(key, value_set=distinct))
+    table = refused.select(["source", "id", "member_id", "date", "reason_code"]).append_column(
+        "reason", reason
+    )
+    return table.sort_by([(name, "ascending") for name in ("member_id", "date", "source", "id")])
+
+
+def _lines_for_output(lines: pa.Table, period: Period, *, flat: bool) -> pa.Table:
+    """Modifiers and source ids as lists (Parquet) or space-separated text (CSV)."""
+    lines = lines.sort_by(
+        [(name, "ascending") for name in ("member_id", "kind", "code", "modifiers", "first_date")]
+    )
+    modifiers = pc.if_else(
+        pc.equal(lines["modifiers"], ""),
+        pa.scalar([], pa.list_(pa.string())),
+        pc.split_pattern(lines["modifiers"], MODIFIER_SEPARATOR),
+    )
+    ids = pc.split_pattern(lines["source_ids"], ID_SEPARATOR)
+    if flat:
+        modifiers = pc.binary_join(modifiers, " ")
+        ids = pc.binary_join(ids, " ")
+    return pa.table(
+        {
+            "period": pa.array([str(period)] * lines.num_rows, pa.string()),
+            "member_id": lines["member_id"],
+            "kind": lines["kind"],
+            "code": lines["code"],
+            "modifiers": modifiers,
+            "minutes": lines["minutes"],
+            "units": lines["units"],
+            "first_date": lines["first_date"],
+            "last_date": lines["last_date"],
+            "source_ids": ids,
+        }
+    )
+
+
+def _write_atomically(table: pa.Table, target: Path) -> None:
+    """Written to a temporary file in the same folder and renamed: never half a file."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if target.suffix == ".parquet":
+            pq.write_table(table, tmp)
+        else:
+            pa_csv.write_csv(table, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,250 @@
+"""A synthetic plan-scale month, for the equivalence tests and the benchmarks.
+
+Built with numpy so that millions of entries take seconds. Every identifier is fake: member CINs
+start with 9 and end with F, staff ids with S, names with "Synthetic". The shape follows what a
+plan sees from many providers: thousands of members, many staff of both roles (some promoted
+mid-month, some with no role in the period), both modalities, pre-enrollment outreach
+(including mass mailings and letters), months without eligibility and gaps between enrollment
+spans. Every reason an entry does not bill occurs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from ecmbill.domain.period import Period
+
+REIMBURSABLE = (
+    "assessment",
+    "care_plan",
+    "care_coordination",
+    "case_conference",
+    "phone_call",
+    "documentation",
+    "travel",
+    "transportation",
+    "basic_needs",
+    "appointment_support",
+    "health_education",
+    "community_referral",
+)
+NOT_REIMBURSABLE = ("administrative", "billing", "other_contract")
+OUTREACH_METHODS = ("phone", "phone", "in_person", "text", "video", "email", "mail")
+KINDS = ("staff", "members", "eligibility", "enrollments", "time", "outreach")
+
+
+@dataclass(frozen=True)
+class PlanMonth:
+    """The six tables in the import files' column layout (dates as dates, flags as booleans)."""
+
+    period: Period
+    staff: pa.Table
+    members: pa.Table
+    eligibility: pa.Table
+    enrollments: pa.Table
+    time: pa.Table
+    outreach: pa.Table
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {kind: getattr(self, kind) for kind in KINDS}
+
+
+def _days(rng: np.random.Generator, start: date, low: int, high: int, size: int) -> np.ndarray:
+    offsets = rng.integers(low, high, size=size)
+    return np.datetime64(start, "D") + offsets
+
+
+def _ids(prefix: str, count: int, width: int) -> pa.Array:
+    return pa.array([f"{prefix}{i:0{width}d}" for i in range(1, count + 1)], pa.string())
+
+
+def generate(entries: int, period: Period, *, seed: int = 2026) -> PlanMonth:
+    """About ``entries`` time entries in ``period`` (2% dated just before it), and outreach."""
+    rng = np.random.default_rng(seed)
+    start, end = period.start, period.end
+    length = (end - start).days + 1
+    members = max(1000, entries // 12)
+    # About eight entries per staff member and working day keeps everyone under 24 hours a
+    # day, so the same files also import cleanly.
+    staff = max(36, entries // 200)
+
+    # Staff: both roles; 3% promoted from non-clinical to clinical on the 15th (two role
+    # periods), 2% whose role starts after the month (their time does not bill).
+    staff_ids = _ids("S", staff, 6).to_numpy(zero_copy_only=False)
+    clinical = rng.random(staff) < 0.45
+    draw = rng.random(staff)
+    promoted, no_role = draw < 0.03, (draw >= 0.03) & (draw < 0.05)
+    mid = np.datetime64(start, "D") + 14
+    none_date = np.datetime64("NaT", "D")
+    s_ids = np.concatenate([staff_ids, staff_ids[promoted]])
+    s_role = np.concatenate(
+        [
+            np.where(clinical & ~promoted, "clinical", "non_clinical"),
+            np.full(promoted.sum(), "clinical"),
+        ]
+    )
+    s_from = np.concatenate(
+        [
+            np.where(no_role, np.datetime64(end, "D") + 1, none_date),
+            np.full(promoted.sum(), mid),
+        ]
+    )
+    s_to = np.concatenate(
+        [np.where(promoted, mid - 1, none_date), np.full(promoted.sum(), none_date)]
+    )
+    staff_table = pa.table(
+        {
+            "staff_id": pa.array(s_ids, pa.string()),
+            "name": pa.array(np.char.add("Synthetic Staff ", s_ids.astype(str)), pa.string()),
+            "role": pa.array(s_role, pa.string()),
+            "npi": pa.nulls(len(s_ids), pa.string()),
+            "effective_from": pa.array(s_from, pa.date32(), from_pandas=True),
+            "effective_to": pa.array(s_to, pa.date32(), from_pandas=True),
+        }
+    )
+
+    # Members: 72% enrolled before the month (5% of them leave mid-month, 3% have a gap
+    # between two spans), 13% enrolled mid-month after outreach, 15% not enrolled (outreach).
+    member_ids = np.array([f"9{i:07d}F" for i in range(1, members + 1)])
+    category = rng.choice(3, size=members, p=[0.72, 0.13, 0.15])
+    births = _days(rng, date(1940, 1, 1), 0, 65 * 365, members)
+    members_table = pa.table(
+        {
+            "member_id": pa.array(member_ids, pa.string()),
+            "first_name": pa.array(np.full(members, "Synthetic"), pa.string()),
+            "last_name": pa.array(np.char.add("Member-", (np.arange(members) % 97).astype(str))),
+            "birth_date": pa.array(births, pa.date32()),
+        }
+    )
+
+    previous = Period.of(start - timedelta(days=1))
+    eligible_draw = rng.random(members)
+    has_month = eligible_draw >= 0.03  # 3%: no eligibility on file for the month yet
+    eligibility_table = pa.table(
+        {
+            "member_id": pa.array(np.concatenate([member_ids, member_ids[has_month]]), pa.string()),
+            "month": pa.array(
+                [str(previous)] * members + [str(period)] * int(has_month.sum()), pa.string()
+            ),
+            "eligible": pa.array(
+                np.concatenate([np.ones(members, bool), eligible_draw[has_month] >= 0.07]),
+                pa.bool_(),
+            ),
+        }
+    )
+
+    before = category == 0
+    leaves = before & (rng.random(members) < 0.05)
+    gap = before & ~leaves & (rng.random(members) < 0.03)
+    enrolled_mid = category == 1
+    first_start = np.where(
+        before,
+        _days(rng, start, -400, -20, members),
+        _days(rng, start, 6, 22, members),
+    )
+    first_end = np.where(
+        leaves,
+        _days(rng, start, 8, 20, members),
+        np.where(gap, np.datetime64(start, "D") + 9, none_date),
+    )
+    enrolled = before | enrolled_mid
+    e_member = np.concatenate([member_ids[enrolled], member_ids[gap]])
+    e_start = np.concatenate(
+        [first_start[enrolled], np.full(gap.sum(), np.datetime64(start, "D") + 19)]
+    )
+    e_end = np.concatenate([first_end[enrolled], np.full(gap.sum(), none_date)])
+    enrollments_table = pa.table(
+        {
+            "member_id": pa.array(e_member, pa.string()),
+            "start_date": pa.array(e_start, pa.date32()),
+            "end_date": pa.array(e_end, pa.date32(), from_pandas=True),
+        }
+    )
+
+    # Time: mostly for enrolled members; a little for members not (or not yet) enrolled.
+    weight = np.where(enrolled, 1.0, 0.05)
+    who = rng.choice(members, size=entries, p=weight / weight.sum())
+    outside = rng.random(entries) < 0.02
+    on = np.where(outside, _days(rng, start, -5, 0, entries), _days(rng, start, 0, length, entries))
+    activity = np.where(
+        rng.random(entries) < 0.03,
+        rng.choice(NOT_REIMBURSABLE, size=entries),
+        rng.choice(REIMBURSABLE, size=entries),
+    )
+    time_table = pa.table(
+        {
+            "entry_id": _ids("T", entries, 9),
+            "staff_id": pa.array(staff_ids[rng.integers(0, staff, size=entries)], pa.string()),
+            "member_id": pa.array(member_ids[who], pa.string()),
+            "date": pa.array(on, pa.date32()),
+            "minutes": pa.array(rng.integers(5, 121, size=entries), pa.int64()),
+            "activity": pa.array(activity, pa.string()),
+            "modality": pa.array(
+                np.where(rng.random(entries) < 0.75, "in_person", "telephonic"), pa.string()
+            ),
+            "note": pa.nulls(entries, pa.string()),
+        }
+    )
+
+    # Outreach: one to four attempts for each member not enrolled before the month. For a
+    # mid-month enrollee, most fall before the enrollment start (a few on or after it).
+    reached_for = np.flatnonzero(~before)
+    counts = rng.integers(1, 5, size=len(reached_for))
+    o_member = np.repeat(reached_for, counts)
+    attempts = len(o_member)
+    o_day = _days(rng, start, 0, length, attempts)
+    mid_start = first_start[o_member]
+    early = enrolled_mid[o_member] & (rng.random(attempts) < 0.9)
+    span = np.maximum((mid_start - np.datetime64(start, "D")).astype(int), 1)
+    o_day = np.where(
+        early,
+        np.datetime64(start, "D") + (rng.random(attempts) * span).astype(int),
+        o_day,
+    )
+    outreach_table = pa.table(
+        {
+            "attempt_id": _ids("O", attempts, 9),
+            "staff_id": pa.array(staff_ids[rng.integers(0, staff, size=attempts)], pa.string()),
+            "member_id": pa.array(member_ids[o_member], pa.string()),
+            "date": pa.array(o_day, pa.date32()),
+            "method": pa.array(rng.choice(OUTREACH_METHODS, size=attempts), pa.string()),
+            "individualized": pa.array(rng.random(attempts) >= 0.1, pa.bool_()),
+            "outcome": pa.array(
+                rng.choice(["not_reached", "not_reached", "reached", "declined"], size=attempts),
+                pa.string(),
+            ),
+            "minutes": pa.array(rng.integers(0, 31, size=attempts), pa.int64()),
+        }
+    )
+    return PlanMonth(
+        period=period,
+        staff=staff_table,
+        members=members_table,
+        eligibility=eligibility_table,
+        enrollments=enrollments_table,
+        time=time_table,
+        outreach=outreach_table,
+    )
+
+
+def write(month: PlanMonth, folder: Path, *, fmt: str = "parquet") -> dict[str, Path]:
+    """One file per kind (``time.parquet``, ...), the layout ``ecmbill rate --source`` reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for kind, table in month.tables().items():
+        path = folder / f"{kind}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, path)
+        elif fmt == "csv":
+            pa_csv.write_csv(table, path)
+        else:
+            raise ValueError(f"unknown format {fmt!r}: parquet or csv")
+        written[kind] = path
+    return written
