@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from ecmbill.rating.expression import (
     ID_SEPARATOR,
     MODIFIER_SEPARATOR,
     OPEN_END,
+    OPEN_START,
     OUTREACH_COLUMNS,
     STAFF_ROLE_COLUMNS,
     TIME_COLUMNS,
@@ -220,7 +220,9 @@ def _time(table: ir.Table, path: Path) -> Checked:
     on, bad_date = _day(table.date)
     modality, bad_modality = _choice(table.modality, Modality)
     given, bad_minutes = (
-        _whole(table.minutes) if "minutes" in cols else (ibis.null().cast("int64"), False)
+        _whole(table.minutes)
+        if "minutes" in cols
+        else (ibis.null().cast("int64"), ibis.literal(False))
     )
     if {"start_time", "end_time"} <= cols:
         start, bad_start = _clock(table.start_time)
@@ -308,8 +310,12 @@ def _staff(table: ir.Table, path: Path) -> Checked:
     cols = set(table.columns)
     role, bad_role = _choice(table.role, Role)
     empty = ibis.null().cast("date")
-    start, bad_start = _day(table.effective_from) if "effective_from" in cols else (empty, False)
-    end, bad_end = _day(table.effective_to) if "effective_to" in cols else (empty, False)
+    start, bad_start = (
+        _day(table.effective_from) if "effective_from" in cols else (empty, ibis.literal(False))
+    )
+    end, bad_end = (
+        _day(table.effective_to) if "effective_to" in cols else (empty, ibis.literal(False))
+    )
     problem = _problems(
         [
             (_text(table.staff_id).isnull(), "staff_id is empty"),
@@ -377,108 +383,139 @@ SHAPERS: dict[str, Callable[[ir.Table, Path], Checked]] = {
 }
 
 
-def _row_problems(kind: str, path: Path, checked: Checked) -> list[str]:
-    table = checked.table
-    bad = table.filter(table.problem.notnull())
-    metrics: dict[str, Any] = {"rows": bad.count()}
-    if checked.example:
-        metrics["example"] = bad[checked.example].min()
-    found = bad.group_by("problem").aggregate(**metrics).to_pyarrow().to_pylist()
-    messages = []
-    for row in sorted(found, key=lambda r: r["problem"]):
-        example = f" (e.g. {checked.example} {row['example']})" if row.get("example") else ""
-        messages.append(f"{path.name}: {row['rows']} row(s): {row['problem']}{example}")
-    return messages
-
-
-def _duplicates(
-    path: Path, table: ir.Table, key: list[str], what: str, *, conflict: str = ""
-) -> str:
-    """Rows that share a key; with ``conflict``, only those whose ``conflict`` column differs."""
-    grouped = table.group_by(key).aggregate(
-        rows=table.count(), values=table[conflict].nunique() if conflict else table.count()
+# Every check is a small table of (file, problem, rows, example); they are unioned into one
+# query, because on Spark each query is a job that costs a second or more to schedule.
+def _finding(path: Path, problem: str | None, found: ir.Table) -> ir.Table:
+    """``found`` has ``rows`` and ``example`` (and ``problem`` when not given)."""
+    return found.select(
+        file=ibis.literal(path.name),
+        problem=found.problem if problem is None else ibis.literal(problem),
+        rows=found.rows.cast("int64"),
+        example=found.example.cast("string"),
     )
-    clash = grouped.filter(grouped["values"] > 1 if conflict else grouped.rows > 1)
-    count = clash.count().to_pyarrow().as_py()
-    return f"{path.name}: {count} {what}" if count else ""
 
 
-def _overlapping_roles(path: Path, staff: ir.Table) -> list[str]:
-    """Two role periods of one staff member that overlap would rate an entry twice. The staff
-    file is small: checked here with the import's rule."""
-    spans: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
-    for row in staff.to_pyarrow().to_pylist():
-        spans[row["staff_id"]].append((row["effective_from"], row["effective_to"]))
-    clashes = sorted(
-        staff_id
-        for staff_id, periods in spans.items()
-        if any(
-            (a[0] or date.min) <= (b[1] or date.max) and (b[0] or date.min) <= (a[1] or date.max)
-            for i, a in enumerate(periods)
-            for b in periods[i + 1 :]
-        )
+def _no_example() -> ir.Value:
+    return ibis.null().cast("string")
+
+
+def _row_problems(path: Path, checked: Checked) -> ir.Table:
+    bad = checked.table.filter(checked.table.problem.notnull())
+    example = bad[checked.example].min() if checked.example else _no_example()
+    return _finding(
+        path, None, bad.group_by("problem").aggregate(rows=bad.count(), example=example)
     )
-    if not clashes:
-        return []
-    return [
-        f"{path.name}: {len(clashes)} staff member(s) with overlapping role periods "
-        f"(e.g. staff_id {clashes[0]})"
-    ]
 
 
-def _overlapping_spans(path: Path, spans: ir.Table) -> list[str]:
-    """Two enrollment spans of one member that overlap would rate an entry twice."""
-    other = spans.view()
-    clash = spans.join(
+def _repeated(
+    path: Path, table: ir.Table, key: dict[str, ir.Value], what: str, *, quote: bool = False
+) -> ir.Table:
+    """Rows that share a key, like two time entries with one entry_id."""
+    grouped = table.group_by(**key).aggregate(n=table.count())
+    clash = grouped.filter(grouped.n > 1)
+    example = clash[next(iter(key))].min() if quote else _no_example()
+    return _finding(path, what, clash.aggregate(rows=clash.count(), example=example))
+
+
+def _conflicting(path: Path, table: ir.Table) -> ir.Table:
+    grouped = table.group_by("member_id", "month").aggregate(values=table.eligible.nunique())
+    clash = grouped.filter(grouped["values"] > 1)
+    return _finding(
+        path,
+        "member-month(s) both eligible and not eligible",
+        clash.aggregate(rows=clash.count(), example=_no_example()),
+    )
+
+
+def _overlapping(
+    path: Path, periods: ir.Table, key: str, start: str, end: str, what: str, *, quote: bool
+) -> ir.Table:
+    """Periods of one key that overlap (one starts strictly inside the other): an entry would
+    match both and be rated twice. Equal starts are found by ``_repeated``."""
+    other = periods.view()
+    first = periods[start].fill_null(OPEN_START)
+    second = other[start].fill_null(OPEN_START)
+    clash = periods.join(
         other,
         [
-            spans.member_id == other.member_id,
-            spans.start_date <= other.start_date,
-            other.start_date <= spans.end_date.fill_null(OPEN_END),
+            periods[key] == other[key],
+            first < second,
+            second <= periods[end].fill_null(OPEN_END),
         ],
     )
-    # A span always meets itself: more meetings than spans means two of them overlap.
-    meetings = clash.count().to_pyarrow().as_py()
-    count = meetings - spans.count().to_pyarrow().as_py()
-    if count <= 0:
-        return []
-    return [f"{path.name}: {count} pair(s) of enrollment spans of one member overlap"]
+    example = clash[key].min() if quote else _no_example()
+    return _finding(path, what, clash.aggregate(rows=clash.count(), example=example))
 
 
 def load_inputs(con: BaseBackend, files: dict[str, Path]) -> RatingInputs:
     """The five files as rating inputs; raises ``SourceProblem`` listing every bad row kind."""
     checked = {kind: SHAPERS[kind](_read(con, path), path) for kind, path in files.items()}
-    problems: list[str] = []
-    for kind, result in checked.items():
-        problems += _row_problems(kind, files[kind], result)
-    if not problems:
-        time, outreach = checked["time"].table, checked["outreach"].table
-        problems += filter(
-            None,
-            [
-                _duplicates(files["time"], time, ["entry_id"], "entry_id(s) used more than once"),
-                _duplicates(
-                    files["outreach"], outreach, ["attempt_id"], "attempt_id(s) used more than once"
-                ),
-                _duplicates(
-                    files["eligibility"],
-                    checked["eligibility"].table,
-                    ["member_id", "month"],
-                    "member-month(s) both eligible and not eligible",
-                    conflict="eligible",
-                ),
-            ],
-        )
-        problems += _overlapping_roles(files["staff"], checked["staff"].table)
-        problems += _overlapping_spans(files["enrollments"], checked["enrollments"].table)
+    tables = {kind: result.table for kind, result in checked.items()}
+    staff, spans = tables["staff"], tables["enrollments"]
+    checks = [_row_problems(files[kind], result) for kind, result in checked.items()]
+    checks += [
+        _repeated(
+            files["time"],
+            tables["time"],
+            {"entry_id": tables["time"].entry_id},
+            "entry_id(s) used more than once",
+            quote=True,
+        ),
+        _repeated(
+            files["outreach"],
+            tables["outreach"],
+            {"attempt_id": tables["outreach"].attempt_id},
+            "attempt_id(s) used more than once",
+            quote=True,
+        ),
+        _conflicting(files["eligibility"], tables["eligibility"]),
+        _repeated(
+            files["staff"],
+            staff,
+            {"staff_id": staff.staff_id, "start": staff.effective_from.fill_null(OPEN_START)},
+            "staff role period(s) given twice (same staff_id and effective_from)",
+            quote=True,
+        ),
+        _overlapping(
+            files["staff"],
+            staff,
+            "staff_id",
+            "effective_from",
+            "effective_to",
+            "staff role period(s) overlapping another of the same staff member",
+            quote=True,
+        ),
+        _repeated(
+            files["enrollments"],
+            spans,
+            {"member_id": spans.member_id, "start": spans.start_date},
+            "enrollment span(s) given twice (same member and start_date)",
+        ),
+        _overlapping(
+            files["enrollments"],
+            spans,
+            "member_id",
+            "start_date",
+            "end_date",
+            "enrollment span(s) overlapping another of the same member",
+            quote=False,
+        ),
+    ]
+    found = ibis.union(*checks).to_pyarrow().to_pylist()
+    problems = []
+    for row in sorted(found, key=lambda r: (r["file"], r["problem"])):
+        if not row["rows"]:
+            continue
+        example = f" (e.g. {row['example']})" if row["example"] else ""
+        problems.append(f"{row['file']}: {row['rows']} row(s): {row['problem']}{example}")
     if problems:
         raise SourceProblem("the files cannot be rated:\n  " + "\n  ".join(problems))
     return RatingInputs(
-        time_entries=checked["time"].table.select(*TIME_COLUMNS),
-        outreach_attempts=checked["outreach"].table.select(*OUTREACH_COLUMNS),
-        staff_roles=checked["staff"].table.select(*STAFF_ROLE_COLUMNS),
-        eligibility=checked["eligibility"].table.select(*ELIGIBILITY_COLUMNS),
-        enrollments=checked["enrollments"].table.select(*ENROLLMENT_COLUMNS),
+        time_entries=tables["time"].select(*TIME_COLUMNS),
+        outreach_attempts=tables["outreach"].select(*OUTREACH_COLUMNS),
+        staff_roles=staff.select(*STAFF_ROLE_COLUMNS),
+        eligibility=tables["eligibility"].select(*ELIGIBILITY_COLUMNS),
+        enrollments=spans.select(*ENROLLMENT_COLUMNS),
     )
 
 
@@ -625,7 +662,7 @@ def _lines_for_output(lines: pa.Table, period: Period, *, flat: bool) -> pa.Tabl
         pa.scalar([], pa.list_(pa.string())),
         pc.split_pattern(lines["modifiers"], MODIFIER_SEPARATOR),
     )
-    ids = pc.split_pattern(lines["source_ids"], ID_SEPARATOR)
+    ids = _sorted_lists(pc.split_pattern(lines["source_ids"], ID_SEPARATOR))
     if flat:
         modifiers = pc.binary_join(modifiers, " ")
         ids = pc.binary_join(ids, " ")
@@ -643,6 +680,18 @@ def _lines_for_output(lines: pa.Table, period: Period, *, flat: bool) -> pa.Tabl
             "source_ids": ids,
         }
     )
+
+
+def _sorted_lists(lists: pa.ChunkedArray) -> pa.ListArray:
+    """Each list's items in order (group_concat gathers them in no particular order), sorted
+    all at once rather than list by list."""
+    combined = lists.combine_chunks()
+    items = pc.list_flatten(combined)
+    order = pc.sort_indices(
+        pa.table({"list": pc.list_parent_indices(combined), "item": items}),
+        sort_keys=[("list", "ascending"), ("item", "ascending")],
+    )
+    return pa.ListArray.from_arrays(combined.offsets, items.take(order))
 
 
 def _write_atomically(table: pa.Table, target: Path) -> None:
