@@ -336,20 +336,7 @@ class TimeKind(Kind):
 
     def check_rows(self, rows: list[Row], session: Session) -> list[tuple[Row, RowReject]]:
         """One staff member cannot work more than 24 hours on one day, across all imports."""
-        in_file = {row.values["entry_id"] for row in rows}
-        staff_ids = {row.values["staff_id"] for row in rows}
-        dates = {row.values["date"] for row in rows}
-        totals: dict[tuple[str, date], int] = defaultdict(int)
-        entry = models.TimeEntry
-        stored = session.execute(
-            select(entry.staff_id, entry.date, func.sum(entry.minutes))
-            .where(
-                entry.staff_id.in_(staff_ids), entry.date.in_(dates), entry.entry_id.not_in(in_file)
-            )
-            .group_by(entry.staff_id, entry.date)
-        )
-        for staff_id, on, minutes in stored:
-            totals[(staff_id, on)] = int(minutes)
+        totals = self._stored_minutes(rows, session)
         rejects = []
         for row in rows:
             day_key = (row.values["staff_id"], row.values["date"])
@@ -366,6 +353,38 @@ class TimeKind(Kind):
                 continue
             totals[day_key] += row.values["minutes"]
         return rejects
+
+    @staticmethod
+    def _stored_minutes(rows: list[Row], session: Session) -> dict[tuple[str, date], int]:
+        """Minutes already stored per staff member and day, not counting the entries this file
+        replaces. Queried in chunks: a file of a million rows would otherwise put a million
+        ids into one statement, more parameters than SQLite or PostgreSQL take."""
+        staff_ids = sorted({row.values["staff_id"] for row in rows})
+        dates = sorted({row.values["date"] for row in rows})
+        totals: dict[tuple[str, date], int] = defaultdict(int)
+        entry = models.TimeEntry
+        for chunk in _chunked(staff_ids, 1000):
+            stored = session.execute(
+                select(entry.staff_id, entry.date, func.sum(entry.minutes))
+                .where(entry.staff_id.in_(chunk), entry.date.in_(dates))
+                .group_by(entry.staff_id, entry.date)
+            )
+            for staff_id, on, minutes in stored:
+                totals[(staff_id, on)] = int(minutes)
+        if not totals:
+            return totals  # nothing stored for these staff and days: nothing to replace
+        in_file = sorted({row.values["entry_id"] for row in rows})
+        for chunk in _chunked(in_file, 1000):
+            replaced = session.execute(
+                select(entry.staff_id, entry.date, entry.minutes).where(entry.entry_id.in_(chunk))
+            )
+            for staff_id, on, minutes in replaced:
+                totals[(staff_id, on)] -= int(minutes)
+        return totals
+
+
+def _chunked(items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class OutreachKind(Kind):

@@ -4,10 +4,12 @@ write the rejected ones, with their reasons, to a CSV next to the input."""
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -64,6 +66,33 @@ def import_file(
     actor: str,
     today: date | None = None,
     progress: Progress | None = None,
+) -> ImportResult:
+    with _without_gc_pauses():
+        return _import_file(engine, kind_name, path, contract, actor, today, progress)
+
+
+@contextmanager
+def _without_gc_pauses() -> Iterator[None]:
+    """A large file is millions of small objects that hold no reference cycles; the cyclic
+    collector would walk all of them again and again while they pile up (a fifth of the time of
+    a 200,000-row import). Reference counting still frees everything. The collector is switched
+    back on afterwards even if something else had switched it off: leaving it off for good
+    would be the worse mistake."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import_file(
+    engine: Engine,
+    kind_name: str,
+    path: Path,
+    contract: Contract,
+    actor: str,
+    today: date | None,
+    progress: Progress | None,
 ) -> ImportResult:
     kind = KINDS[kind_name]
     result = ImportResult(kind=kind_name, file=path)
@@ -248,8 +277,9 @@ def _upsert(
                     after=_visible(values),
                 )
             )
-    for chunk in _chunks(inserts, 1000):
-        session.execute(insert(model), chunk)
+    for chunk in _chunks(inserts, 5000):
+        # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
+        session.execute(insert(table), chunk)
     if updates:
         session.execute(update(model), updates)
     audit.record(session, trail)

@@ -1,0 +1,341 @@
+"""Rating benchmark: ecmbill's Ibis expression on DuckDB against the same rule written by hand
+in DuckDB SQL (the practical limit) and in plain pandas, on the same Parquet files.
+
+    python bench/rating.py --entries 5000000
+
+Each contender runs in its own process (``--worker``), reads the files from disk, and computes
+the billable claim lines of October 2026 (member, code, modifiers, minutes, units, first and
+last date), ``--repeat`` times; the best time counts. Peak memory is the worker process's
+maximum resident set size, from ``os.wait4`` (Linux ``ru_maxrss``): the whole process, Python,
+DuckDB and all, over every repeat. The three results are compared line for line (count,
+minutes and units) so a fast wrong answer cannot win.
+
+ecmbill's time is reported three ways: the rating expression alone (the like-for-like figure,
+used for the ratios); the file checks that ``ecmbill rate --source`` runs first; and the whole
+command writing lines with source ids and the not-billed list with reasons (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PERIOD = "2026-10"
+WORKERS = ("ecmbill", "sql", "pandas")
+
+
+# -- the three contenders ----------------------------------------------------------------------
+
+
+def run_ecmbill(data: Path, repeat: int) -> dict[str, Any]:
+    import ibis
+
+    from ecmbill.contract import default_contract
+    from ecmbill.domain.period import Period
+    from ecmbill.rating import files
+    from ecmbill.rating.expression import billable_lines, classify
+
+    period, contract = Period.parse(PERIOD), default_contract()
+    found = files.find_files(data)
+    rating, checks, table = [], [], None
+    for _ in range(repeat):
+        con = ibis.duckdb.connect()
+        started = time.perf_counter()
+        inputs = files.load_inputs(con, found)
+        checked = time.perf_counter()
+        expr = billable_lines(
+            classify(inputs, period.start, period.end, contract), with_source_ids=False
+        )
+        table = expr.to_pyarrow()
+        done = time.perf_counter()
+        checks.append(checked - started)
+        rating.append(done - checked)
+        con.disconnect()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        files.rate_folder_to_file(data, period, contract, Path(folder) / "lines.parquet")
+        command = time.perf_counter() - started
+    return {"seconds": rating, "checks": checks, "command": command, **summary(table)}
+
+
+def sql_text(data: Path) -> str:
+    from ecmbill.contract import default_contract
+
+    contract = default_contract()
+    codes = ", ".join(
+        f"('{e.role.value}', '{e.modality.value}', '{e.kind.value}', '{e.code}', "
+        f"'{':'.join(e.modifiers)}')"
+        for e in contract.codes
+    )
+    activities = ", ".join(f"('{k}')" for k, a in contract.activities.items() if a.reimbursable)
+    methods = ", ".join(
+        f"('{m.value}', '{v}')"
+        for m, v in contract.outreach_methods.items()
+        if str(v) != "not_billable"
+    )
+    first, last = f"DATE '{PERIOD}-01'", f"DATE '{PERIOD}-31'"
+    return f"""
+WITH codes(role, modality, kind, code, modifiers) AS (VALUES {codes}),
+activities(activity) AS (VALUES {activities}),
+methods(method, modality) AS (VALUES {methods}),
+roles AS (SELECT * FROM read_parquet('{data}/staff.parquet')),
+eligible AS (
+  SELECT DISTINCT member_id, month FROM read_parquet('{data}/eligibility.parquet') WHERE eligible
+),
+spans AS (SELECT * FROM read_parquet('{data}/enrollments.parquet')),
+service AS (
+  SELECT t.member_id, c.code, c.modifiers, t.minutes, t.date
+  FROM read_parquet('{data}/time.parquet') t
+  JOIN roles r ON r.staff_id = t.staff_id
+    AND coalesce(r.effective_from, DATE '1900-01-01') <= t.date
+    AND t.date <= coalesce(r.effective_to, DATE '9999-12-31')
+  JOIN eligible e ON e.member_id = t.member_id AND e.month = strftime(t.date, '%Y-%m')
+  JOIN activities a ON a.activity = t.activity
+  JOIN codes c ON c.role = r.role AND c.modality = t.modality AND c.kind = 'service'
+  SEMI JOIN spans s ON s.member_id = t.member_id AND s.start_date <= t.date
+    AND t.date <= coalesce(s.end_date, DATE '9999-12-31')
+  WHERE t.date BETWEEN {first} AND {last}
+),
+outreach AS (
+  SELECT o.member_id, c.code, c.modifiers, coalesce(o.minutes, 0) AS minutes, o.date
+  FROM read_parquet('{data}/outreach.parquet') o
+  JOIN roles r ON r.staff_id = o.staff_id
+    AND coalesce(r.effective_from, DATE '1900-01-01') <= o.date
+    AND o.date <= coalesce(r.effective_to, DATE '9999-12-31')
+  JOIN eligible e ON e.member_id = o.member_id AND e.month = strftime(o.date, '%Y-%m')
+  JOIN methods m ON m.method = o.method
+  JOIN codes c ON c.role = r.role AND c.modality = m.modality AND c.kind = 'outreach'
+  ANTI JOIN spans s ON s.member_id = o.member_id AND s.start_date <= o.date
+    AND o.date <= coalesce(s.end_date, DATE '9999-12-31')
+  WHERE o.individualized AND o.date BETWEEN {first} AND {last}
+)
+SELECT member_id, 'service' AS kind, code, modifiers, sum(minutes) AS minutes,
+       (sum(minutes) + 59) // 60 AS units, min(date) AS first_date, max(date) AS last_date
+FROM service GROUP BY member_id, code, modifiers
+UNION ALL
+SELECT member_id, 'outreach', code, modifiers, minutes, 1, date, date FROM outreach
+"""
+
+
+def run_sql(data: Path, repeat: int) -> dict[str, Any]:
+    import duckdb
+
+    query = sql_text(data)
+    seconds, table = [], None
+    for _ in range(repeat):
+        con = duckdb.connect()
+        started = time.perf_counter()
+        table = con.sql(query).to_arrow_table()
+        seconds.append(time.perf_counter() - started)
+        con.close()
+    return {"seconds": seconds, **summary(table)}
+
+
+def run_pandas(data: Path, repeat: int) -> dict[str, Any]:
+    seconds, table = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        table = pandas_lines(data)
+        seconds.append(time.perf_counter() - started)
+    return {"seconds": seconds, **summary(table)}
+
+
+def pandas_lines(data: Path) -> Any:
+    """The rule as a pandas user would write it: merges, masks, one groupby."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from ecmbill.contract import default_contract
+
+    contract = default_contract()
+    first, last = pd.Timestamp(f"{PERIOD}-01"), pd.Timestamp(f"{PERIOD}-31")
+    far_past, far_future = pd.Timestamp("1900-01-01"), pd.Timestamp("2262-01-01")
+
+    def read(kind: str) -> pd.DataFrame:
+        frame = pd.read_parquet(data / f"{kind}.parquet")
+        for column in frame.columns:
+            if column in {"date", "effective_from", "effective_to", "start_date", "end_date"}:
+                frame[column] = pd.to_datetime(frame[column])
+        return frame
+
+    codes = pd.DataFrame(
+        [
+            (e.role.value, e.modality.value, e.kind.value, e.code, ":".join(e.modifiers))
+            for e in contract.codes
+        ],
+        columns=["role", "modality", "kind", "code", "modifiers"],
+    )
+    reimbursable = [k for k, a in contract.activities.items() if a.reimbursable]
+    methods = pd.DataFrame(
+        [(m.value, str(v)) for m, v in contract.outreach_methods.items()],
+        columns=["method", "modality"],
+    )
+    roles = read("staff")[["staff_id", "role", "effective_from", "effective_to"]]
+    roles["effective_from"] = roles["effective_from"].fillna(far_past)
+    roles["effective_to"] = roles["effective_to"].fillna(far_future)
+    eligibility = read("eligibility")
+    eligible = eligibility.loc[eligibility["eligible"], ["member_id", "month"]].drop_duplicates()
+    eligible["ym"] = eligible["month"].str[:4].astype(int) * 100 + eligible["month"].str[5:].astype(
+        int
+    )
+    spans = read("enrollments")
+    spans["end_date"] = spans["end_date"].fillna(far_future)
+
+    def with_context(events: pd.DataFrame) -> pd.DataFrame:
+        events = events[(events["date"] >= first) & (events["date"] <= last)]
+        events = events.merge(roles, on="staff_id")
+        events = events[
+            (events["effective_from"] <= events["date"])
+            & (events["date"] <= events["effective_to"])
+        ]
+        events["ym"] = events["date"].dt.year * 100 + events["date"].dt.month
+        events = events.merge(eligible[["member_id", "ym"]], on=["member_id", "ym"])
+        joined = events.merge(spans[["member_id", "start_date", "end_date"]], on="member_id")
+        inside = joined[
+            (joined["start_date"] <= joined["date"]) & (joined["date"] <= joined["end_date"])
+        ]
+        return events.assign(enrolled=events["id"].isin(inside["id"]))
+
+    time_entries = read("time").rename(columns={"entry_id": "id"})
+    service = with_context(time_entries)
+    service = service[service["enrolled"] & service["activity"].isin(reimbursable)]
+    service = service.merge(codes[codes["kind"] == "service"], on=["role", "modality"])
+    lines = (
+        service.groupby(["member_id", "kind", "code", "modifiers"], as_index=False)
+        .agg(minutes=("minutes", "sum"), first_date=("date", "min"), last_date=("date", "max"))
+        .assign(units=lambda f: (f["minutes"] + 59) // 60)
+    )
+    attempts = read("outreach").rename(columns={"attempt_id": "id"})
+    outreach = with_context(attempts)
+    outreach = outreach[~outreach["enrolled"] & outreach["individualized"]]
+    outreach = outreach.merge(methods, on="method")
+    outreach = outreach[outreach["modality"] != "not_billable"]
+    outreach = outreach.merge(codes[codes["kind"] == "outreach"], on=["role", "modality"])
+    outreach_lines = pd.DataFrame(
+        {
+            "member_id": outreach["member_id"],
+            "kind": "outreach",
+            "code": outreach["code"],
+            "modifiers": outreach["modifiers"],
+            "minutes": outreach["minutes"].fillna(0).astype("int64"),
+            "first_date": outreach["date"],
+            "last_date": outreach["date"],
+            "units": 1,
+        }
+    )
+    return pa.Table.from_pandas(pd.concat([lines, outreach_lines]), preserve_index=False)
+
+
+def summary(table: Any) -> dict[str, int]:
+    import pyarrow.compute as pc
+
+    return {
+        "lines": table.num_rows,
+        "minutes": int(pc.sum(table["minutes"]).as_py()),
+        "units": int(pc.sum(table["units"]).as_py()),
+    }
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
+def measure(worker: str, data: Path, repeat: int) -> dict[str, Any]:
+    """Run one contender in a fresh process; its peak RSS comes from the kernel via wait4."""
+    command = [sys.executable, __file__, "--worker", worker, "--data", str(data)]
+    command += ["--repeat", str(repeat)]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{worker} failed (exit {child.returncode})")
+    result: dict[str, Any] = json.loads(output)
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return result
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.platform()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=5_000_000)
+    parser.add_argument("--data", type=Path, help="folder of Parquet files (default: generated)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        run = {"ecmbill": run_ecmbill, "sql": run_sql, "pandas": run_pandas}[args.worker]
+        print(json.dumps(run(args.data, args.repeat)))
+        return
+
+    data = args.data or HERE / "data" / str(args.entries)
+    if not (data / "time.parquet").exists():
+        from generate import make
+
+        print(f"generating {args.entries:,d} entries into {data} ...", flush=True)
+        make(args.entries, data)
+    import pyarrow.parquet as pq
+
+    entries = pq.read_metadata(data / "time.parquet").num_rows
+    print(f"{date.today()} on {machine()}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; best of {args.repeat} runs each")
+    results = {worker: measure(worker, data, args.repeat) for worker in WORKERS}
+    answers = {(r["lines"], r["minutes"], r["units"]) for r in results.values()}
+    if len(answers) != 1:
+        raise SystemExit(f"the three contenders disagree: {results}")
+    lines, minutes, units = answers.pop()
+    print(
+        f"{entries:,d} entries -> {lines:,d} claim lines, {minutes:,d} minutes, "
+        f"{units:,d} units (identical in all three)"
+    )
+    best = {worker: min(r["seconds"]) for worker, r in results.items()}
+    for worker, label in (
+        ("ecmbill", "ecmbill (Ibis on DuckDB)"),
+        ("sql", "hand-written DuckDB SQL"),
+        ("pandas", "pandas"),
+    ):
+        r = results[worker]
+        runs = ", ".join(f"{s:.2f}" for s in r["seconds"])
+        print(
+            f"  {label:26s} {best[worker]:6.2f} s  (runs: {runs})  "
+            f"peak RSS {r['peak_rss_mib']:,.0f} MiB"
+        )
+    e = results["ecmbill"]
+    print(f"  ecmbill file checks        {min(e['checks']):6.2f} s  (run before rating)")
+    print(
+        f"  ecmbill whole command      {e['command']:6.2f} s  (checks, rating, lines with "
+        "source ids and not-billed list written to Parquet)"
+    )
+    print(f"ecmbill / SQL    = {best['ecmbill'] / best['sql']:.2f}x   (target <= 1.2x)")
+    print(f"pandas / ecmbill = {best['pandas'] / best['ecmbill']:.2f}x   (target >= 3.5x)")
+    print(f"ecmbill peak RSS = {e['peak_rss_mib']:,.0f} MiB   (target < 2048 MiB)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
