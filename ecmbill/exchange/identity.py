@@ -31,11 +31,12 @@ KEYS = tuple(f.name for f in fields(ProviderIdentity))
 
 def provider_identity(engine: Engine) -> ProviderIdentity:
     with unit_of_work(engine) as session:
-        stored = dict(
-            session.execute(
+        stored = {
+            key: value
+            for key, value in session.execute(
                 select(models.Setting.key, models.Setting.value).where(models.Setting.key.in_(KEYS))
-            ).tuples()
-        )
+            )
+        }
     return ProviderIdentity(**stored)
 
 

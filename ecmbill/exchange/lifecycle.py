@@ -50,7 +50,7 @@ def member_history(
             of(event.member_id)[0].append(Event(Status(event.status), event.on, event.reason))
     for span in session.scalars(spans):
         of(span.member_id)[1].append(Span(span.start_date, span.end_date))
-    for member_id, on in session.execute(attempts).tuples():
+    for member_id, on in session.execute(attempts):
         of(member_id)[2].append(on)
     return history
 

@@ -56,9 +56,9 @@ def otf_rows(
         ):
             spans.setdefault(span.member_id, []).append((span.start_date, span.end_date))
         roles: dict[str, list[tuple[date | None, date | None, str]]] = {}
-        for role in session.scalars(select(models.StaffRole)):
-            roles.setdefault(role.staff_id, []).append(
-                (role.effective_from, role.effective_to, role.role)
+        for period_role in session.scalars(select(models.StaffRole)):
+            roles.setdefault(period_role.staff_id, []).append(
+                (period_role.effective_from, period_role.effective_to, period_role.role)
             )
     rows: list[tuple[tuple[date, str, str], list[Cell]]] = []
     for attempt, first, last, plan_id in attempts:
@@ -67,7 +67,7 @@ def otf_rows(
             for start, end in spans.get(attempt.member_id, [])
         ):
             continue
-        role = next(
+        staff_role = next(
             (
                 r
                 for start, end, r in roles.get(attempt.staff_id, [])
@@ -83,7 +83,9 @@ def otf_rows(
             "provider_tin": identity.provider_tin,
             "client_name": f"{last}, {first}",
             "member_id": attempt.member_id,
-            "provider_type": values["provider_type"].get(role, role) if role else None,
+            "provider_type": values["provider_type"].get(staff_role, staff_role)
+            if staff_role
+            else None,
             "date": attempt.date,
             "method": values["method"].get(attempt.method, attempt.method),
             "successful": values["successful"].get(attempt.outcome, attempt.outcome),

@@ -65,7 +65,7 @@ def rtf_rows(
                 models.TimeEntry.activity,
                 models.TimeEntry.modality,
             ).where(models.TimeEntry.date <= period.end)
-        ).tuples():
+        ):
             entries[member_id].append((day, activity, modality))
         managers: dict[str, tuple[str, str | None, str | None]] = {}
         for lcm, name, contact in session.execute(
@@ -107,7 +107,7 @@ def rtf_rows(
             code = standing.reason
         elif standing.status is Status.UNABLE_TO_REACH:
             code = contract.unable_to_reach.reason_code
-        lcm = managers.get(member.member_id)
+        manager = managers.get(member.member_id)
         span = standing.span
         by_field: dict[str, Cell] = {
             "mcp_id": detail.plan_id or identity.mcp_id,
@@ -136,9 +136,9 @@ def rtf_rows(
             "assessment_started": min(assessments, default=None),
             "assessment_completed": max(assessments, default=None),
             "last_encounter": max((d for d, _ in encounters), default=None),
-            "lcm_name": lcm[0] if lcm else None,
-            "lcm_phone": lcm[1] if lcm else None,
-            "lcm_email": lcm[2] if lcm else None,
+            "lcm_name": manager[0] if manager else None,
+            "lcm_phone": manager[1] if manager else None,
+            "lcm_email": manager[2] if manager else None,
             "discontinuation_date": standing.since if standing.status in ENDED else None,
             "discontinuation_code": code,
             "discontinuation_reason": contract.discontinuation_reasons.get(code) if code else None,

@@ -122,9 +122,12 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     result.members_read = len(loops)
     digest = hashlib.sha256(text.encode("ascii")).hexdigest()
     with unit_of_work(engine) as session:
-        roster = dict(
-            session.execute(select(models.Member.member_id, models.Member.birth_date)).tuples()
-        )
+        roster: dict[str, date] = {
+            member_id: born
+            for member_id, born in session.execute(
+                select(models.Member.member_id, models.Member.birth_date)
+            )
+        }
         accepted: dict[str, MemberLoop] = {}
         for loop in loops:
             problem = _loop_problem(loop, roster, accepted)
@@ -201,7 +204,7 @@ def _monthly_eligibility(
             select(
                 models.Eligibility.member_id, models.Eligibility.month, models.Eligibility.eligible
             ).where(models.Eligibility.member_id.in_(list(members)))
-        ).tuples()
+        )
     }
     worked = _months_with_work(session, list(members))
     records: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
@@ -241,7 +244,7 @@ def _months_with_work(session: Session, member_ids: list[str]) -> set[tuple[str,
             select(model.member_id, model.date)
             .where(model.member_id.in_(member_ids))
             .group_by(model.member_id, model.date)
-        ).tuples()
+        )
         months.update((member_id, f"{day:%Y-%m}") for member_id, day in rows)
     return months
 
@@ -277,18 +280,26 @@ def validate(text: str) -> list[SegmentError]:
                 errors += _level_errors(st, "ST")
                 for seg in st.get("segments", []):
                     number = seg.get("cur_line")
-                    for err in seg.get("errors", []):
+                    for found in seg.get("errors", []):
                         errors.append(
                             SegmentError(
-                                number, seg.get("seg_id", "?"), None, err["err_cde"], _clean(err)
+                                number,
+                                seg.get("seg_id", "?"),
+                                None,
+                                found["err_cde"],
+                                _clean(found),
                             )
                         )
                     for ele in seg.get("elements", []):
                         ref = f"{seg.get('seg_id', '')}{int(ele.get('ele_pos') or 0):02d}"
-                        for err in ele.get("errors", []):
+                        for found in ele.get("errors", []):
                             errors.append(
                                 SegmentError(
-                                    number, seg.get("seg_id", "?"), ref, err["err_cde"], _clean(err)
+                                    number,
+                                    seg.get("seg_id", "?"),
+                                    ref,
+                                    found["err_cde"],
+                                    _clean(found),
                                 )
                             )
     return errors

@@ -152,7 +152,7 @@ def test_mif_and_834_in_give_the_otf_and_rtf_out_cell_by_cell(
                     models.Eligibility.month,
                     models.Eligibility.eligible,
                 )
-            ).tuples()
+            )
         }
         outsiders = session.scalar(
             select(func.count())
@@ -296,7 +296,7 @@ def test_the_xlsx_files_hold_the_same_cells_with_real_dates(
     xlsx = read_table(write_otf(engine, OCTOBER, tmp_path / "otf.xlsx").path)
     assert list(xlsx.header) == csv_rows[0]
     # read_table gives dates back as ISO text: the cell holds a date, not a string.
-    assert [list(row.values) for row in xlsx.rows][0][8] == "2026-10-01"
+    assert xlsx.rows[0].values[8] == "2026-10-01"
     assert [list(row.values)[:8] for row in xlsx.rows] == [row[:8] for row in csv_rows[1:]]
     rtf = read_table(
         write_rtf(engine, OCTOBER, contract, tmp_path / "rtf.xlsx", produced_on=TODAY).path
