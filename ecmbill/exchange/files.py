@@ -65,20 +65,23 @@ def _write_xlsx(
     sheet: str,
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(sheet)
+    # A normal (not write-only) workbook: it records the sheet's dimension, without which
+    # readers see rows ending in empty cells as shorter than the header.
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = sheet
     ws.append(list(header))
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, date):
-                cell.number_format = date_format
-            elif isinstance(value, str):
+    for number, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            if value is None:
+                continue
+            cell = ws.cell(row=number, column=column)
+            cell.value = value
+            if isinstance(value, str):
                 # A name or address starting with "=" is text, never a formula.
                 cell.data_type = "s"
-            cells.append(cell)
-        ws.append(cells)
+            elif isinstance(value, date):
+                cell.number_format = date_format
     book.save(path)
