@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-_CIN = re.compile(r"^[0-9]{8}[A-Z]$")
+# Also used as a regular expression by the file checks of plan-scale rating.
+CIN_PATTERN = r"^[0-9]{8}[A-Z]$"
+_CIN = re.compile(CIN_PATTERN)
 
 
 def is_medi_cal_cin(text: str) -> bool:

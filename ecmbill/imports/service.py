@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy import Engine, Table, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
@@ -280,7 +280,7 @@ def _upsert(
             )
     for chunk in _chunks(inserts, 5000):
         # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
-        session.execute(insert(table), chunk)
+        session.execute(insert(cast(Table, table)), chunk)
     if updates:
         session.execute(update(model), updates)
     audit.record(session, trail)

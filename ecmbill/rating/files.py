@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
 from ecmbill.contract import Contract
+from ecmbill.domain.identifiers import CIN_PATTERN
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
@@ -127,29 +128,37 @@ def _read(con: BaseBackend, path: Path) -> ir.Table:
     return con.read_csv(str(path), header=True, inferSchema=False)
 
 
-# -- normalising one column -------------------------------------------------------------------
+# -- reading one column -----------------------------------------------------------------------
+# Values are taken as written: the rating reads the columns themselves (for typed Parquet, no
+# conversion at all, which keeps the rating query as lean as hand-written SQL), and the checks
+# refuse what would not match, e.g. a member id in lower case or a modality with a space.
 
 
-def _text(column: ir.Value) -> ir.StringValue:
-    return column.cast("string").strip().nullif("")
+def _as_text(column: ir.Value) -> ir.StringValue:
+    return column if column.type().is_string() else column.cast("string")
+
+
+def _blank(column: ir.Value) -> ir.BooleanValue:
+    text = _as_text(column)
+    return text.isnull() | (text.strip() == "")
 
 
 def _day(column: ir.Value) -> tuple[ir.DateValue, ir.BooleanValue]:
-    """The column as a date, and whether a non-empty value failed to parse (ISO dates only)."""
+    """The column as a date, and whether a non-empty value is not a YYYY-MM-DD date."""
     if column.type().is_date():
         return column, ibis.literal(False)
     if column.type().is_timestamp():
         return column.date(), ibis.literal(False)
-    text = _text(column)
+    text = _as_text(column)
     ok = text.re_search(_ISO_DATE)
     parsed = ok.ifelse(text, ibis.null().cast("string")).try_cast("date")
-    return parsed, text.notnull() & parsed.isnull()
+    return parsed, ~_blank(column) & parsed.isnull()
 
 
 def _flag(column: ir.Value) -> ir.BooleanValue:
     if column.type().is_boolean():
         return column
-    text = _text(column).lower()
+    text = _as_text(column).lower()
     return ibis.cases(
         (text.isin(sorted(fields.TRUE_WORDS)), True),
         (text.isin(sorted(fields.FALSE_WORDS)), False),
@@ -161,29 +170,34 @@ def _whole(column: ir.Value) -> tuple[ir.IntegerValue, ir.BooleanValue]:
     """Whole minutes, and whether a non-empty value is not a whole number."""
     if column.type().is_integer():
         return column.cast("int64"), ibis.literal(False)
-    number = _text(column).try_cast("float64") if column.type().is_string() else column
+    number = _as_text(column).try_cast("float64") if column.type().is_string() else column
     number = number.cast("float64")
     whole = number.notnull() & (number == number.floor())
-    bad = column.notnull() & ~whole.fill_null(False)
-    if column.type().is_string():
-        bad = _text(column).notnull() & ~whole.fill_null(False)
-    return whole.ifelse(number, ibis.null().cast("float64")).cast("int64"), bad
+    value = whole.ifelse(number, ibis.null().cast("float64")).cast("int64")
+    return value, ~_blank(column) & ~whole.fill_null(False)
 
 
 def _clock(column: ir.Value) -> tuple[ir.IntegerValue, ir.BooleanValue]:
     """A time of day as minutes after midnight, and whether a value is not HH:MM."""
-    text = _text(column)
+    text = _as_text(column)
     hours = text.re_extract(_CLOCK, 1).nullif("").cast("int64")
     mins = text.re_extract(_CLOCK, 2).nullif("").cast("int64")
     ok = text.re_search(_CLOCK) & (hours <= 23) & (mins <= 59)
     value = ok.ifelse(hours * 60 + mins, ibis.null().cast("int64"))
-    return value, text.notnull() & ~ok.fill_null(False)
+    return value, ~_blank(column) & ~ok.fill_null(False)
 
 
 def _choice(column: ir.Value, options: type[Any]) -> tuple[ir.StringValue, ir.BooleanValue]:
-    text = _text(column).lower()
-    values = sorted(option.value for option in options)
-    return text, text.isnull() | ~text.isin(values)
+    text = _as_text(column)
+    return text, text.isnull() | ~text.isin(sorted(option.value for option in options))
+
+
+def _bad_id(column: ir.Value) -> ir.BooleanValue:
+    return _as_text(column).re_search(_BAD_ID)
+
+
+def _not_cin(column: ir.Value) -> ir.BooleanValue:
+    return ~_as_text(column).re_search(CIN_PATTERN).fill_null(False)
 
 
 # -- checking and shaping each kind -----------------------------------------------------------
@@ -213,17 +227,22 @@ def _require(table: ir.Table, kind: str, path: Path, also: tuple[str, ...] = ())
         raise SourceProblem(f"{path.name}: {problem}")
 
 
+def _member_checks(table: ir.Table) -> list[tuple[ir.BooleanValue, str]]:
+    return [
+        (_blank(table.member_id), "member_id is empty"),
+        (_not_cin(table.member_id), "member_id is not a Medi-Cal CIN (8 digits, a capital letter)"),
+    ]
+
+
 def _time(table: ir.Table, path: Path) -> Checked:
     _require(table, "time", path, also=("entry_id",))
     cols = set(table.columns)
-    entry_id = _text(table.entry_id)
     on, bad_date = _day(table.date)
     modality, bad_modality = _choice(table.modality, Modality)
-    given, bad_minutes = (
-        _whole(table.minutes)
-        if "minutes" in cols
-        else (ibis.null().cast("int64"), ibis.literal(False))
-    )
+    if "minutes" in cols:
+        given, bad_minutes = _whole(table.minutes)
+    else:
+        given, bad_minutes = ibis.null().cast("int64"), ibis.literal(False)
     if {"start_time", "end_time"} <= cols:
         start, bad_start = _clock(table.start_time)
         end, bad_end = _clock(table.end_time)
@@ -236,13 +255,14 @@ def _time(table: ir.Table, path: Path) -> Checked:
         minutes = given
     problem = _problems(
         [
-            (entry_id.isnull(), "entry_id is empty"),
-            (entry_id.re_search(_BAD_ID), "entry_id contains spaces or control characters"),
-            (_text(table.staff_id).isnull(), "staff_id is empty"),
-            (_text(table.member_id).isnull(), "member_id is empty"),
+            (_blank(table.entry_id), "entry_id is empty"),
+            (_bad_id(table.entry_id), "entry_id contains spaces or control characters"),
+            (_blank(table.staff_id), "staff_id is empty"),
+            (_bad_id(table.staff_id), "staff_id contains spaces or control characters"),
+            *_member_checks(table),
+            (_blank(table.date), "date is empty"),
             (bad_date, "date is not a date (use YYYY-MM-DD)"),
-            (_text(table.date).isnull(), "date is empty"),
-            (_text(table.activity).isnull(), "activity is empty"),
+            (_blank(table.activity), "activity is empty"),
             (bad_modality, "modality must be one of: in_person, telephonic"),
             (bad_start, "start_time is not a time of day (use HH:MM, 24-hour)"),
             (bad_end, "end_time is not a time of day (use HH:MM, 24-hour)"),
@@ -256,12 +276,12 @@ def _time(table: ir.Table, path: Path) -> Checked:
         ]
     )
     shaped = table.select(
-        entry_id=entry_id,
-        staff_id=_text(table.staff_id),
-        member_id=_text(table.member_id).upper(),
+        entry_id=_as_text(table.entry_id),
+        staff_id=_as_text(table.staff_id),
+        member_id=_as_text(table.member_id),
         date=on,
         minutes=minutes,
-        activity=_text(table.activity).lower(),
+        activity=_as_text(table.activity),
         modality=modality,
         problem=problem,
     )
@@ -270,7 +290,6 @@ def _time(table: ir.Table, path: Path) -> Checked:
 
 def _outreach(table: ir.Table, path: Path) -> Checked:
     _require(table, "outreach", path, also=("attempt_id",))
-    attempt_id = _text(table.attempt_id)
     on, bad_date = _day(table.date)
     method, bad_method = _choice(table.method, OutreachMethod)
     individualized = _flag(table.individualized)
@@ -280,12 +299,13 @@ def _outreach(table: ir.Table, path: Path) -> Checked:
         minutes, bad_minutes = ibis.null().cast("int64"), ibis.literal(False)
     problem = _problems(
         [
-            (attempt_id.isnull(), "attempt_id is empty"),
-            (attempt_id.re_search(_BAD_ID), "attempt_id contains spaces or control characters"),
-            (_text(table.staff_id).isnull(), "staff_id is empty"),
-            (_text(table.member_id).isnull(), "member_id is empty"),
+            (_blank(table.attempt_id), "attempt_id is empty"),
+            (_bad_id(table.attempt_id), "attempt_id contains spaces or control characters"),
+            (_blank(table.staff_id), "staff_id is empty"),
+            (_bad_id(table.staff_id), "staff_id contains spaces or control characters"),
+            *_member_checks(table),
+            (_blank(table.date), "date is empty"),
             (bad_date, "date is not a date (use YYYY-MM-DD)"),
-            (_text(table.date).isnull(), "date is empty"),
             (bad_method, f"method must be one of: {', '.join(m.value for m in OutreachMethod)}"),
             (individualized.isnull(), "individualized must be true or false"),
             (bad_minutes, "minutes must be whole minutes"),
@@ -293,9 +313,9 @@ def _outreach(table: ir.Table, path: Path) -> Checked:
         ]
     )
     shaped = table.select(
-        attempt_id=attempt_id,
-        staff_id=_text(table.staff_id),
-        member_id=_text(table.member_id).upper(),
+        attempt_id=_as_text(table.attempt_id),
+        staff_id=_as_text(table.staff_id),
+        member_id=_as_text(table.member_id),
         date=on,
         method=method,
         individualized=individualized,
@@ -309,16 +329,13 @@ def _staff(table: ir.Table, path: Path) -> Checked:
     _require(table, "staff", path)
     cols = set(table.columns)
     role, bad_role = _choice(table.role, Role)
-    empty = ibis.null().cast("date")
-    start, bad_start = (
-        _day(table.effective_from) if "effective_from" in cols else (empty, ibis.literal(False))
-    )
-    end, bad_end = (
-        _day(table.effective_to) if "effective_to" in cols else (empty, ibis.literal(False))
-    )
+    empty, fine = ibis.null().cast("date"), ibis.literal(False)
+    start, bad_start = _day(table.effective_from) if "effective_from" in cols else (empty, fine)
+    end, bad_end = _day(table.effective_to) if "effective_to" in cols else (empty, fine)
     problem = _problems(
         [
-            (_text(table.staff_id).isnull(), "staff_id is empty"),
+            (_blank(table.staff_id), "staff_id is empty"),
+            (_bad_id(table.staff_id), "staff_id contains spaces or control characters"),
             (bad_role, "role must be one of: clinical, non_clinical"),
             (bad_start, "effective_from is not a date (use YYYY-MM-DD)"),
             (bad_end, "effective_to is not a date (use YYYY-MM-DD)"),
@@ -326,7 +343,7 @@ def _staff(table: ir.Table, path: Path) -> Checked:
         ]
     )
     shaped = table.select(
-        staff_id=_text(table.staff_id),
+        staff_id=_as_text(table.staff_id),
         role=role,
         effective_from=start,
         effective_to=end,
@@ -337,17 +354,17 @@ def _staff(table: ir.Table, path: Path) -> Checked:
 
 def _eligibility(table: ir.Table, path: Path) -> Checked:
     _require(table, "eligibility", path)
-    month = _text(table.month)
+    month = _as_text(table.month)
     eligible = _flag(table.eligible)
     problem = _problems(
         [
-            (_text(table.member_id).isnull(), "member_id is empty"),
+            *_member_checks(table),
             (~month.re_search(_MONTH).fill_null(False), "month is not a month (use YYYY-MM)"),
             (eligible.isnull(), "eligible must be true or false"),
         ]
     )
     shaped = table.select(
-        member_id=_text(table.member_id).upper(), month=month, eligible=eligible, problem=problem
+        member_id=_as_text(table.member_id), month=month, eligible=eligible, problem=problem
     )
     return Checked(shaped, None)
 
@@ -361,15 +378,15 @@ def _enrollments(table: ir.Table, path: Path) -> Checked:
         end, bad_end = ibis.null().cast("date"), ibis.literal(False)
     problem = _problems(
         [
-            (_text(table.member_id).isnull(), "member_id is empty"),
+            *_member_checks(table),
+            (_blank(table.start_date), "start_date is empty"),
             (bad_start, "start_date is not a date (use YYYY-MM-DD)"),
-            (start.isnull(), "start_date is empty"),
             (bad_end, "end_date is not a date (use YYYY-MM-DD)"),
             (end < start, "end_date is before start_date"),
         ]
     )
     shaped = table.select(
-        member_id=_text(table.member_id).upper(), start_date=start, end_date=end, problem=problem
+        member_id=_as_text(table.member_id), start_date=start, end_date=end, problem=problem
     )
     return Checked(shaped, None)
 
@@ -625,9 +642,20 @@ def rate_to_arrow(
 def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
     """The reason sentence of each refused entry, computed once per distinct set of the values
     it depends on (a few thousand at most), not once per entry."""
+    reason = refused["reason_code"]
+
+    def only_for(name: str, *reasons: ReasonCode) -> pa.ChunkedArray:
+        # A part the reason's sentence does not use is left out of the key, so that, e.g.,
+        # every "not eligible in 2026-10" shares one sentence whoever the staff member was.
+        text = pc.fill_null(refused[name].cast(pa.string()), "")
+        return pc.if_else(pc.is_in(reason, pa.array([r.value for r in reasons])), text, "")
+
     parts = [
-        pc.fill_null(refused[name].cast(pa.string()), "")
-        for name in ("reason_code", "date", "staff_id", "activity", "method")
+        reason,
+        only_for("date", ReasonCode.NOT_ELIGIBLE, ReasonCode.NOT_ENROLLED, ReasonCode.NO_ROLE),
+        only_for("staff_id", ReasonCode.NO_ROLE),
+        only_for("activity", ReasonCode.NOT_REIMBURSABLE),
+        only_for("method", ReasonCode.MASS_COMMUNICATION, ReasonCode.NOT_REIMBURSABLE),
     ]
     key = pc.binary_join_element_wise(*parts, ID_SEPARATOR)
     distinct = pc.unique(key)
@@ -638,16 +666,17 @@ def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
         sentences.append(
             explain(
                 ReasonCode(code),
-                on=date.fromisoformat(on),
+                # explain() reads the date only for the reasons whose key holds one.
+                on=date.fromisoformat(on) if on else date.min,
                 staff_id=staff_id,
                 activity=activity or None,
                 activity_description=described.description if described else None,
                 method=method or None,
             )
         )
-    reason = pc.take(pa.array(sentences, pa.string()), pc.index_in(key, value_set=distinct))
+    sentence = pc.take(pa.array(sentences, pa.string()), pc.index_in(key, value_set=distinct))
     table = refused.select(["source", "id", "member_id", "date", "reason_code"]).append_column(
-        "reason", reason
+        "reason", sentence
     )
     return table.sort_by([(name, "ascending") for name in ("member_id", "date", "source", "id")])
 
@@ -655,7 +684,10 @@ def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
 def _lines_for_output(lines: pa.Table, period: Period, *, flat: bool) -> pa.Table:
     """Modifiers and source ids as lists (Parquet) or space-separated text (CSV)."""
     lines = lines.sort_by(
-        [(name, "ascending") for name in ("member_id", "kind", "code", "modifiers", "first_date")]
+        [
+            (name, "ascending")
+            for name in ("member_id", "kind", "code", "modifiers", "first_date", "source_ids")
+        ]
     )
     modifiers = pc.if_else(
         pc.equal(lines["modifiers"], ""),

@@ -6,9 +6,9 @@ import getpass
 import json
 import os
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from ecmbill.store.models import AuditRecord
@@ -65,4 +65,4 @@ def record(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         # The table, not the mapped class: a plain executemany, without the ORM's per-row
         # bookkeeping (the import writes one record per row).
-        session.execute(insert(AuditRecord.__table__), rows)
+        session.execute(insert(cast(Table, AuditRecord.__table__)), rows)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, insert
 
@@ -18,7 +19,7 @@ from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
-from ecmbill.rating.files import rate_folder
+from ecmbill.rating.files import rate_folder, rate_folder_to_file
 from ecmbill.rating.service import rate_store
 from ecmbill.store import models
 from ecmbill.synthetic import PlanMonth, generate, write
@@ -148,3 +149,26 @@ def test_units_are_the_rounded_up_hours_of_each_lines_minutes(
     assert all(line.units == -(-line.minutes // 60) for line in service)
     outreach = [line for line in duckdb_rating.lines if line.kind.value == "outreach"]
     assert all(line.units == 1 and len(line.source_ids) == 1 for line in outreach)
+
+
+def test_the_written_files_hold_the_same_lines_and_reasons_as_the_printed_rating(
+    parquet_folder: Path,
+    duckdb_rating: PeriodRating,
+    contract_module: Contract,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "lines.parquet"
+    rate_folder_to_file(parquet_folder, PERIOD, contract_module, out)
+    lines = pq.read_table(out).to_pylist()
+    assert [
+        (r["member_id"], r["code"], tuple(r["modifiers"]), r["units"], tuple(r["source_ids"]))
+        for r in lines
+    ] == [
+        (line.member_id, line.code, line.modifiers, line.units, line.source_ids)
+        for line in duckdb_rating.lines
+    ]
+    refused = pq.read_table(tmp_path / "lines.not_billed.parquet").to_pylist()
+    assert [(r["source"], r["id"], r["reason_code"], r["reason"]) for r in refused] == [
+        (item.source.value, item.id, item.reason_code.value, item.reason)
+        for item in duckdb_rating.not_billed
+    ]
