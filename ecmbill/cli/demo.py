@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from ecmbill import services
+from ecmbill.claims import service as claims_service
+from ecmbill.claims.settings import DEMO_SETTINGS
 from ecmbill.cli.app import app, console, fail
+from ecmbill.cli.claims import show_close
 from ecmbill.cli.foundation import parse_period, show_honesty, show_import
 from ecmbill.contract import default_contract
 from ecmbill.demo import generate, last_full_month
@@ -27,8 +30,9 @@ def demo(
     ] = None,
     members: Annotated[int, typer.Option("--members", min=10, max=100_000)] = 300,
 ) -> None:
-    """Create a realistic synthetic month for a fictional provider and run import, rating and
-    the honesty report on it. Every name and identifier is fake."""
+    """Create a realistic synthetic month for a fictional provider, run import, rating and the
+    honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
+    next to the database. Every name and identifier is fake."""
     month = parse_period(period) if period else last_full_month(date.today())
     if month.end >= date.today():
         fail(f"{month} has not ended yet: pick a past month")
@@ -52,4 +56,19 @@ def demo(
     )
     console.rule("Honesty report")
     show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
+    console.rule("Close and claims")
+    claims_service.set_settings(engine, DEMO_SETTINGS, actor="demo")
+    console.print(
+        "Provider and payer settings: a fictional provider and plan (fake NPI, tax id and "
+        "payer id; the 837P is marked as a test file). See `ecmbill settings show`."
+    )
+    show_close(
+        claims_service.close_period(engine, month, contract, actor="demo", today=date.today())
+    )
+    x12_file = db.with_name("demo-837p.txt")
+    invoice_file = db.with_name("demo-invoice.xlsx")
+    for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
+        claims_service.export_claims(engine, month, fmt, target, actor="demo")
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
+    console.print(f"837P claims file: {x12_file.resolve()}")
+    console.print(f"Invoice file:     {invoice_file.resolve()}")

@@ -4,6 +4,7 @@ stored tables and plain files alike."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -163,3 +165,87 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# Claims (issue 4). Provider and payer settings live in ``settings`` under the "claims." prefix.
+
+
+class PeriodClose(Base):
+    """A close of a billing period. The first one locks the period: time and outreach changes
+    recorded in the audit log after it are flagged as after-close."""
+
+    __tablename__ = "period_closes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    claims_created: Mapped[int] = mapped_column(Integer)
+
+
+class Claim(Base):
+    """One billing provider × member × period claim, or a replacement or void of one.
+
+    status: ``active`` (the member's claim as it stands), ``replaced`` or ``voided`` (a later
+    claim corrected it), ``void`` (a frequency-8 claim itself)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_period_member", "period", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"))
+    billing_npi: Mapped[str] = mapped_column(String(10))
+    frequency: Mapped[str] = mapped_column(String(1))
+    status: Mapped[str] = mapped_column(String(10))
+    patient_control_number: Mapped[str] = mapped_column(String(20), unique=True)
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    corrects_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    original_reference: Mapped[str | None] = mapped_column(String(50))
+    total_charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    diagnosis_code: Mapped[str] = mapped_column(String(8))
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimLineRecord(Base):
+    __tablename__ = "claim_lines"
+    __table_args__ = (UniqueConstraint("claim_id", "line_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(5))
+    modifiers: Mapped[str] = mapped_column(String(11))  # space-separated, in order
+    units: Mapped[int] = mapped_column(Integer)
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    source_ids: Mapped[str] = mapped_column(Text)  # JSON list of time entry / attempt ids
+    rendering_npi: Mapped[str | None] = mapped_column(String(10))
+
+
+class ClaimExport(Base):
+    """A claim written to a file; an export takes only claims not yet written in its format."""
+
+    __tablename__ = "claim_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    file_name: Mapped[str] = mapped_column(String(255))
+    interchange_control_number: Mapped[int | None] = mapped_column(Integer)
+    exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class ControlCounter(Base):
+    """X12 control numbers and claim numbers: each only ever increases (see claims.store)."""
+
+    __tablename__ = "control_counters"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
