@@ -367,15 +367,17 @@ def _charge_lines(session: Session, claim: models.Claim) -> list[ChargeLine]:
 
 
 def _staff_npis(session: Session) -> dict[tuple[Source, str], str | None]:
-    npi = dict(session.execute(select(models.Staff.staff_id, models.Staff.npi)).tuples().all())
+    npi = {
+        row[0]: row[1] for row in session.execute(select(models.Staff.staff_id, models.Staff.npi))
+    }
     out: dict[tuple[Source, str], str | None] = {}
     for entry_id, staff_id in session.execute(
         select(models.TimeEntry.entry_id, models.TimeEntry.staff_id)
-    ).tuples():
+    ):
         out[(Source.TIME, entry_id)] = npi.get(staff_id)
     for attempt_id, staff_id in session.execute(
         select(models.OutreachAttempt.attempt_id, models.OutreachAttempt.staff_id)
-    ).tuples():
+    ):
         out[(Source.OUTREACH, attempt_id)] = npi.get(staff_id)
     return out
 
@@ -540,13 +542,12 @@ def export_claims(
                 group=next_number(session, "group"),
                 transaction=next_number(session, "transaction"),
             )
-            names = dict(
-                session.execute(
+            names = {
+                str(npi): name
+                for npi, name in session.execute(
                     select(models.Staff.npi, models.Staff.name).where(models.Staff.npi.is_not(None))
                 )
-                .tuples()
-                .all()
-            )
+            }
             outgoing = [
                 OutgoingClaim(
                     patient_control_number=claim.patient_control_number,
