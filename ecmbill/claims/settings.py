@@ -131,8 +131,11 @@ def parse_settings(values: dict[str, Any]) -> ProviderSettings:
     try:
         settings = ProviderSettings.model_validate(data)
     except ValidationError as err:
+        named = {problem.split(":")[0] for problem in problems}
         for error in err.errors():
             field = ".".join(str(part) for part in error["loc"])
+            if field in named:
+                continue
             reason = "missing" if error["type"] == "missing" else error["msg"]
             problems.append(f"{field}: {reason.removeprefix('Value error, ')}")
         raise SettingsError(problems) from None
