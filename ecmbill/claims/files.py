@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` with a temporary path in the target's folder, then rename it over the
     target. On any error the temporary file is removed and the target is left as it was."""
     target = target.resolve()
