@@ -249,3 +249,92 @@ class ControlCounter(Base):
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+# Remittances (issue 5): one row per 835 transaction, its claim and line answers, adjustments.
+
+
+class Remittance(Base):
+    """One 835 transaction set, identified by its trace number (TRN02) and payer (TRN03)."""
+
+    __tablename__ = "remittances"
+    __table_args__ = (UniqueConstraint("trace_number", "payer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trace_number: Mapped[str] = mapped_column(String(50))
+    payer_id: Mapped[str] = mapped_column(String(50))
+    payer_name: Mapped[str] = mapped_column(String(60))
+    payment_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    payment_method: Mapped[str] = mapped_column(String(3))
+    payment_date: Mapped[date] = mapped_column(Date)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class RemitClaim(Base):
+    """A CLP: the payer's answer about one claim. ``claim_id`` is empty when CLP01 names no
+    claim of ours: listed as unmatched, never dropped."""
+
+    __tablename__ = "remit_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    patient_control_number: Mapped[str] = mapped_column(String(38))
+    status_code: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    patient_responsibility: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    remarks: Mapped[str] = mapped_column(String(200))  # space-separated RARCs (MOA)
+    segment: Mapped[int] = mapped_column(Integer)
+
+
+class RemitLine(Base):
+    """An SVC matched to one of our claim lines (exact or inferred) or unmatched."""
+
+    __tablename__ = "remit_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remit_claim_id: Mapped[int] = mapped_column(ForeignKey("remit_claims.id"), index=True)
+    claim_line_id: Mapped[int | None] = mapped_column(ForeignKey("claim_lines.id"), index=True)
+    match: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(48))
+    modifiers: Mapped[str] = mapped_column(String(11))
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    units: Mapped[int | None] = mapped_column(Integer)
+    first_date: Mapped[date | None] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str] = mapped_column(String(200))  # space-separated RARCs (LQ*HE)
+    segment: Mapped[int] = mapped_column(Integer)
+
+
+class RemitAdjustment(Base):
+    """A CAS reason at claim level (``remit_line_id`` empty) or line level."""
+
+    __tablename__ = "remit_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remit_claim_id: Mapped[int] = mapped_column(ForeignKey("remit_claims.id"), index=True)
+    remit_line_id: Mapped[int | None] = mapped_column(ForeignKey("remit_lines.id"))
+    group_code: Mapped[str] = mapped_column(String(2))
+    reason_code: Mapped[str] = mapped_column(String(5))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(15, 2, asdecimal=True))
+
+
+class ProviderAdjustmentRecord(Base):
+    """A PLB: provider-level adjustment (positive reduces the payment)."""
+
+    __tablename__ = "provider_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(String(50))
+    fiscal_date: Mapped[date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(2))
+    reference: Mapped[str | None] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
