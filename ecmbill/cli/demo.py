@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +14,14 @@ from ecmbill.claims.settings import DEMO_SETTINGS
 from ecmbill.cli.app import app, console, fail
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.foundation import parse_period, show_honesty, show_import
+from ecmbill.cli.remit import show_import as show_remit_import
+from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
 from ecmbill.demo import generate, last_full_month
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
+from ecmbill.remit import service as remit_service
+from ecmbill.remit.simulate import write_simulated_835
 
 
 @app.command()
@@ -69,6 +73,13 @@ def demo(
     invoice_file = db.with_name("demo-invoice.xlsx")
     for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
         claims_service.export_claims(engine, month, fmt, target, actor="demo")
+    console.rule("Remittance: a simulated payer's 835, imported and reconciled")
+    remittance = db.with_name("demo-835.txt")
+    settings = claims_service.provider_settings(engine)
+    write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
+    show_remit_import(remit_service.import_835(engine, remittance, actor="demo"))
+    show_report(remit_service.reconcile(engine, month, date.today()), most=4)
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")
+    console.print(f"Simulated 835:    {remittance.resolve()}")

@@ -76,13 +76,17 @@ def remit_report(
     show_report(result, all_claims=all_claims)
 
 
-def show_report(result: service.Reconciliation, *, all_claims: bool = False) -> None:
+def show_report(
+    result: service.Reconciliation, *, all_claims: bool = False, most: int | None = None
+) -> None:
     counts = ", ".join(f"{result.count(status)} {status.value}" for status in Status)
     console.print(f"{len(result.claims)} claim(s): {counts}.")
     table = Table("claim", "member", "status", "billed", "paid", "adjusted", "patient", "balance")
-    for claim in result.claims:
-        if not all_claims and claim.balance.status is Status.PAID:
-            continue
+    shown = [c for c in result.claims if all_claims or c.balance.status is not Status.PAID]
+    if most is not None and len(shown) > most:
+        console.print(f"The first {most} of {len(shown)} claims not fully paid:")
+        shown = shown[:most]
+    for claim in shown:
         b = claim.balance
         table.add_row(
             claim.patient_control_number, claim.member_id, b.status.value, f"{b.billed:.2f}",
