@@ -7,19 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
-from ecmbill.claims import service
-from ecmbill.claims.settings import DEMO_SETTINGS, parse_settings
+from ecmbill.claims.settings import parse_settings
 from ecmbill.claims.x12 import ControlNumbers, OutgoingClaim, Subscriber, clean, write_837p
-from ecmbill.contract import Contract
-from ecmbill.demo import generate
 from ecmbill.domain.claims import ChargeLine, Frequency
 from ecmbill.domain.vocabulary import Kind
-from ecmbill.imports.service import import_file
-from tests.claims.world import OCTOBER, SETTINGS
+from tests.claims.world import SETTINGS
 from tests.claims.x12check import x12_errors
-from tests.conftest import TODAY
 
 NOW = datetime(2026, 11, 25, 9, 30)
 
@@ -127,19 +121,3 @@ def test_names_are_written_in_plain_ascii_without_delimiters(tmp_path: Path) -> 
     assert clean("José*María~:^ Núñez") == "JOSE MARIA NUNEZ"
     path = written(tmp_path, [claim(1, first="José*María")])
     assert x12_errors(path) == []
-
-
-@pytest.mark.slow
-def test_the_demo_month_837p_is_valid(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
-) -> None:
-    files = generate(tmp_path / "data", OCTOBER, members=40)
-    for kind, file in files.in_import_order():
-        import_file(sqlite_engine, kind, file, contract, actor="test", today=TODAY)
-    service.set_settings(sqlite_engine, DEMO_SETTINGS, actor="test")
-    closed = service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    assert len(closed.created) > 20
-    out = tmp_path / "demo-837p.txt"
-    service.export_claims(sqlite_engine, OCTOBER, "837p", out, actor="test")
-    assert x12_errors(out) == []
-    assert out.read_text().count("CLM*") == len(closed.created)
