@@ -334,6 +334,30 @@ def _reference_for(session: Session, corrected: models.Claim) -> str:
     return corrected.patient_control_number
 
 
+def _refresh_reference(session: Session, claim: models.Claim, actor: str, moment: datetime) -> None:
+    """A remittance may have brought the payer's claim control number after the close that
+    made this replacement or void: the file carries the best reference known when it is
+    written, and the claim records what was sent."""
+    if claim.corrects_claim_id is None:
+        return
+    corrected = session.get(models.Claim, claim.corrects_claim_id)
+    assert corrected is not None
+    reference = _reference_for(session, corrected)
+    if reference != claim.original_reference:
+        audit.record(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor, at=moment, action="update", entity="claim",
+                    key=claim.patient_control_number,
+                    before={"original_reference": claim.original_reference},
+                    after={"original_reference": reference},
+                )
+            ],
+        )  # fmt: skip
+        claim.original_reference = reference
+
+
 def _latest_claims(session: Session, period: str) -> dict[str, models.Claim]:
     latest: dict[str, models.Claim] = {}
     for claim in session.scalars(
@@ -394,7 +418,10 @@ def changed_after(session: Session, period: Period, closed_at: datetime) -> list
             models.AuditRecord.at,
             models.AuditRecord.before,
             models.AuditRecord.after,
-        ).where(models.AuditRecord.entity.in_(("time", "outreach")))
+        ).where(
+            models.AuditRecord.entity.in_(("time", "outreach")),
+            models.AuditRecord.at > closed_at,
+        )
     )
     for entity, key, at, before, after in rows:
         if _aware(at) <= _aware(closed_at):
@@ -535,6 +562,8 @@ def export_claims(
             )
         }
         lines = {claim.id: _charge_lines(session, claim) for claim in claims}
+        for claim in claims:
+            _refresh_reference(session, claim, actor, moment)
         control = None
         if fmt == "837p":
             control = ControlNumbers(

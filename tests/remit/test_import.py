@@ -185,3 +185,16 @@ def test_a_replacement_after_a_remittance_carries_clp07_in_ref_f8(
     assert x12_errors(out) == []
     text = out.read_text()
     assert ":B:7*" in text and "REF*F8*PAYER0000001~" in text
+
+
+def test_a_replacement_made_before_the_remittance_is_sent_with_clp07_in_ref_f8(
+    closed: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    add_time(closed, tmp_path, contract,
+             [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
+    claims.close_period(closed, OCTOBER, contract, actor="test", today=TODAY)
+    post(closed, "full_payment.835")  # the answer to the original arrives after the close
+    out = tmp_path / "replacement.837"
+    claims.export_claims(closed, OCTOBER, "837p", out, actor="test")
+    assert x12_errors(out) == []
+    assert "REF*F8*PAYER0000001~" in out.read_text()
