@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 
@@ -71,3 +73,10 @@ def test_setting_values_are_stored_all_or_none_and_audited(sqlite_engine: Engine
     assert service.set_settings(sqlite_engine, SETTINGS, actor="test") == list(SETTINGS)
     assert service.set_settings(sqlite_engine, SETTINGS, actor="test") == []
     assert service.settings_problems(sqlite_engine) == []
+
+
+def test_the_documented_example_settings_file_is_complete_and_valid() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "provider-settings.example.toml"
+    values = settings_from_toml(path.read_text(encoding="utf-8"), str(path))
+    assert set(values) == set(FIELDS)
+    parse_settings(values)
