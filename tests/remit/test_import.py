@@ -198,3 +198,8 @@ def test_a_replacement_made_before_the_remittance_is_sent_with_clp07_in_ref_f8(
     claims.export_claims(closed, OCTOBER, "837p", out, actor="test")
     assert x12_errors(out) == []
     assert "REF*F8*PAYER0000001~" in out.read_text()
+
+
+def test_an_837_offered_as_an_835_is_refused(closed: Engine, tmp_path: Path) -> None:
+    with pytest.raises(RemitFileError, match="not an 835 005010X221A1"):
+        service.import_835(closed, tmp_path / "october.837", actor="test")
