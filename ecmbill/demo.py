@@ -158,7 +158,11 @@ def generate(folder: Path, period: Period, *, members: int = 300, seed: int = 20
     )
     team = clinical + non_clinical
 
-    member_rows, eligibility_rows, enrollment_rows, time_rows, outreach_rows = [], [], [], [], []
+    member_rows: list[list[str]] = []
+    eligibility_rows: list[list[str]] = []
+    enrollment_rows: list[list[str]] = []
+    time_rows: list[list[str]] = []
+    outreach_rows: list[list[str]] = []
     minutes_by_staff_day: dict[tuple[str, date], int] = {}
 
     def add_time(

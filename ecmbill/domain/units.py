@@ -17,7 +17,7 @@ def units_for_minutes(minutes: N) -> N:
     59 → 1, 60 → 1, 61 → 2, 0 → 0. Called on the period total, never per entry, so a partial
     hour is rounded exactly once and never carried into the next period.
     """
-    return (minutes + (MINUTES_PER_UNIT - 1)) // MINUTES_PER_UNIT  # type: ignore[operator, no-any-return]
+    return (minutes + (MINUTES_PER_UNIT - 1)) // MINUTES_PER_UNIT  # type: ignore[operator, no-any-return, return-value]
 
 
 def rounding_added(minutes: int, units: int) -> int:

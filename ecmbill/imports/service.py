@@ -244,6 +244,7 @@ def _upsert(
     now = audit.now()
     inserts, updates, trail = [], [], []
     compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
+    primary_key = [c.name for c in model.__mapper__.primary_key]
     for key, values in records:
         before = existing.get(key)
         entity_key = "/".join("" if part is None else str(part) for part in key)
@@ -261,7 +262,7 @@ def _upsert(
                 )
             )
         elif any(before.get(name) != values.get(name) for name in compare if name in values):
-            pk = {c.name: before[c.name] for c in table.primary_key.columns}
+            pk = {name: before[name] for name in primary_key}
             updates.append({**values, **pk})
             trail.append(
                 audit.audit_row(
