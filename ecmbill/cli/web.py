@@ -6,6 +6,7 @@ import os
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from ecmbill import accounts
 from ecmbill.accounts import AccountError, UserRole
@@ -69,9 +70,13 @@ def users_add(
 @users_app.command("list")
 def users_list(database: DatabaseOption = None) -> None:
     """List web users and their roles."""
+    table = Table("username", "role", "staff_id", "team", "active", title="Web users")
     for user in accounts.list_users(store(database)):
-        console.print(
-            f"{user.username}\t{user.role}\t{user.staff_id or '-'}\t{user.team or '-'}"
-            f"\t{'active' if user.active else 'inactive'}",
-            highlight=False,
+        table.add_row(
+            user.username,
+            user.role,
+            user.staff_id or "",
+            user.team or "",
+            "yes" if user.active else "no",
         )
+    console.print(table)

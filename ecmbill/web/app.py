@@ -445,11 +445,23 @@ def create_app(
             period=month,
             rating=rating,
             report=report,
-            chart=honesty_chart(report),
             units=sum(line.units for line in rating.lines),
             names=member_names({line.member_id for line in rating.lines}),
             previous=month_before(month),
             following=month.next(),
+        )
+
+    @app.get("/billing/chart.svg")
+    def billing_chart(request: Request, period: str | None = None) -> Response:
+        """The honesty chart as an SVG image. Shown through <img>, so the few lines of
+        configuration script pygal always writes into the SVG never run."""
+        page_user(request, "billing")
+        month = parse_period_or_today(period, previous=True)
+        report = services.honesty(engine, month, contract_now())
+        return Response(
+            honesty_chart(report),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "no-store"},
         )
 
     @app.get("/remittances", response_class=HTMLResponse)

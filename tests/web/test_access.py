@@ -15,6 +15,7 @@ PAGES: dict[str, set[UserRole]] = {
     "/members/91234567A?period=2026-10": {STAFF, SUPERVISOR, BILLER},
     "/members/search?member_id=Gar": {STAFF, SUPERVISOR, BILLER},
     "/billing?period=2026-10": {BILLER},
+    "/billing/chart.svg?period=2026-10": {BILLER},
     "/remittances": {BILLER},
     "/audit": {SUPERVISOR, BILLER, ADMIN},
     "/admin": {ADMIN},

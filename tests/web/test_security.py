@@ -70,7 +70,9 @@ def test_logging_out_needs_the_token_and_ends_the_session(clients: Clients) -> N
     ana = clients.as_user("ana")
     token = csrf_of(ana.get("/time").text)
     assert ana.post("/logout", data={}).status_code == 403
-    assert ana.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert (
+        ana.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    )
     assert ana.get("/time", follow_redirects=False).status_code == 303
 
 
@@ -161,8 +163,12 @@ def test_the_login_redirects_only_to_a_page_of_this_site(clients: Clients) -> No
     token = csrf_of(client.get("/login?next=//evil.example/").text)
     response = client.post(
         "/login",
-        data={"username": "ana", "password": PASSWORD, "csrf_token": token,
-              "next": "//evil.example/"},
+        data={
+            "username": "ana",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/time"

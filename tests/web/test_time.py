@@ -4,8 +4,8 @@ with what the user typed kept, and every change is audited."""
 from __future__ import annotations
 
 import json
-from html import unescape
 import re
+from html import unescape
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -30,9 +30,7 @@ VISIT = {
 
 def post_time(client: TestClient, path: str = "/time", **changes: str) -> object:
     token = csrf_of(client.get("/time").text)
-    return client.post(
-        path, data={**VISIT, **changes, "csrf_token": token}, follow_redirects=False
-    )
+    return client.post(path, data={**VISIT, **changes, "csrf_token": token}, follow_redirects=False)
 
 
 def audit_rows(engine: Engine, entity: str) -> list[models.AuditRecord]:
@@ -64,8 +62,11 @@ def test_recorded_time_is_stored_audited_and_shown_in_the_members_month(
     month = ana.get("/members/91234567A?period=2026-10").text
     assert "2026-10-20" in month
     # 50 minutes already on file + 40 now = 90 minutes: two units, from the rating.
-    assert re.search(r"G9008 U1</td><td>service</td><td class=\"num\">90</td>"
-                     r"<td class=\"num\">2</td>", month)
+    assert re.search(
+        r"G9008 U1</td><td>service</td><td class=\"num\">90</td>"
+        r"<td class=\"num\">2</td>",
+        month,
+    )
 
 
 def test_a_bad_value_is_shown_next_to_its_field_and_the_form_keeps_what_was_typed(
@@ -75,8 +76,11 @@ def test_a_bad_value_is_shown_next_to_its_field_and_the_form_keeps_what_was_type
     response = post_time(ana, minutes="forty")
     assert response.status_code == 422  # type: ignore[attr-defined]
     page = response.text  # type: ignore[attr-defined]
-    assert re.search(r'id="f-minutes"[^>]*value="forty"[^>]*aria-invalid="true"'
-                     r'[^>]*aria-describedby="e-minutes"', page)
+    assert re.search(
+        r'id="f-minutes"[^>]*value="forty"[^>]*aria-invalid="true"'
+        r'[^>]*aria-describedby="e-minutes"',
+        page,
+    )
     assert '<p class="error" id="e-minutes" role="alert">minutes is not a number</p>' in page
     assert 'value="91234567A"' in page and "Went over the care plan" in page
 
