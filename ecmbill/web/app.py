@@ -425,6 +425,7 @@ def create_app(
             request,
             "member.html",
             month=found,
+            contract=contract_now(),
             staff_names=staff_names(),
             not_billed=[n for n in rating.not_billed if n.member_id == member_id.upper()],
             previous=month_before(month),

@@ -4,6 +4,8 @@ network)."""
 
 from __future__ import annotations
 
+import math
+
 import pygal
 from pygal.style import Style
 
@@ -17,10 +19,12 @@ _STYLE = Style(
     foreground_subtle="#666",
     colors=("#2b6cb0", "#c05621"),
     font_family="system-ui, sans-serif",
-    label_font_size=14,
-    major_label_font_size=14,
-    legend_font_size=14,
-    title_font_size=16,
+    # Sized to stay readable when a phone shrinks the chart to its screen width.
+    label_font_size=18,
+    major_label_font_size=18,
+    legend_font_size=18,
+    title_font_size=20,
+    value_font_size=18,
 )
 
 
@@ -31,18 +35,24 @@ def honesty_chart(report: HonestyReport) -> str:
         js=[],
         disable_xml_declaration=True,
         style=_STYLE,
-        width=640,
-        height=120 + 60 * max(1, len(report.by_code)),
+        width=520,
+        height=160 + 80 * max(1, len(report.by_code)),
         title=f"Hours worked vs units billed, {report.period}",
         legend_at_bottom=True,
         print_values=True,
         value_formatter=lambda v: f"{v:.1f}",
         explicit_size=False,
+        truncate_label=-1,
     )
+    hours = [round(t.minutes / 60, 1) for t in report.by_code]
+    units = [t.units for t in report.by_code]
+    top = max([*hours, *units, 1])
+    step = max(1, math.ceil(top / 5))
+    chart.y_labels = list(range(0, math.ceil(top) + step, step))
     chart.x_labels = [
         " ".join((t.code, *t.modifiers)) + (" (outreach)" if t.kind.value == "outreach" else "")
         for t in report.by_code
     ]
-    chart.add("hours worked", [round(t.minutes / 60, 1) for t in report.by_code])
-    chart.add("units billed", [t.units for t in report.by_code])
+    chart.add("hours worked", hours)
+    chart.add("units billed", units)
     return str(chart.render(is_unicode=True))
