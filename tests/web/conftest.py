@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,12 @@ def world(seeded_file: Path, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def app(world: Engine) -> FastAPI:
     return create_app(world, today=lambda: TODAY)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def csrf_of(html: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import uvicorn
 from ecmbill.services import open_store
 from ecmbill.web import create_app
 from tests.conftest import TODAY
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -36,12 +35,6 @@ ARGS = [
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
