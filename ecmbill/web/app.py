@@ -47,6 +47,11 @@ from ecmbill.web.security import (
 
 log = logging.getLogger("ecmbill.web")
 HERE = Path(str(resources.files("ecmbill.web")))
+# Scripts only from this site (htmx); pygal's SVG and htmx's indicator use inline styles.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 NAV = (
     ("time", "/time", "My time"),
     ("outreach", "/outreach", "Outreach"),
@@ -69,11 +74,24 @@ def create_app(
     app = FastAPI(
         title="ecmbill",
         description="Billing for Medi-Cal Enhanced Care Management: the JSON API.",
-        docs_url="/api/docs",
+        # The interactive docs pages load their scripts from a CDN: only the document is served.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
     app.state.engine = engine
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        response: Response = await call_next(request)
+        # Pages hold PHI: not cached, not framed, their addresses (CINs) not sent elsewhere.
+        cache = "max-age=3600" if request.url.path.startswith("/static/") else "no-store"
+        response.headers.setdefault("Cache-Control", cache)
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = CSP
+        return response
+
     app.state.contract_override = contract
     app.state.today = today
     templates = Jinja2Templates(directory=str(HERE / "templates"))

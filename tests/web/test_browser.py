@@ -176,10 +176,13 @@ def test_biller_previews_the_period_with_lines_reasons_and_chart(
     shot(page, "06-billing-desktop")
     page.set_viewport_size(PHONE)
     shot(page, "07-billing-phone")
+    page.set_viewport_size(DESK)
     page.goto("/members/92345678B?period=2026-10")
     shot(page, "08-member-desktop")
     page.goto("/audit")
     shot(page, "09-audit-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "09-audit-phone")
     page.context.close()
 
 
@@ -194,7 +197,26 @@ def test_staff_cannot_open_billing_pages_or_another_staff_members_entry(
         assert response is not None and response.status == 403, path
         assert page.locator("h1").inner_text() == "Not allowed"
     shot(page, "10-forbidden-phone")
+    page.context.close()
+
+
+def test_staff_records_an_outreach_attempt_and_sees_what_unable_to_reach_still_needs(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "ben")
     page.goto("/outreach")
+    page.get_by_label("Member (name or CIN)").first.fill("93456789C")
+    page.get_by_label("Method").select_option("text")
+    page.get_by_label("Outcome").select_option("not_reached")
+    page.get_by_role("button", name="Save attempt").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Attempt saved."
+    assert (
+        "Attempts that count: 1."
+        in page.locator("section", has=page.locator("#lookup")).inner_text()
+    )
+    assert "2 more outreach attempts needed" in page.content()
     shot(page, "11-outreach-phone")
     page.context.close()
 

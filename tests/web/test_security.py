@@ -172,3 +172,12 @@ def test_the_login_redirects_only_to_a_page_of_this_site(clients: Clients) -> No
         follow_redirects=False,
     )
     assert response.headers["location"] == "/time"
+
+
+def test_pages_are_not_cached_framed_or_allowed_scripts_from_elsewhere(clients: Clients) -> None:
+    page = clients.as_user("bill").get("/billing?period=2026-10")
+    assert page.headers["cache-control"] == "no-store"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert "//" not in page.text.split("<body", 1)[0].replace("http://www.w3.org", "")
