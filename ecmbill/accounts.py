@@ -127,6 +127,33 @@ def add_user(
         return _account(user)
 
 
+def set_active(engine: Engine, username: str, active: bool, *, actor: str) -> None:
+    """Let a user log in again, or stop them (their open sessions end at once)."""
+    with unit_of_work(engine) as session:
+        user = session.scalar(select(models.User).where(models.User.username == username))
+        if user is None:
+            raise AccountError("no user with that username")
+        if user.active == active:
+            return
+        user.active = active
+        if not active:
+            session.execute(delete(models.WebSession).where(models.WebSession.user_id == user.id))
+        audit.record(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor,
+                    at=audit.now(),
+                    action="update",
+                    entity="users",
+                    key=username,
+                    before={"active": not active},
+                    after={"active": active},
+                )
+            ],
+        )
+
+
 def list_users(engine: Engine) -> list[models.User]:
     with unit_of_work(engine) as session:
         return list(session.scalars(select(models.User).order_by(models.User.username)))
@@ -188,6 +215,8 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
                 models.LoginAttempt.username == username, models.LoginAttempt.address == address
             )
         )
+        # Expired sessions are of no use to anyone: tidy them while here.
+        session.execute(delete(models.WebSession).where(models.WebSession.expires_at <= now))
         token = secrets.token_urlsafe(32)
         session.add(
             models.WebSession(

@@ -559,6 +559,18 @@ def create_app(
             return admin_page(request, values=values, error=message, status_code=422)
         return RedirectResponse(f"/admin?added={account.username}", status_code=303)
 
+    @app.post("/admin/users/{username}/active", response_class=HTMLResponse)
+    async def set_user_active(request: Request, username: str) -> Response:
+        active, form = await form_user(request, "admin")
+        wanted = str(form.get("active") or "") == "true"
+        if username == active.account.username and not wanted:
+            return admin_page(request, error="you cannot deactivate yourself", status_code=422)
+        try:
+            accounts.set_active(engine, username, wanted, actor=actor(active))
+        except AccountError as err:
+            return admin_page(request, error=str(err), status_code=404)
+        return RedirectResponse("/admin", status_code=303)
+
     # --- helpers ---------------------------------------------------------------------------
 
     def contract_now() -> Contract:

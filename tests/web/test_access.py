@@ -31,6 +31,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
+    "/admin/users/ana/active": {ADMIN},
 }
 
 

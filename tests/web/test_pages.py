@@ -14,7 +14,7 @@ from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from tests.web.conftest import Clients, csrf_of
+from tests.web.conftest import PASSWORD, Clients, csrf_of
 
 ATTEMPT = {
     "member_id": "93456789C",
@@ -182,3 +182,24 @@ def test_the_cli_creates_the_first_admin_and_refuses_a_duplicate(
     assert again.exit_code == 2 and "exists already" in again.output
     listed = runner.invoke(cli, ["users", "list", "--database", url])
     assert re.search(r"root\s+│\s+admin", listed.output)
+
+
+def test_a_deactivated_user_is_logged_out_and_cannot_log_in(clients: Clients) -> None:
+    ben = clients.as_user("ben")
+    ada = clients.as_user("ada")
+    token = csrf_of(ada.get("/admin").text)
+    stopped = ada.post(
+        "/admin/users/ben/active",
+        data={"csrf_token": token, "active": "false"},
+        follow_redirects=False,
+    )
+    assert stopped.status_code == 303
+    assert ben.get("/time", follow_redirects=False).status_code == 303  # back to login
+    client = clients.anonymous()
+    login = csrf_of(client.get("/login").text)
+    refused = client.post(
+        "/login", data={"username": "ben", "password": PASSWORD, "csrf_token": login}
+    )
+    assert refused.status_code == 401
+    itself = ada.post("/admin/users/ada/active", data={"csrf_token": token, "active": "false"})
+    assert itself.status_code == 422
