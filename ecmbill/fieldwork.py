@@ -297,19 +297,24 @@ def member_month(
         enrollments=enrollments,
         entries=entries,
         lines=lines,
-        lead_care_manager=_lead(engine, entries),
+        lead_care_manager=_lead(engine, member_id, period),
     )
 
 
-def _lead(engine: Engine, entries: list[models.TimeEntry]) -> str | None:
-    """The store has no lead-care-manager assignment yet: show the staff member with the most
-    time with this member in the month."""
-    if not entries:
-        return None
-    minutes: dict[str, int] = {}
-    for entry in entries:
-        minutes[entry.staff_id] = minutes.get(entry.staff_id, 0) + entry.minutes
-    staff_id = max(sorted(minutes), key=lambda s: minutes[s])
+def _lead(engine: Engine, member_id: str, period: Period) -> str | None:
+    """The lead care manager recorded for the member (``ecmbill members lead``) whose span
+    reaches into the period; the latest if it changed during the month."""
+    lead = models.LeadCareManager
     with unit_of_work(engine) as session:
-        staff = session.get(models.Staff, staff_id)
-        return staff.name if staff else staff_id
+        found = session.execute(
+            select(models.Staff.name)
+            .join(lead, lead.staff_id == models.Staff.staff_id)
+            .where(
+                lead.member_id == member_id,
+                lead.start_date <= period.end,
+                or_(lead.end_date.is_(None), lead.end_date >= period.start),
+            )
+            .order_by(lead.start_date.desc())
+            .limit(1)
+        ).scalar()
+    return found

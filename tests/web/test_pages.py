@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from html import unescape
 
 from sqlalchemy import Engine, select
@@ -12,6 +13,7 @@ from ecmbill import services
 from ecmbill.cli import app as cli
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
+from ecmbill.exchange.lifecycle import assign_lead_care_manager
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.web.conftest import PASSWORD, Clients, csrf_of
@@ -77,10 +79,11 @@ def test_outreach_to_an_enrolled_member_is_refused(clients: Clients) -> None:
 def test_the_members_month_shows_eligibility_enrollment_and_projected_units(
     clients: Clients, world: Engine, contract: Contract
 ) -> None:
+    assign_lead_care_manager(world, "92345678B", "S2", date(2026, 9, 1), "test")
     page = clients.as_user("bill").get("/members/92345678B?period=2026-10").text
     assert "2026-10: eligible" in page and "2026-11: eligible" in page
     assert "2026-02-01 to open" in page
-    assert "Ben Road" in page  # lead care manager: most time this month
+    assert "<dt>Lead care manager</dt><dd>Ben Road</dd>" in page
     (line,) = services.rate(world, Period(2026, 10), contract).lines_for("92345678B")
     mods = " ".join(line.modifiers)
     assert (
