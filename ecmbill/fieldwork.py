@@ -7,6 +7,8 @@ the import would reject is rejected here with the same reason, and every change 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -127,10 +129,27 @@ def delete_time(engine: Engine, entry_id: str, *, actor: str, staff_id: str) -> 
         if not period_is_open(engine, Period.of(entry.date)):
             raise RowReject("date", "the entry's period is closed: it can no longer be deleted")
         before = _time_values(entry)
+        trail = []
+        approval = session.get(models.TimeApproval, entry_id)
+        if approval is not None:
+            session.delete(approval)
+            session.flush()
+            trail.append(
+                audit.audit_row(
+                    actor=actor,
+                    at=audit.now(),
+                    action="delete",
+                    entity="time_approval",
+                    key=entry_id,
+                    before={"approved_by": approval.approved_by},
+                    after=None,
+                )
+            )
         session.delete(entry)
         audit.record(
             session,
             [
+                *trail,
                 audit.audit_row(
                     actor=actor,
                     at=audit.now(),
@@ -139,7 +158,7 @@ def delete_time(engine: Engine, entry_id: str, *, actor: str, staff_id: str) -> 
                     key=entry_id,
                     before=before,
                     after=None,
-                )
+                ),
             ],
         )
     return True
@@ -158,6 +177,60 @@ def _time_values(entry: models.TimeEntry) -> dict[str, Any]:
         "modality": entry.modality,
         "note": entry.note,
     }
+
+
+def _fingerprint(entry: models.TimeEntry) -> str:
+    values = _time_values(entry)
+    return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+
+
+def approve_time(engine: Engine, entry_id: str, *, actor: str) -> None:
+    """Sign off a time entry as it is now (audited)."""
+    with unit_of_work(engine) as session:
+        entry = session.get(models.TimeEntry, entry_id)
+        if entry is None:
+            raise RowReject(None, "no such time entry")
+        approval = session.get(models.TimeApproval, entry_id)
+        before = (
+            {"approved_by": approval.approved_by, "fingerprint": approval.fingerprint}
+            if approval
+            else None
+        )
+        now = audit.now()
+        if approval is None:
+            approval = models.TimeApproval(entry_id=entry_id)
+            session.add(approval)
+        approval.approved_by = actor
+        approval.approved_at = now
+        approval.fingerprint = _fingerprint(entry)
+        audit.record(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor,
+                    at=now,
+                    action="update" if before else "create",
+                    entity="time_approval",
+                    key=entry_id,
+                    before=before,
+                    after={"approved_by": actor, "fingerprint": approval.fingerprint},
+                )
+            ],
+        )
+
+
+def approved(engine: Engine, entries: list[models.TimeEntry]) -> frozenset[str]:
+    """The entries whose approval still matches what they say now."""
+    if not entries:
+        return frozenset()
+    by_id = {entry.entry_id: entry for entry in entries}
+    with unit_of_work(engine) as session:
+        approvals = session.scalars(
+            select(models.TimeApproval).where(models.TimeApproval.entry_id.in_(by_id))
+        )
+        return frozenset(
+            a.entry_id for a in approvals if a.fingerprint == _fingerprint(by_id[a.entry_id])
+        )
 
 
 def time_entry(engine: Engine, entry_id: str) -> models.TimeEntry | None:

@@ -269,3 +269,16 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TimeApproval(Base):
+    """A supervisor's sign-off on a team member's time entry. It holds a fingerprint of the
+    entry as approved: any later change to the entry, by the web or an import, leaves the
+    approval behind instead of carrying it over to time nobody looked at."""
+
+    __tablename__ = "time_approvals"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("time_entries.entry_id"), primary_key=True)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64))

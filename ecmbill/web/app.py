@@ -215,9 +215,9 @@ def create_app(
         team: list[models.TimeEntry] = []
         if account.role is UserRole.SUPERVISOR:
             team_ids = accounts.team_staff_ids(engine, account.team) - mine
-            team = fieldwork.time_entries(
-                engine, staff_ids=team_ids, start=week_start - timedelta(days=7), end=day
-            )
+            # Last month and this one: the months a supervisor still reviews before billing.
+            team_start = month_before(Period.of(day)).start
+            team = fieldwork.time_entries(engine, staff_ids=team_ids, start=team_start, end=day)
         return render(
             request,
             "time.html",
@@ -228,6 +228,8 @@ def create_app(
             today_entries=[e for e in entries if e.date == day],
             week_entries=[e for e in entries if e.date != day],
             team_entries=team,
+            team_start=month_before(Period.of(day)).start,
+            approved=fieldwork.approved(engine, team),
             names=member_names({e.member_id for e in [*entries, *team]}),
             saved=saved,
             editing=None,
@@ -288,6 +290,7 @@ def create_app(
                 entry=entry,
                 names=member_names({entry.member_id}),
                 contract=contract_now(),
+                approved=entry.entry_id in fieldwork.approved(engine, [entry]),
             )
         entry = own_entry(active, entry_id)
         return edit_page(request, entry, entry_values(entry), {})
@@ -328,6 +331,20 @@ def create_app(
         except RowReject as reject:
             return edit_page(request, entry, values, {field_of(reject): reject.reason}, 422)
         return RedirectResponse(f"/time?saved={entry_id}", status_code=303)
+
+    @app.post("/time/{entry_id}/approve")
+    async def approve_entry(request: Request, entry_id: str) -> Response:
+        active, _ = await form_user(request, "time")
+        account = active.account
+        if account.role is not UserRole.SUPERVISOR:
+            raise Forbidden("only a supervisor approves time")
+        entry = fieldwork.time_entry(engine, entry_id)
+        if entry is None or entry.staff_id not in accounts.team_staff_ids(engine, account.team):
+            raise Forbidden("this entry is not of your team")
+        if entry.staff_id == account.staff_id:
+            raise Forbidden("a supervisor does not approve their own time")
+        fieldwork.approve_time(engine, entry_id, actor=actor(active))
+        return RedirectResponse(f"/time/{entry_id}", status_code=303)
 
     @app.post("/time/{entry_id}/delete")
     async def delete_entry(request: Request, entry_id: str) -> Response:

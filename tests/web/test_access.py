@@ -32,6 +32,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/outreach": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
+    "/time/E1/approve": {SUPERVISOR},
 }
 
 

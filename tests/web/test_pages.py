@@ -208,3 +208,38 @@ def test_a_deactivated_user_is_logged_out_and_cannot_log_in(clients: Clients) ->
     assert refused.status_code == 401
     itself = ada.post("/admin/users/ada/active", data={"csrf_token": token, "active": "false"})
     assert itself.status_code == 422
+
+
+def test_a_supervisor_approves_a_team_entry_and_a_later_change_needs_a_new_approval(
+    clients: Clients, world: Engine
+) -> None:
+    cleo = clients.as_user("cleo")
+    assert "staff S1 · awaiting approval" in cleo.get("/time").text
+    token = csrf_of(cleo.get("/time/E1").text)
+    done = cleo.post("/time/E1/approve", data={"csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "Approved." in cleo.get("/time/E1").text
+    assert "staff S1 · approved" in cleo.get("/time").text
+    assert cleo.post("/time/E2/approve", data={"csrf_token": token}).status_code == 403  # south
+    ana = clients.as_user("ana")
+    own = csrf_of(ana.get("/time").text)
+    assert ana.post("/time/E1/approve", data={"csrf_token": own}).status_code == 403
+    changed = ana.post(
+        "/time/E1",
+        data={
+            "csrf_token": own,
+            "member_id": "91234567A",
+            "date": "2026-10-05",
+            "minutes": "65",
+            "activity": "care_coordination",
+            "modality": "in_person",
+        },
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert "staff S1 · awaiting approval" in cleo.get("/time").text
+    with unit_of_work(world) as session:
+        actions = session.scalars(
+            select(models.AuditRecord.action).where(models.AuditRecord.entity == "time_approval")
+        ).all()
+    assert actions == ["create"]

@@ -1,4 +1,4 @@
-"""web app: users, sessions, failed login attempts
+"""web app: users, sessions, failed login attempts, time approvals
 
 Revision ID: 0005
 Revises: 0001
@@ -57,9 +57,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.create_index("ix_login_attempts_who", ["username", "address", "at"], unique=False)
+    op.create_table(
+        "time_approvals",
+        sa.Column("entry_id", sa.String(length=64), nullable=False),
+        sa.Column("approved_by", sa.String(length=64), nullable=False),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["time_entries.entry_id"],
+            name=op.f("fk_time_approvals_entry_id_time_entries"),
+        ),
+        sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_time_approvals")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("time_approvals")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_who")
     op.drop_table("login_attempts")
