@@ -398,3 +398,62 @@ class RerateMark(Base):
     reason: Mapped[str] = mapped_column(Text)
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+# --- Web app (issue 7): accounts, sessions and the login rate limit.
+
+
+class User(Base):
+    """Someone who logs in to the web app. Only an argon2id hash of the password is kept.
+    ``staff_id`` links a care manager to the staff member whose time they record; ``team``
+    groups staff users under a supervisor with the same team."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff.staff_id"))
+    team: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is stored, so a
+    copy of the database does not let anyone log in. The CSRF token is bound to the session."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Failed logins per username and address, kept in the database so that the rate limit
+    survives a restart of the app."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_who", "username", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TimeApproval(Base):
+    """A supervisor's sign-off on a team member's time entry. It holds a fingerprint of the
+    entry as approved: any later change to the entry, by the web or an import, leaves the
+    approval behind instead of carrying it over to time nobody looked at."""
+
+    __tablename__ = "time_approvals"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("time_entries.entry_id"), primary_key=True)
+    approved_by: Mapped[str] = mapped_column(String(64))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64))
