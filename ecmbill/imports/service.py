@@ -105,12 +105,7 @@ def _import_file(
     result.rows_read = len(table.rows)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with unit_of_work(engine) as session:
-        ctx = Context(
-            today=today or date.today(),
-            contract=contract,
-            staff_ids=frozenset(session.scalars(select(models.Staff.staff_id))),
-            member_ids=frozenset(session.scalars(select(models.Member.member_id))),
-        )
+        ctx = _context(session, contract, today)
         accepted = _parse_rows(kind, header, table, ctx, result, progress)
         for row, reject in kind.check_rows(accepted, session):
             result.rejections.append(Rejection(row.line, reject.column, reject.reason))
@@ -137,6 +132,37 @@ def _import_file(
     if result.rejections:
         result.rejects_file = write_rejects(path, header, table, result.rejections)
     return result
+
+
+def record_row(
+    engine: Engine,
+    kind_name: str,
+    row: dict[str, str],
+    contract: Contract,
+    *,
+    actor: str,
+    today: date | None = None,
+) -> Row:
+    """One row typed in a form, through exactly the checks of an imported file (``parse`` and
+    ``check_rows``) and written with the same audit records. Raises ``RowReject`` with the
+    column and reason when the row is refused; nothing is written then."""
+    kind = KINDS[kind_name]
+    with unit_of_work(engine) as session:
+        ctx = _context(session, contract, today)
+        parsed = kind.parse(row, ctx)
+        for _, reject in kind.check_rows([parsed], session):
+            raise reject
+        _write(session, kind, [parsed], actor, None)
+    return parsed
+
+
+def _context(session: Session, contract: Contract, today: date | None) -> Context:
+    return Context(
+        today=today or date.today(),
+        contract=contract,
+        staff_ids=frozenset(session.scalars(select(models.Staff.staff_id))),
+        member_ids=frozenset(session.scalars(select(models.Member.member_id))),
+    )
 
 
 def _normalise_header(table: RawTable, kind: Kind) -> tuple[str, ...]:
@@ -202,7 +228,7 @@ def _parse_rows(
     return accepted
 
 
-def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: int) -> int:
+def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: int | None) -> int:
     """Insert new rows, update changed ones, leave identical ones alone; audit each change."""
     changed = 0
     if kind.name == "staff":

@@ -1,0 +1,82 @@
+"""``ecmbill serve`` (the web app) and ``ecmbill users`` (web accounts)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ecmbill import accounts
+from ecmbill.accounts import AccountError, UserRole
+from ecmbill.cli.app import ContractOption, DatabaseOption, app, console, contract_for, fail, store
+from ecmbill.store.audit import cli_actor
+
+users_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    database: DatabaseOption = None,
+    contract: ContractOption = None,
+) -> None:
+    """Start the web app. Put it behind an https proxy before letting anyone log in from
+    another machine: cookies are marked Secure only on https."""
+    import uvicorn
+
+    from ecmbill.web import create_app
+
+    engine = store(database)
+    terms = contract_for(engine, contract) if contract else None
+    console.print(f"ecmbill web app on http://{host}:{port}/  (Ctrl+C stops it)")
+    # No access log: page addresses hold member CINs and search words (PHI).
+    uvicorn.run(create_app(engine, terms), host=host, port=port, access_log=False)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[UserRole, typer.Option("--role", help="What the user may do.")],
+    staff_id: Annotated[
+        str | None, typer.Option("--staff-id", help="Staff member whose time they record.")
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team (supervisors).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Add a web user. The password is read from ECMBILL_NEW_PASSWORD, or asked for (hidden)."""
+    password = os.environ.get("ECMBILL_NEW_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    engine = store(database)
+    try:
+        account = accounts.add_user(
+            engine,
+            username=username,
+            password=password,
+            role=role,
+            actor=cli_actor(),
+            staff_id=staff_id,
+            team=team,
+        )
+    except AccountError as err:
+        fail(str(err))
+    console.print(f"User {account.username} added ({account.role.value}).")
+
+
+@users_app.command("list")
+def users_list(database: DatabaseOption = None) -> None:
+    """List web users and their roles."""
+    table = Table("username", "role", "staff_id", "team", "active", title="Web users")
+    for user in accounts.list_users(store(database)):
+        table.add_row(
+            user.username,
+            user.role,
+            user.staff_id or "",
+            user.team or "",
+            "yes" if user.active else "no",
+        )
+    console.print(table)

@@ -1,0 +1,212 @@
+"""The JSON API under ``/api``: the same service functions and role checks as the pages.
+
+Authentication is the web session cookie; a POST also needs the session's CSRF token in the
+``X-CSRF-Token`` header (``GET /api/me`` returns it)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ecmbill import accounts, fieldwork, services
+from ecmbill.accounts import ActiveSession, UserRole
+from ecmbill.domain.honesty import honesty_report
+from ecmbill.domain.period import Period
+from ecmbill.imports.kinds import RowReject
+from ecmbill.store import models
+from ecmbill.web.security import ApiUnauthorized, Forbidden, api_user, current_session, form_user
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class TimeEntryIn(BaseModel):
+    """A time entry as typed: the same fields and checks as a row of a time import file."""
+
+    member_id: str
+    date: str
+    activity: str
+    modality: str
+    minutes: str = ""
+    start_time: str = ""
+    end_time: str = ""
+    note: str = ""
+
+
+def _visible_staff(request: Request, active: ActiveSession) -> frozenset[str]:
+    account = active.account
+    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
+    if account.role is UserRole.SUPERVISOR:
+        return mine | accounts.team_staff_ids(request.app.state.engine, account.team)
+    return mine
+
+
+def _entry_json(entry: models.TimeEntry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "staff_id": entry.staff_id,
+        "member_id": entry.member_id,
+        "date": entry.date.isoformat(),
+        "minutes": entry.minutes,
+        "start_time": entry.start_time,
+        "end_time": entry.end_time,
+        "activity": entry.activity,
+        "modality": entry.modality,
+        "note": entry.note,
+    }
+
+
+@router.get("/me")
+def me(request: Request) -> dict[str, Any]:
+    """Who is logged in, and the CSRF token to send with a POST."""
+    active = current_session(request)
+    if active is None:
+        raise ApiUnauthorized()
+    account = active.account
+    return {
+        "username": account.username,
+        "role": account.role.value,
+        "staff_id": account.staff_id,
+        "team": account.team,
+        "csrf_token": active.csrf_token,
+    }
+
+
+@router.get("/time-entries")
+def list_time_entries(
+    request: Request, start: date | None = None, end: date | None = None
+) -> list[dict[str, Any]]:
+    """Your time entries (a supervisor: also the team's), the last 7 days by default."""
+    active = api_user(request, "time")
+    today = request.app.state.today()
+    entries = fieldwork.time_entries(
+        request.app.state.engine,
+        staff_ids=_visible_staff(request, active),
+        start=start or today - timedelta(days=6),
+        end=end or today,
+    )
+    return [_entry_json(entry) for entry in entries]
+
+
+@router.post("/time-entries", status_code=201)
+async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
+    """Record a time entry for yourself. A refused value answers 422 with its field."""
+    active, _ = await form_user(request, "time", api=True)
+    if not active.account.staff_id:
+        raise Forbidden("your account is not linked to a staff member")
+    try:
+        return fieldwork.record_time(
+            request.app.state.engine,
+            request.app.state.contract_now(),
+            entry.model_dump(),
+            actor=f"web:{active.account.username}",
+            staff_id=active.account.staff_id,
+            today=request.app.state.today(),
+        )
+    except RowReject as reject:
+        return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
+
+
+@router.get("/outreach")
+def list_outreach(request: Request, member_id: str | None = None) -> list[dict[str, Any]]:
+    active = api_user(request, "outreach")
+    attempts = fieldwork.outreach_attempts(
+        request.app.state.engine,
+        staff_ids=_visible_staff(request, active),
+        member_id=member_id.upper() if member_id else None,
+    )
+    return [
+        {
+            "attempt_id": a.attempt_id,
+            "staff_id": a.staff_id,
+            "member_id": a.member_id,
+            "date": a.date.isoformat(),
+            "method": a.method,
+            "individualized": a.individualized,
+            "outcome": a.outcome,
+            "minutes": a.minutes,
+        }
+        for a in attempts
+    ]
+
+
+@router.get("/members")
+def find_members(request: Request, q: str) -> list[dict[str, str]]:
+    """Members whose CIN starts with, or whose name contains, ``q``."""
+    api_user(request, "members")
+    return [
+        {"member_id": m.member_id, "name": m.name}
+        for m in fieldwork.search_members(request.app.state.engine, q, 50)
+    ]
+
+
+@router.get("/members/{member_id}")
+def member_month(request: Request, member_id: str, period: str | None = None) -> Any:
+    """A member's month: eligibility, enrollments, minutes and projected claim lines."""
+    api_user(request, "members")
+    engine = request.app.state.engine
+    month = _period(request, period)
+    member_id = member_id.upper()
+    rating = services.rate(engine, month, request.app.state.contract_now())
+    found = fieldwork.member_month(engine, member_id, month, rating.lines_for(member_id))
+    if found is None:
+        return JSONResponse({"detail": "no such member"}, status_code=404)
+    return {
+        "member_id": member_id,
+        "period": str(month),
+        "eligibility": {e.month: e.eligible for e in found.eligibility},
+        "enrollments": [
+            {
+                "start_date": e.start_date.isoformat(),
+                "end_date": e.end_date.isoformat() if e.end_date else None,
+            }
+            for e in found.enrollments
+        ],
+        "minutes": found.minutes,
+        "lines": [line.as_json() for line in found.lines],
+    }
+
+
+@router.get("/periods/{period}/preview")
+def period_preview(request: Request, period: str) -> Any:
+    """The period's claim lines, the entries that do not bill (with reasons), and the
+    honesty report's totals per code."""
+    api_user(request, "billing")
+    try:
+        month = Period.parse(period)
+    except ValueError as err:
+        return JSONResponse({"detail": str(err)}, status_code=422)
+    rating = services.rate(request.app.state.engine, month, request.app.state.contract_now())
+    report = honesty_report(rating.period, rating.lines, rating.not_billed)
+    return {
+        **rating.as_json(),
+        "honesty": {
+            "service_minutes": report.service_minutes,
+            "service_units": report.service_units,
+            "service_minutes_per_unit": report.service_minutes_per_unit,
+            "outreach_attempts": report.outreach_attempts,
+            "by_code": [
+                {
+                    "code": t.code,
+                    "modifiers": list(t.modifiers),
+                    "kind": t.kind.value,
+                    "lines": t.lines,
+                    "minutes": t.minutes,
+                    "units": t.units,
+                }
+                for t in report.by_code
+            ],
+        },
+    }
+
+
+def _period(request: Request, text: str | None) -> Period:
+    if text:
+        try:
+            return Period.parse(text)
+        except ValueError:
+            pass
+    return Period.of(request.app.state.today())

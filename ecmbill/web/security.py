@@ -1,0 +1,138 @@
+"""Who is asking, and may they: the session cookie, role checks and CSRF tokens.
+
+Every route calls ``page_user``/``api_user`` (GET) or ``form_user`` (POST) with the roles it
+allows; nothing is checked in the browser only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from ecmbill import accounts
+from ecmbill.accounts import ActiveSession, UserRole
+
+SESSION_COOKIE = "ecmbill_session"
+# Before login there is no session to bind a CSRF token to: the login form uses a
+# double-submit cookie instead.
+LOGIN_CSRF_COOKIE = "ecmbill_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+EVERYONE = frozenset(UserRole)
+STAFF, SUPERVISOR, BILLER, ADMIN = (
+    UserRole.STAFF,
+    UserRole.SUPERVISOR,
+    UserRole.BILLER,
+    UserRole.ADMIN,
+)
+
+# Which roles may open which page (and its API). Admin manages accounts, not billing data.
+ACCESS: dict[str, frozenset[UserRole]] = {
+    "time": frozenset({STAFF, SUPERVISOR}),
+    "outreach": frozenset({STAFF, SUPERVISOR}),
+    "members": frozenset({STAFF, SUPERVISOR, BILLER}),
+    "billing": frozenset({BILLER}),
+    "remittances": frozenset({BILLER}),
+    "audit": frozenset({SUPERVISOR, BILLER, ADMIN}),
+    "admin": frozenset({ADMIN}),
+}
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class Forbidden(Exception):
+    def __init__(self, reason: str = "your role may not open this page") -> None:
+        self.reason = reason
+
+
+class ApiUnauthorized(Exception):
+    pass
+
+
+def current_session(request: Request) -> ActiveSession | None:
+    engine = request.app.state.engine
+    return accounts.session_for(engine, request.cookies.get(SESSION_COOKIE))
+
+
+def _check(active: ActiveSession, roles: Iterable[UserRole]) -> ActiveSession:
+    if active.account.role not in frozenset(roles):
+        raise Forbidden()
+    return active
+
+
+def page_user(request: Request, area: str) -> ActiveSession:
+    active = current_session(request)
+    if active is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    request.state.active = active
+    return _check(active, ACCESS[area])
+
+
+def api_user(request: Request, area: str) -> ActiveSession:
+    active = current_session(request)
+    if active is None:
+        raise ApiUnauthorized()
+    request.state.active = active
+    return _check(active, ACCESS[area])
+
+
+async def form_user(
+    request: Request, area: str | None, *, api: bool = False
+) -> tuple[ActiveSession, FormData]:
+    """A POST from a logged-in user whose role may act in ``area`` (None: any role), carrying
+    the session's CSRF token in the form or the ``X-CSRF-Token`` header."""
+    active = current_session(request)
+    if active is None:
+        if api:
+            raise ApiUnauthorized()
+        raise LoginRequired(request.url.path)
+    request.state.active = active
+    form = await request.form()
+    sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
+    if not (sent and secrets.compare_digest(sent, active.csrf_token)):
+        raise Forbidden("the form's security token is missing or out of date: reload the page")
+    if area is not None:
+        _check(active, ACCESS[area])
+    return active, form
+
+
+def login_csrf(request: Request) -> str:
+    return request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+
+
+def login_csrf_ok(request: Request, sent: str) -> bool:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    return bool(cookie and sent and secrets.compare_digest(cookie, sent))
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def login_redirect(next_path: str) -> str:
+    return f"/login?next={quote(next_path, safe='/')}"
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return "/"

@@ -1,0 +1,154 @@
+"""A small provider for the web tests: two care managers in different teams, a supervisor,
+a biller and an admin, three members, and the web app over a real database."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from ecmbill import accounts
+from ecmbill.accounts import UserRole
+from ecmbill.contract import Contract, default_contract
+from ecmbill.imports.service import import_file
+from ecmbill.services import open_store
+from ecmbill.web import create_app
+from tests.conftest import TODAY
+
+PASSWORD = "correct-horse-battery-7"
+FILES = {
+    "staff": """staff_id,name,role,npi,effective_from,effective_to
+S1,Ana Field,clinical,1698797309,,
+S2,Ben Road,non_clinical,,,
+S3,Cleo Lead,clinical,1978753477,,
+""",
+    "members": """member_id,first_name,last_name,birth_date
+91234567A,Maria,Garcia,1950-01-02
+92345678B,Jose,Lopez,1962-03-04
+93456789C,Rosa,Nguyen,1971-05-06
+""",
+    "eligibility": """member_id,month,eligible
+91234567A,2026-10,true
+91234567A,2026-11,true
+92345678B,2026-10,true
+92345678B,2026-11,true
+93456789C,2026-10,true
+93456789C,2026-11,true
+""",
+    "enrollments": """member_id,start_date,end_date
+91234567A,2026-01-01,
+92345678B,2026-02-01,
+""",
+    "time": """entry_id,staff_id,member_id,date,minutes,activity,modality,note
+E1,S1,91234567A,2026-10-05,50,care_coordination,in_person,
+E2,S2,92345678B,2026-10-06,30,care_coordination,telephonic,
+E3,S2,93456789C,2026-10-07,20,care_coordination,in_person,
+""",
+}
+# username -> (role, staff_id, team)
+USERS: dict[str, tuple[UserRole, str | None, str | None]] = {
+    "ana": (UserRole.STAFF, "S1", "north"),
+    "ben": (UserRole.STAFF, "S2", "south"),
+    "cleo": (UserRole.SUPERVISOR, "S3", "north"),
+    "bill": (UserRole.BILLER, None, None),
+    "ada": (UserRole.ADMIN, None, None),
+}
+ROLE_USER = {
+    UserRole.STAFF: "ana",
+    UserRole.SUPERVISOR: "cleo",
+    UserRole.BILLER: "bill",
+    UserRole.ADMIN: "ada",
+}
+
+
+def seed(engine: Engine, contract: Contract, folder: Path) -> None:
+    for kind, text in FILES.items():
+        path = folder / f"{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        result = import_file(engine, kind, path, contract, actor="test", today=TODAY)
+        assert result.exit_code == 0, result.rejections
+    for username, (role, staff_id, team) in USERS.items():
+        accounts.add_user(
+            engine,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            actor="test",
+            staff_id=staff_id,
+            team=team,
+        )
+
+
+@pytest.fixture(scope="session")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seeded once per test run (password hashing is slow on purpose); each test gets a copy."""
+    folder = tmp_path_factory.mktemp("seeded")
+    path = folder / "seeded.db"
+    engine = open_store(f"sqlite:///{path}")
+    seed(engine, default_contract(), folder)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def world(seeded_file: Path, tmp_path: Path) -> Iterator[Engine]:
+    copy = tmp_path / "ecmbill.db"
+    shutil.copyfile(seeded_file, copy)
+    engine = open_store(f"sqlite:///{copy}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(world: Engine) -> FastAPI:
+    return create_app(world, today=lambda: TODAY)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match[1]
+
+
+def log_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    token = csrf_of(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+@dataclass
+class Clients:
+    app: FastAPI
+
+    def anonymous(self) -> TestClient:
+        return TestClient(self.app)
+
+    def as_user(self, username: str) -> TestClient:
+        return log_in(TestClient(self.app), username)
+
+
+@pytest.fixture
+def clients(app: FastAPI) -> Iterator[Clients]:
+    yield Clients(app)
+
+
+LoggedIn = Callable[[str], TestClient]

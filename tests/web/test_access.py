@@ -1,0 +1,135 @@
+"""Every route checks the role on the server: the page × role matrix, at the HTTP level."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecmbill.accounts import UserRole
+from tests.web.conftest import ROLE_USER, Clients, csrf_of
+
+STAFF, SUPERVISOR, BILLER, ADMIN = UserRole
+PAGES: dict[str, set[UserRole]] = {
+    "/time": {STAFF, SUPERVISOR},
+    "/outreach": {STAFF, SUPERVISOR},
+    "/members": {STAFF, SUPERVISOR, BILLER},
+    "/members/91234567A?period=2026-10": {STAFF, SUPERVISOR, BILLER},
+    "/members/search?member_id=Gar": {STAFF, SUPERVISOR, BILLER},
+    "/billing?period=2026-10": {BILLER},
+    "/billing/chart.svg?period=2026-10": {BILLER},
+    "/remittances": {BILLER},
+    "/audit": {SUPERVISOR, BILLER, ADMIN},
+    "/admin": {ADMIN},
+}
+API: dict[str, set[UserRole]] = {
+    "/api/time-entries": {STAFF, SUPERVISOR},
+    "/api/outreach": {STAFF, SUPERVISOR},
+    "/api/members?q=Gar": {STAFF, SUPERVISOR, BILLER},
+    "/api/members/91234567A": {STAFF, SUPERVISOR, BILLER},
+    "/api/periods/2026-10/preview": {BILLER},
+}
+FORMS: dict[str, set[UserRole]] = {
+    "/time": {STAFF, SUPERVISOR},
+    "/outreach": {STAFF, SUPERVISOR},
+    "/admin/users": {ADMIN},
+    "/admin/users/ana/active": {ADMIN},
+    "/time/E1/approve": {SUPERVISOR},
+}
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/", "/time/E1"])
+def test_an_anonymous_request_to_any_page_is_redirected_to_login(
+    clients: Clients, path: str
+) -> None:
+    response = clients.anonymous().get(path, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_the_login_page_is_open_to_everyone(clients: Clients) -> None:
+    response = clients.anonymous().get("/login")
+    assert response.status_code == 200
+    assert 'type="password"' in response.text
+
+
+def test_every_page_answers_each_role_as_the_access_table_says(clients: Clients) -> None:
+    for role, username in ROLE_USER.items():
+        client = clients.as_user(username)
+        for path, allowed in PAGES.items():
+            response = client.get(path, follow_redirects=False)
+            expected = 200 if role in allowed else 403
+            assert response.status_code == expected, (role, path, response.status_code)
+
+
+def test_every_api_route_answers_each_role_as_the_access_table_says(clients: Clients) -> None:
+    anonymous = clients.anonymous()
+    for path in [*API, "/api/me"]:
+        assert anonymous.get(path).status_code == 401, path
+    for role, username in ROLE_USER.items():
+        client = clients.as_user(username)
+        assert client.get("/api/me").json()["role"] == role.value
+        for path, allowed in API.items():
+            response = client.get(path)
+            expected = 200 if role in allowed else 403
+            assert response.status_code == expected, (role, path, response.status_code)
+
+
+def test_every_form_refuses_a_role_that_may_not_use_it(clients: Clients) -> None:
+    for role, username in ROLE_USER.items():
+        client = clients.as_user(username)
+        token = client.get("/api/me").json()["csrf_token"]
+        for path, allowed in FORMS.items():
+            response = client.post(path, data={"csrf_token": token}, follow_redirects=False)
+            if role in allowed:
+                assert response.status_code != 403, (role, path)
+            else:
+                assert response.status_code == 403, (role, path, response.status_code)
+
+
+def test_the_menu_shows_only_the_pages_a_role_may_open(clients: Clients) -> None:
+    page = clients.as_user("ana").get("/time").text
+    assert 'href="/time"' in page and 'href="/members"' in page
+    assert 'href="/billing"' not in page and 'href="/admin"' not in page
+
+
+def test_a_staff_member_cannot_open_or_change_another_staff_members_entry(
+    clients: Clients,
+) -> None:
+    ana = clients.as_user("ana")
+    assert ana.get("/time/E1").status_code == 200  # her own
+    assert ana.get("/time/E2").status_code == 403  # Ben's
+    token = csrf_of(ana.get("/time").text)
+    changed = ana.post(
+        "/time/E2",
+        data={
+            "csrf_token": token,
+            "member_id": "92345678B",
+            "date": "2026-10-06",
+            "minutes": "300",
+            "activity": "care_coordination",
+            "modality": "telephonic",
+        },
+    )
+    assert changed.status_code == 403
+    assert ana.post("/time/E2/delete", data={"csrf_token": token}).status_code == 403
+    entries = ana.get("/api/time-entries?start=2026-10-01&end=2026-10-31").json()
+    assert {e["staff_id"] for e in entries} == {"S1"}
+
+
+def test_a_supervisor_sees_the_teams_entries_but_not_other_teams(clients: Clients) -> None:
+    cleo = clients.as_user("cleo")
+    team_entry = cleo.get("/time/E1")
+    assert team_entry.status_code == 200
+    assert "Save changes" not in team_entry.text  # read-only: she does not edit Ana's time
+    assert cleo.get("/time/E2").status_code == 403
+    entries = cleo.get("/api/time-entries?start=2026-10-01&end=2026-10-31").json()
+    assert {e["entry_id"] for e in entries} == {"E1"}
+
+
+def test_the_openapi_document_lists_the_api(clients: Clients) -> None:
+    paths = clients.anonymous().get("/api/openapi.json").json()["paths"]
+    assert {
+        "/api/time-entries",
+        "/api/outreach",
+        "/api/members",
+        "/api/periods/{period}/preview",
+    } <= set(paths)

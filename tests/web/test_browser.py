@@ -1,0 +1,247 @@
+"""The web app in a real browser: Playwright drives Debian's chromium (no browser download)
+against the app served by uvicorn. Screenshots of the main pages are saved in
+``test-artifacts/screenshots/`` for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from ecmbill.services import open_store
+from ecmbill.web import create_app
+from tests.conftest import TODAY
+from tests.web.conftest import PASSWORD, free_port
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def base_url(seeded_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db = tmp_path_factory.mktemp("browser") / "ecmbill.db"
+    shutil.copyfile(seeded_file, db)
+    engine = open_store(f"sqlite:///{db}")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(engine, today=lambda: TODAY),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            access_log=False,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the web app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, and CI must run the browser tests")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+def new_page(browser: object, base_url: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=viewport, base_url=base_url)  # type: ignore[attr-defined]
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_staff_records_time_on_a_phone_and_sees_it_in_the_members_month(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    page.goto("/time")
+    assert page.url.endswith("/login?next=/time")
+    shot(page, "01-login-phone")
+    log_in(page, "ana")
+    assert page.url.endswith("/time")
+
+    member = page.get_by_label("Member (name or CIN)")
+    member.press_sequentially("Garc", delay=30)
+    # htmx fetched suggestions for the field's list.
+    page.wait_for_selector("#member-options option", state="attached")
+    assert page.locator("#member-options option").first.get_attribute("value") == (
+        "91234567A — Garcia, Maria"
+    )
+    member.fill("91234567A — Garcia, Maria")
+    assert page.get_by_label("Date").input_value() == TODAY.isoformat()
+    page.get_by_label("Minutes").fill("35")
+    page.get_by_label("Activity").select_option("care_coordination")
+    page.get_by_label("In person").check()
+    page.get_by_label("Note (optional)").fill("Home visit")
+    shot(page, "02-time-form-phone")
+    page.get_by_role("button", name="Save time").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Saved."
+    today = page.locator("section", has=page.locator("#today"))
+    assert "Garcia, Maria" in today.inner_text()
+    assert f"{TODAY.isoformat()} · 35 min" in today.inner_text()
+    shot(page, "03-time-saved-phone")
+
+    page.goto(f"/members/91234567A?period={TODAY:%Y-%m}")
+    entries = page.locator("section", has=page.locator("#entries"))
+    assert TODAY.isoformat() in entries.inner_text()
+    assert "35" in entries.inner_text()
+    shot(page, "04-member-month-phone")
+    page.context.close()
+
+
+def test_a_bad_value_is_shown_next_to_its_field_in_the_browser(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "ana")
+    page.get_by_label("Member (name or CIN)").fill("Lopez")
+    page.get_by_label("Minutes").fill("an hour")
+    page.get_by_label("Activity").select_option("care_coordination")
+    page.get_by_label("Phone, video, text or e-mail").check()
+    page.get_by_role("button", name="Save time").click()
+    page.wait_for_load_state()
+    minutes = page.get_by_label("Minutes")
+    assert minutes.input_value() == "an hour"
+    assert minutes.get_attribute("aria-invalid") == "true"
+    assert page.locator("#e-minutes").inner_text() == "minutes is not a number"
+    assert page.get_by_label("Member (name or CIN)").input_value() == "Lopez"
+    assert page.get_by_label("Phone, video, text or e-mail").is_checked()
+    shot(page, "05-time-error-phone")
+    page.context.close()
+
+
+def test_biller_previews_the_period_with_lines_reasons_and_chart(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, DESK)
+    log_in(page, "bill")
+    assert "/billing" in page.url
+    page.get_by_role("textbox", name="Period").fill("2026-10")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Billing: 2026-10"
+    assert "claim lines" in page.locator("#summary").inner_text()
+    assert page.locator("#claim-lines tbody tr").count() >= 2
+    assert "not enrolled in ECM" in page.locator("#not-billed").inner_text()
+    chart = page.locator("figure.chart img")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('figure.chart img').naturalWidth > 0")
+    shot(page, "06-billing-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "07-billing-phone")
+    page.set_viewport_size(DESK)
+    page.goto("/members/92345678B?period=2026-10")
+    shot(page, "08-member-desktop")
+    page.goto("/audit")
+    shot(page, "09-audit-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "09-audit-phone")
+    page.context.close()
+
+
+def test_staff_cannot_open_billing_pages_or_another_staff_members_entry(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "ana")
+    assert page.get_by_role("link", name="Billing").count() == 0
+    for path in ("/billing", "/billing?period=2026-10", "/remittances", "/time/E2"):
+        response = page.goto(path)
+        assert response is not None and response.status == 403, path
+        assert page.locator("h1").inner_text() == "Not allowed"
+    shot(page, "10-forbidden-phone")
+    page.context.close()
+
+
+def test_staff_records_an_outreach_attempt_and_sees_what_unable_to_reach_still_needs(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "ben")
+    page.goto("/outreach")
+    page.get_by_label("Member (name or CIN)").first.fill("93456789C")
+    page.get_by_label("Method").select_option("text")
+    page.get_by_label("Outcome").select_option("not_reached")
+    page.get_by_role("button", name="Save attempt").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Attempt saved."
+    assert (
+        "Attempts that count: 1."
+        in page.locator("section", has=page.locator("#lookup")).inner_text()
+    )
+    assert "2 more outreach attempts needed" in page.content()
+    shot(page, "11-outreach-phone")
+    page.context.close()
+
+
+def test_admin_page_on_a_phone(browser: object, base_url: str) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "ada")
+    assert page.url.endswith("/admin")
+    assert "ana" in page.locator("#users-table").inner_text()
+    shot(page, "12-admin-phone")
+    page.context.close()
+
+
+def test_supervisor_approves_a_team_members_entry_on_a_phone(
+    browser: object, base_url: str
+) -> None:
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "cleo")
+    team = page.locator("section", has=page.locator("#team"))
+    team.get_by_role("link", name="Garcia, Maria").first.click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Approve this entry").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Approved."
+    page.goto("/time")
+    assert "approved" in team.inner_text()
+    shot(page, "13-supervisor-team-phone")
+    page.context.close()

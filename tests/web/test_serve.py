@@ -1,0 +1,48 @@
+"""``ecmbill serve`` starts the app over the CLI's database, as the README says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.web.conftest import free_port
+
+ECMBILL = Path(sys.executable).parent / "ecmbill"
+
+
+def test_ecmbill_serve_answers_on_the_given_port_and_sends_visitors_to_login(
+    seeded_file: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    db = tmp_path / "served.db"
+    db.write_bytes(seeded_file.read_bytes())
+    server = subprocess.Popen(
+        [str(ECMBILL), "serve", "--port", str(port), "--database", f"sqlite:///{db}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/billing", timeout=2, follow_redirects=True
+                )
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "ecmbill serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.url.path == "/login"
+        assert 'type="password"' in response.text
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "/billing" not in output  # no access log: addresses can hold member ids
