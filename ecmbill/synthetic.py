@@ -13,13 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from sqlalchemy import Engine, Table, insert
 
 from ecmbill.domain.period import Period
+from ecmbill.store import models
 
 REIMBURSABLE = (
     "assessment",
@@ -248,3 +251,28 @@ def write(month: PlanMonth, folder: Path, *, fmt: str = "parquet") -> dict[str, 
             raise ValueError(f"unknown format {fmt!r}: parquet or csv")
         written[kind] = path
     return written
+
+
+def load_store(engine: Engine, month: PlanMonth) -> None:
+    """Write the month straight into a migrated store with bulk inserts, for tests and
+    benchmarks that are not about importing. No audit records: this is set-up, not billing
+    work. The rows pass the import's checks (``bench/import.py`` imports the same shape)."""
+    staff = month.staff.to_pylist()
+    people = {row["staff_id"]: row for row in staff}
+    role_columns = ("staff_id", "role", "effective_from", "effective_to")
+    tables: list[tuple[type[models.Base], list[dict[str, Any]]]] = [
+        (
+            models.Staff,
+            [{"staff_id": s, "name": r["name"], "npi": r["npi"]} for s, r in people.items()],
+        ),
+        (models.Member, month.members.to_pylist()),
+        (models.StaffRole, [{k: row[k] for k in role_columns} for row in staff]),
+        (models.Eligibility, month.eligibility.to_pylist()),
+        (models.Enrollment, month.enrollments.to_pylist()),
+        (models.TimeEntry, month.time.to_pylist()),
+        (models.OutreachAttempt, month.outreach.to_pylist()),
+    ]
+    with engine.begin() as conn:
+        for model, rows in tables:
+            for start in range(0, len(rows), 5000):
+                conn.execute(insert(cast(Table, model.__table__)), rows[start : start + 5000])

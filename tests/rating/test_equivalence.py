@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.lines import PeriodRating
@@ -21,8 +20,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.rating.files import rate_folder, rate_folder_to_file
 from ecmbill.rating.service import rate_store
-from ecmbill.store import models
-from ecmbill.synthetic import PlanMonth, generate, write
+from ecmbill.synthetic import PlanMonth, generate, load_store, write
 
 PERIOD = Period(2026, 10)
 ENTRIES = 60_000
@@ -67,35 +65,6 @@ def spark() -> Iterator[None]:
     session.stop()
 
 
-def load_into_store(engine: Engine, month: PlanMonth) -> None:
-    """Bulk inserts, for speed: the import's row checks are tested elsewhere, and the generated
-    month passes them (bench/import.py imports the same shape through them)."""
-    staff = month.staff.to_pylist()
-    people = {row["staff_id"]: row for row in staff}
-    tables: list[tuple[Any, list[dict[str, Any]]]] = [
-        (
-            models.Staff,
-            [{"staff_id": s, "name": r["name"], "npi": r["npi"]} for s, r in people.items()],
-        ),
-        (models.Member, month.members.to_pylist()),
-        (
-            models.StaffRole,
-            [
-                {k: row[k] for k in ("staff_id", "role", "effective_from", "effective_to")}
-                for row in staff
-            ],
-        ),
-        (models.Eligibility, month.eligibility.to_pylist()),
-        (models.Enrollment, month.enrollments.to_pylist()),
-        (models.TimeEntry, month.time.to_pylist()),
-        (models.OutreachAttempt, month.outreach.to_pylist()),
-    ]
-    with engine.begin() as conn:
-        for model, rows in tables:
-            for start in range(0, len(rows), 5000):
-                conn.execute(insert(model), rows[start : start + 5000])
-
-
 def assert_same_rating(actual: PeriodRating, expected: PeriodRating) -> None:
     """Compared item by item, so a failure names the first lines that differ."""
     assert actual.period == expected.period
@@ -123,7 +92,7 @@ def test_the_generated_month_is_large_and_has_every_reason_not_to_bill(
 def test_the_store_rates_the_month_like_duckdb_on_files(
     engine: Engine, month: PlanMonth, duckdb_rating: PeriodRating, contract_module: Contract
 ) -> None:
-    load_into_store(engine, month)
+    load_store(engine, month)
     assert_same_rating(rate_store(engine, PERIOD, contract_module), duckdb_rating)
 
 
