@@ -1,6 +1,6 @@
 """Period-close benchmark: rating, claims and the 837P file for a month of N time entries.
 
-    python bench/close.py --entries 100000                 # SQLite
+    python bench/close.py --entries 100000                 # SQLite, and PostgreSQL if installed
     python bench/close.py --entries 100000 --postgres URL  # an existing (empty) database
 
 The month is written into the store with bulk inserts (untimed; ``bench/import.py`` times
@@ -61,7 +61,21 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{date.today()}: closing {PERIOD} with {args.entries:,d} time entries")
     with tempfile.TemporaryDirectory() as folder:
-        run(args.postgres or f"sqlite:///{folder}/bench.db", args.entries, Path(folder))
+        if args.postgres:
+            run(args.postgres, args.entries, Path(folder))
+            return
+        run(f"sqlite:///{folder}/bench.db", args.entries, Path(folder))
+        from tests.postgres import PostgresServer, find_pg_bin
+
+        if find_pg_bin() is None:
+            print("  PostgreSQL: not installed (apt-get install postgresql), skipped")
+            return
+        server = PostgresServer()
+        server.start()
+        try:
+            run(server.new_database(), args.entries, Path(folder))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":
