@@ -139,8 +139,11 @@ def _as_text(column: ir.Value) -> ir.StringValue:
 
 
 def _blank(column: ir.Value) -> ir.BooleanValue:
+    # Empty, not "only spaces": a value of spaces fails the column's own check (an id with
+    # spaces, a date that is not a date, a modality not in the list), without a strip() of
+    # every value of every column.
     text = _as_text(column)
-    return text.isnull() | (text.strip() == "")
+    return text.isnull() | (text == "")
 
 
 def _day(column: ir.Value) -> tuple[ir.DateValue, ir.BooleanValue]:
