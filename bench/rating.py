@@ -3,12 +3,14 @@ in DuckDB SQL (the practical limit) and in plain pandas, on the same Parquet fil
 
     python bench/rating.py --entries 5000000
 
-Each contender runs in its own process (``--worker``), reads the files from disk, and computes
-the billable claim lines of October 2026 (member, code, modifiers, minutes, units, first and
-last date), ``--repeat`` times; the best time counts. Peak memory is the worker process's
-maximum resident set size, from ``os.wait4`` (Linux ``ru_maxrss``): the whole process, Python,
-DuckDB and all, over every repeat. The three results are compared line for line (count,
-minutes and units) so a fast wrong answer cannot win.
+Each contender runs in its own processes (``--worker``), reads the files from disk, and
+computes the billable claim lines of October 2026 (member, code, modifiers, minutes, units,
+first and last date), ``--repeat`` times per process; ``--rounds`` processes per contender run
+round robin, so that load from elsewhere on a shared machine falls on all three alike. The best
+time counts. Peak memory is the largest maximum resident set size of the contender's processes,
+from ``os.wait4`` (Linux ``ru_maxrss``): the whole process, Python, DuckDB and all. ecmbill's
+first process also runs the whole command once, so its peak includes that. The three results
+are compared (count of lines, minutes and units) so a fast wrong answer cannot win.
 
 ecmbill's time is reported three ways: the rating expression alone (the like-for-like figure,
 used for the ratios); the file checks that ``ecmbill rate --source`` runs first; and the whole
@@ -39,7 +41,7 @@ WORKERS = ("ecmbill", "sql", "pandas")
 # -- the three contenders ----------------------------------------------------------------------
 
 
-def run_ecmbill(data: Path, repeat: int) -> dict[str, Any]:
+def run_ecmbill(data: Path, repeat: int, *, command: bool = True) -> dict[str, Any]:
     import ibis
 
     from ecmbill.contract import default_contract
@@ -63,11 +65,13 @@ def run_ecmbill(data: Path, repeat: int) -> dict[str, Any]:
         checks.append(checked - started)
         rating.append(done - checked)
         con.disconnect()
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        files.rate_folder_to_file(data, period, contract, Path(folder) / "lines.parquet")
-        command = time.perf_counter() - started
-    return {"seconds": rating, "checks": checks, "command": command, **summary(table)}
+    whole = None
+    if command:
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            files.rate_folder_to_file(data, period, contract, Path(folder) / "lines.parquet")
+            whole = time.perf_counter() - started
+    return {"seconds": rating, "checks": checks, "command": whole, **summary(table)}
 
 
 def sql_text(data: Path) -> str:
@@ -251,10 +255,12 @@ def summary(table: Any) -> dict[str, int]:
 # -- the driver --------------------------------------------------------------------------------
 
 
-def measure(worker: str, data: Path, repeat: int) -> dict[str, Any]:
+def measure(worker: str, data: Path, repeat: int, *, first: bool) -> dict[str, Any]:
     """Run one contender in a fresh process; its peak RSS comes from the kernel via wait4."""
     command = [sys.executable, __file__, "--worker", worker, "--data", str(data)]
     command += ["--repeat", str(repeat)]
+    if worker == "ecmbill" and first:
+        command.append("--whole-command")
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
     output = child.stdout.read()
@@ -284,13 +290,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=5_000_000)
     parser.add_argument("--data", type=Path, help="folder of Parquet files (default: generated)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2, help="runs per process")
+    parser.add_argument("--rounds", type=int, default=2, help="processes per contender")
+    parser.add_argument("--whole-command", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        run = {"ecmbill": run_ecmbill, "sql": run_sql, "pandas": run_pandas}[args.worker]
-        print(json.dumps(run(args.data, args.repeat)))
+        if args.worker == "ecmbill":
+            result = run_ecmbill(args.data, args.repeat, command=args.whole_command)
+        else:
+            result = {"sql": run_sql, "pandas": run_pandas}[args.worker](args.data, args.repeat)
+        print(json.dumps(result))
         return
 
     data = args.data or HERE / "data" / str(args.entries)
@@ -303,8 +314,24 @@ def main() -> None:
 
     entries = pq.read_metadata(data / "time.parquet").num_rows
     print(f"{date.today()} on {machine()}")
-    print(f"load average before: {os.getloadavg()[0]:.2f}; best of {args.repeat} runs each")
-    results = {worker: measure(worker, data, args.repeat) for worker in WORKERS}
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f}; "
+        f"best of {args.rounds} processes x {args.repeat} runs each, round robin"
+    )
+    # Round robin, so that load from elsewhere on a shared machine falls on all three alike.
+    results: dict[str, dict[str, Any]] = {}
+    for round_ in range(args.rounds):
+        for worker in WORKERS:
+            result = measure(worker, data, args.repeat, first=round_ == 0)
+            if worker not in results:
+                results[worker] = result
+                continue
+            kept = results[worker]
+            kept["seconds"] += result["seconds"]
+            kept["checks"] = kept.get("checks", []) + result.get("checks", [])
+            kept["peak_rss_mib"] = max(kept["peak_rss_mib"], result["peak_rss_mib"])
+            if (kept["lines"], kept["units"]) != (result["lines"], result["units"]):
+                raise SystemExit(f"{worker} gave two different answers")
     answers = {(r["lines"], r["minutes"], r["units"]) for r in results.values()}
     if len(answers) != 1:
         raise SystemExit(f"the three contenders disagree: {results}")
