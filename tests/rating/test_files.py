@@ -150,3 +150,29 @@ def test_the_command_refuses_a_bad_folder_with_exit_status_2(tmp_path: Path) -> 
     done = CliRunner().invoke(app, ["rate", "--period", "2026-10", "--source", str(folder)])
     assert done.exit_code == 2
     assert "role must be one of: clinical, non_clinical (e.g. S3)" in done.output
+
+
+def test_file_options_without_a_source_folder_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(
+        app,
+        ["rate", "--period", "2026-10", "--engine", "spark", "--database", "sqlite:///x.db"],
+    )
+    assert done.exit_code == 2
+    assert "give --source FOLDER too" in done.output
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_an_output_file_must_be_parquet_or_csv_in_an_existing_folder(tmp_path: Path) -> None:
+    folder = folder_with(tmp_path)
+    for out, says in (
+        (tmp_path / "lines.json", "--out must end in .parquet or .csv"),
+        (tmp_path / "nowhere" / "lines.csv", "does not exist"),
+    ):
+        done = CliRunner().invoke(
+            app, ["rate", "--period", "2026-10", "--source", str(folder), "--out", str(out)]
+        )
+        assert done.exit_code == 2, done.output
+        assert says in " ".join(done.output.split())
