@@ -151,8 +151,9 @@ def _parse_rows(
                 )
             )
             continue
+        cells = dict(zip(header, raw.values, strict=True))
         try:
-            row = kind.parse(dict(zip(header, raw.values, strict=True)), ctx)
+            row = kind.parse(cells, ctx)
         except RowReject as reject:
             result.rejections.append(Rejection(raw.line, reject.column, reject.reason))
             continue
@@ -164,7 +165,7 @@ def _parse_rows(
                 Rejection(
                     raw.line,
                     kind.key_columns[0],
-                    f"{what} line {earlier.line}{kind.duplicate_hint}",
+                    f"{what} line {earlier.line}{kind.hint_for_duplicate(cells)}",
                 )
             )
             continue
