@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
@@ -205,15 +205,14 @@ def _upsert(
     entity: str,
 ) -> int:
     table = model.__table__
-    key_cols = [table.c[name] for name in key_columns]
+    first_key = table.c[key_columns[0]]
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     keys = [key for key, _ in records]
     for chunk in _chunks(keys, 400):
-        condition = (
-            key_cols[0].in_([k[0] for k in chunk])
-            if len(key_cols) == 1
-            else tuple_(*key_cols).in_(chunk)
-        )
+        # Select on the first key column and match the whole key here: a key part may be
+        # NULL (a staff role without effective_from), and NULL never equals NULL in SQL, so
+        # a tuple IN would miss the stored row and insert it a second time.
+        condition = first_key.in_({k[0] for k in chunk})
         for stored in session.execute(select(table).where(condition)).mappings():
             existing[tuple(stored[name] for name in key_columns)] = dict(stored)
     now = audit.now()

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from ecmbill.imports.service import Rejection
-from tests.builders import MEMBER, Ledger, lines, only_line, reasons
+from tests.builders import MEMBER, STAFF, Ledger, lines, only_line, reasons
 
 TIME = "entry_id,staff_id,member_id,date,minutes,activity,modality"
 OUTREACH = "attempt_id,staff_id,member_id,date,method,individualized,outcome,minutes"
@@ -671,3 +671,18 @@ def test_nothing_is_dropped_every_entry_of_the_period_bills_or_says_why(book: Le
     billed = [i for x in rating.lines for i in x.source_ids]
     refused = [x.id for x in rating.not_billed]
     assert sorted(billed + refused) == ["T1", "T2", "T3", "T4"]
+
+
+def test_reimporting_the_staff_file_does_not_double_the_units(book: Ledger) -> None:
+    """Staff rows without effective dates: a second import of the same file must not add a
+    second role, or every entry would join twice and bill twice."""
+    again = book.load("staff", STAFF)
+    assert again.changed == 0
+    book.load(
+        "time",
+        f"""
+        {TIME}
+        T1,C1,10000001A,2026-10-05,50,care_coordination,in_person
+        """,
+    )
+    assert lines(book.rate()) == [(MEMBER, "G9008", ("U1",), 50, 1)]
