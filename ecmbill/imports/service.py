@@ -212,7 +212,7 @@ def _upsert(
         # Select on the first key column and match the whole key here: a key part may be
         # NULL (a staff role without effective_from), and NULL never equals NULL in SQL, so
         # a tuple IN would miss the stored row and insert it a second time.
-        condition = first_key.in_({k[0] for k in chunk})
+        condition = first_key.in_(list(dict.fromkeys(k[0] for k in chunk)))
         for stored in session.execute(select(table).where(condition)).mappings():
             existing[tuple(stored[name] for name in key_columns)] = dict(stored)
     now = audit.now()
