@@ -119,7 +119,7 @@ def _normalise_header(table: RawTable, kind: Kind) -> tuple[str, ...]:
         raise FileProblem(f"column(s) named twice: {', '.join(repeated)}")
     problem = kind.header_problem(set(header))
     if problem:
-        raise FileProblem(f"{problem} (the columns of a {kind.name} file: {_columns_of(kind)})")
+        raise FileProblem(f"{problem} (columns for {kind.name}: {_columns_of(kind)})")
     return header
 
 

@@ -32,7 +32,7 @@ NOT_UTF8 = (
     "the file is not UTF-8 text (first bad byte on line {}); in Excel, save it as 'CSV UTF-8'"
 )
 TIME_COLUMNS = (
-    "the columns of a time file: activity, date, member_id, modality, staff_id, "
+    "columns for time: activity, date, member_id, modality, staff_id, "
     "end_time (optional), entry_id (optional), minutes (optional), note (optional), "
     "start_time (optional)"
 )
@@ -77,8 +77,7 @@ EXPECTED: dict[str, Expect] = {
     "time__extra_column.csv": Expect(problem=f"unexpected column(s): supervisor ({TIME_COLUMNS})"),
     "time__duplicated_column.csv": Expect(problem="column(s) named twice: minutes"),
     "eligibility__missing_column.xlsx": Expect(
-        problem="missing column(s): month (the columns of a eligibility file: eligible, "
-        "member_id, month)"
+        problem="missing column(s): month (columns for eligibility: eligible, member_id, month)"
     ),
     # Row-level problems: the row is refused, the others imported.
     "time__too_many_values.csv": Expect(
