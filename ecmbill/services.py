@@ -3,10 +3,11 @@ thing a biller asks for, and returns domain values. No printing, no HTTP."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+import ibis
 from sqlalchemy import Engine, select
 
 from ecmbill.contract import Contract, default_contract, load_contract, parse_contract
@@ -14,7 +15,7 @@ from ecmbill.domain.honesty import HonestyReport, honesty_report
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.outreach import Attempt, UnableToReachDecision, unable_to_reach
 from ecmbill.domain.period import Period
-from ecmbill.domain.vocabulary import OutreachOutcome, Source
+from ecmbill.domain.vocabulary import OutreachOutcome
 from ecmbill.rating.expression import classify
 from ecmbill.rating.service import ibis_backend, rate_store, store_inputs
 from ecmbill.store import audit, models
@@ -97,13 +98,13 @@ def check_unable_to_reach(engine: Engine, member_id: str, contract: Contract) ->
     with unit_of_work(engine) as session:
         if session.get(models.Member, member_id) is None:
             return UnableToReachCheck(member_known=False, decision=None)
-        outcomes = dict(
-            session.execute(
-                select(models.OutreachAttempt.attempt_id, models.OutreachAttempt.outcome).where(
-                    models.OutreachAttempt.member_id == member_id
-                )
-            ).tuples()
-        )
+        attempt = models.OutreachAttempt
+        outcomes = {
+            attempt_id: outcome
+            for attempt_id, outcome in session.execute(
+                select(attempt.attempt_id, attempt.outcome).where(attempt.member_id == member_id)
+            )
+        }
         reported = session.scalar(
             select(models.MemberStatusEvent.on).where(
                 models.MemberStatusEvent.member_id == member_id,
@@ -112,14 +113,15 @@ def check_unable_to_reach(engine: Engine, member_id: str, contract: Contract) ->
         )
     con = ibis_backend(engine)
     try:
-        classified = classify(store_inputs(con), EARLIEST, LATEST, contract)
-        rows = (
-            classified.filter(
-                (classified.member_id == member_id) & (classified.source == Source.OUTREACH.value)
-            )
-            .to_pyarrow()
-            .to_pylist()
+        inputs = store_inputs(con)
+        attempts_only = replace(
+            inputs,
+            outreach_attempts=inputs.outreach_attempts.filter(
+                inputs.outreach_attempts.member_id == member_id
+            ),
+            time_entries=inputs.time_entries.filter(ibis.literal(False)),
         )
+        rows = classify(attempts_only, EARLIEST, LATEST, contract).to_pyarrow().to_pylist()
     finally:
         con.disconnect()
     attempts = [

@@ -93,7 +93,7 @@ def show_import(result: ImportResult) -> None:
         return
     console.print(
         f"{result.file.name} ({result.kind}): {result.rows_read} rows read, "
-        f"[green]{result.accepted} accepted[/] ({result.changed} new or changed), "
+        f"[green]{result.accepted} accepted[/] ({result.changed} records added or changed), "
         f"[{'red' if result.rejected else 'green'}]{result.rejected} rejected[/]",
         highlight=False,
     )
