@@ -275,7 +275,7 @@ def check_invariants(world: World, rating: PeriodRating) -> None:
             assert line.minutes == (attempt["minutes"] or 0)
 
 
-PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
