@@ -342,3 +342,10 @@ def test_demo_runs_from_nothing_in_under_a_minute_and_prints_the_summary(tmp_pat
 
 def _demo_period(out: str) -> str:
     return out.split("ecmbill demo: ", 1)[1][:7]
+
+
+def test_members_utr_report_refuses_a_date_that_is_not_a_date(cli: Cli) -> None:
+    load_team(cli)
+    result = cli("members", "utr", "10000002B", "--report", "--on", "2026-13-01")
+    assert result.exit_code == 2
+    assert "'2026-13-01' is not a date: use YYYY-MM-DD" in result.output
