@@ -2,6 +2,7 @@
 renders the result. Each group of commands lives in its own module here."""
 
 from ecmbill.cli import demo as _demo  # noqa: F401  (registers commands)
+from ecmbill.cli import exchange as _exchange  # noqa: F401  (registers commands)
 from ecmbill.cli import foundation as _foundation  # noqa: F401  (registers commands)
 from ecmbill.cli.app import app
 

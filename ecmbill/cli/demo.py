@@ -14,6 +14,7 @@ from ecmbill.cli.foundation import parse_period, show_honesty, show_import
 from ecmbill.contract import default_contract
 from ecmbill.demo import generate, last_full_month
 from ecmbill.domain.honesty import honesty_report
+from ecmbill.exchange.demo import demo_exchange
 from ecmbill.imports.service import import_file
 
 
@@ -52,4 +53,12 @@ def demo(
     )
     console.rule("Honesty report")
     show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
+    console.rule("Files for the plan")
+    exchange = demo_exchange(engine, files, contract, db)
+    show_import(exchange.mif)
+    console.print(
+        f"Outreach Tracker File: {exchange.otf.path} ({exchange.otf.rows} attempts); "
+        f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
+        "The provider and plan named in them are fictional."
+    )
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")

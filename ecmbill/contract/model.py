@@ -69,9 +69,27 @@ class UnableToReach(_Strict):
     required_attempts: int = Field(default=3, ge=1)
     distinct_methods: int | None = Field(default=None, ge=1, le=len(OutreachMethod))
     window_days: int | None = Field(default=None, ge=1)
+    # The discontinuation reason reported to the plan for a member unable to reach.
+    reason_code: str = "04"
 
     def rule(self) -> UnableToReachRule:
         return UnableToReachRule(self.required_attempts, self.distinct_methods, self.window_days)
+
+
+# Why a member's ECM ends, as reported on the Return Transmission File. Modelled on the state's
+# ECM discontinuation reasons; a plan with its own list replaces them in the contract file.
+DEFAULT_DISCONTINUATION_REASONS: dict[str, str] = {
+    "01": "Member has met all care plan goals",
+    "02": "Member is ready to transition to a lower level of care",
+    "03": "Member no longer wishes to receive ECM or is unresponsive to engagement",
+    "04": "ECM provider has not been able to connect with the member after multiple attempts",
+    "05": "Member is incarcerated",
+    "06": "Member has moved out of the service area",
+    "07": "Member is deceased",
+    "08": "Member has lost Medi-Cal eligibility or changed health plan",
+    "09": "Member is receiving duplicative services from another program",
+    "10": "Other",
+}
 
 
 class Contract(_Strict):
@@ -82,6 +100,9 @@ class Contract(_Strict):
     outreach_methods: dict[OutreachMethod, Modality | Literal["not_billable"]]
     unable_to_reach: UnableToReach = UnableToReach()
     activities: dict[str, Activity]
+    discontinuation_reasons: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_DISCONTINUATION_REASONS)
+    )
 
     @model_validator(mode="after")
     def _complete_code_table(self) -> Contract:
@@ -103,6 +124,11 @@ class Contract(_Strict):
         absent = [m.value for m in OutreachMethod if m not in self.outreach_methods]
         if absent:
             raise ValueError(f"outreach_methods: say how to bill {', '.join(absent)}")
+        if self.unable_to_reach.reason_code not in self.discontinuation_reasons:
+            raise ValueError(
+                f"unable_to_reach.reason_code {self.unable_to_reach.reason_code!r} is not in "
+                "discontinuation_reasons"
+            )
         return self
 
     def code_for(self, role: Role, modality: Modality, kind: Kind) -> CodeEntry:

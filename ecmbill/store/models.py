@@ -163,3 +163,63 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- Plan data exchange (issue 6): what the plan's files say about a member, and who leads
+# their care. Kept in their own tables so the foundation's tables stay as the rating reads them.
+
+
+class MemberDetail(Base):
+    """What the plan's Member Information File says about a member (one row, the latest);
+    earlier values live in the audit log."""
+
+    __tablename__ = "member_details"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), primary_key=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    homeless: Mapped[bool | None] = mapped_column(Boolean)
+    population_of_focus: Mapped[str | None] = mapped_column(String(200))
+    assignment_date: Mapped[date] = mapped_column(Date)
+    plan_id: Mapped[str] = mapped_column(String(64))
+
+
+class LeadCareManager(Base):
+    """The staff member leading a member's care over a span of dates; a change is a new row."""
+
+    __tablename__ = "lead_care_managers"
+    __table_args__ = (UniqueConstraint("member_id", "start_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class StaffContact(Base):
+    """How the plan reaches a lead care manager (shown on the Return Transmission File)."""
+
+    __tablename__ = "staff_contacts"
+
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+
+
+class RerateMark(Base):
+    """A member's month whose billing changed after the fact (eligibility arrived, or ended,
+    retroactively): it must be rated again, and any claim for it replaced or voided."""
+
+    __tablename__ = "rerate_marks"
+    __table_args__ = (Index("ix_rerate_marks_member_month", "member_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"))
+    month: Mapped[str] = mapped_column(String(7))
+    reason: Mapped[str] = mapped_column(Text)
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))

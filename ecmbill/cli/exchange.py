@@ -1,0 +1,306 @@
+"""Commands for the plan data exchange: the Member Information File and 834 in, the Outreach
+Tracker and Return Transmission files out, and the member lifecycle they report."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ecmbill.cli.app import (
+    ContractOption,
+    DatabaseOption,
+    app,
+    console,
+    contract_for,
+    errors,
+    fail,
+    store,
+)
+from ecmbill.cli.foundation import PeriodOption, members_app, parse_period, show_import
+from ecmbill.exchange import lifecycle
+from ecmbill.exchange.files import OutputProblem
+from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
+from ecmbill.exchange.mif import import_mif
+from ecmbill.exchange.otf import ExchangeFile, write_otf
+from ecmbill.exchange.rtf import write_rtf
+from ecmbill.exchange.x834 import X834Result, import_834
+from ecmbill.imports import fields
+from ecmbill.imports.fields import FieldError
+from ecmbill.store.audit import cli_actor
+from ecmbill.store.db import unit_of_work
+
+exchange_app = typer.Typer(
+    help="Files exchanged with the health plan: MIF and 834 in, OTF and RTF out.",
+    no_args_is_help=True,
+)
+app.add_typer(exchange_app, name="exchange")
+OutOption = Annotated[Path, typer.Option("--out", help="File to write: .xlsx or .csv.")]
+
+
+def _day(text: str | None, option: str) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return fields.day(text, today=date.max)
+    except FieldError as err:
+        fail(f"{option} {err}")
+
+
+@exchange_app.command("import-mif")
+def import_mif_command(
+    file: Annotated[Path, typer.Argument(help="The plan's Member Information File (.csv/.xlsx).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Import the plan's Member Information File: new members are created, known ones updated
+    (changes kept in the audit log), rejected rows listed with line, column and reason.
+
+    Exit status: 0 every row accepted, 1 some rows rejected, 2 nothing imported."""
+    engine = store(database)
+    result = import_mif(engine, file, actor=cli_actor())
+    show_import(result)
+    raise typer.Exit(result.exit_code)
+
+
+@exchange_app.command("import-834")
+def import_834_command(
+    file: Annotated[Path, typer.Argument(help="An X12 834 (005010X220A1) from the plan.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Monthly eligibility from the plan's 834. Members not on the roster are listed, not
+    added; months whose eligibility changed after the fact are marked for re-rating.
+
+    Exit status: 0 all member loops imported, 1 some rejected or not on the roster, 2 the file
+    has errors (nothing imported)."""
+    engine = store(database)
+    result = import_834(engine, file, actor=cli_actor())
+    show_834(result)
+    raise typer.Exit(result.exit_code)
+
+
+def show_834(result: X834Result) -> None:
+    if result.file_problem or result.segment_errors:
+        errors.print(
+            f"[bold red]{result.file.name}: nothing imported[/]: "
+            + (result.file_problem or f"{len(result.segment_errors)} error(s) in the 834"),
+            highlight=False,
+        )
+        for error in result.segment_errors[:50]:
+            errors.print(f"  {error}", highlight=False)
+        return
+    console.print(
+        f"{result.file.name} (834): {result.members_read} member loops read, "
+        f"[green]{result.accepted} imported[/] ({result.changed} months new or changed), "
+        f"{len(result.rejections)} rejected, {len(result.not_on_roster)} not on the roster",
+        highlight=False,
+    )
+    if result.rejections:
+        table = Table("segment", "element", "reason", title="Rejected member loops")
+        for rejection in result.rejections:
+            table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
+        console.print(table)
+    if result.not_on_roster:
+        console.print(
+            "Not on the roster (not added; import the plan's Member Information File first): "
+            + ", ".join(result.not_on_roster)
+        )
+    if result.rerate:
+        console.print(
+            "[yellow]To re-rate[/] (eligibility changed after the fact): "
+            + ", ".join(f"{member} {month}" for member, month in result.rerate)
+        )
+
+
+def _show_written(kind: str, written: ExchangeFile) -> None:
+    console.print(f"{kind}: {written.rows} rows written to {written.path}")
+    if written.identity_missing:
+        errors.print(
+            "[yellow]warning:[/] provider settings not set, left blank: "
+            + ", ".join(written.identity_missing)
+            + " (set them with `ecmbill exchange identity`)"
+        )
+
+
+@exchange_app.command("otf")
+def otf_command(period: PeriodOption, out: OutOption, database: DatabaseOption = None) -> None:
+    """Write the Outreach Tracker File: one row per outreach attempt in the period."""
+    month = parse_period(period)
+    engine = store(database)
+    try:
+        written = write_otf(engine, month, out)
+    except OutputProblem as err:
+        fail(str(err))
+    _show_written("Outreach Tracker File", written)
+
+
+@exchange_app.command("rtf")
+def rtf_command(
+    period: PeriodOption,
+    out: OutOption,
+    database: DatabaseOption = None,
+    contract: ContractOption = None,
+) -> None:
+    """Write the Return Transmission File: one row per assigned member, with their ECM status
+    and the activity dates derived from recorded time."""
+    month = parse_period(period)
+    engine = store(database)
+    terms = contract_for(engine, contract)
+    try:
+        written = write_rtf(engine, month, terms, out)
+    except (OutputProblem, ValueError) as err:
+        fail(str(err))
+    _show_written("Return Transmission File", written)
+
+
+@exchange_app.command("identity")
+def identity_command(
+    provider_name: Annotated[str | None, typer.Option(help="ECM provider name.")] = None,
+    provider_npi: Annotated[str | None, typer.Option(help="ECM provider NPI.")] = None,
+    provider_tin: Annotated[str | None, typer.Option(help="ECM provider TIN (9 digits).")] = None,
+    provider_phone: Annotated[str | None, typer.Option(help="ECM provider phone.")] = None,
+    mcp_id: Annotated[str | None, typer.Option(help="The plan's (MCP) identifier.")] = None,
+    mcp_name: Annotated[str | None, typer.Option(help="The plan's (MCP) name.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Show, or set, how the exchange files name the provider and the plan."""
+    given = {
+        "provider_name": provider_name,
+        "provider_npi": provider_npi,
+        "provider_tin": provider_tin,
+        "provider_phone": provider_phone,
+        "mcp_id": mcp_id,
+        "mcp_name": mcp_name,
+    }
+    values = {k: v.strip() for k, v in given.items() if v is not None}
+    try:
+        if "provider_npi" in values:
+            values["provider_npi"] = fields.npi(values["provider_npi"])
+    except FieldError as err:
+        fail(f"--provider-npi {err}")
+    tin = values.get("provider_tin", "").replace("-", "")
+    if "provider_tin" in values and not (len(tin) == 9 and tin.isdigit()):
+        fail("--provider-tin is not a TIN (9 digits)")
+    if "provider_tin" in values:
+        values["provider_tin"] = tin
+    engine = store(database)
+    identity = (
+        set_provider_identity(engine, values, cli_actor()) if values else provider_identity(engine)
+    )
+    for key in KEYS:
+        console.print(f"{key}: {getattr(identity, key) or '(not set)'}", highlight=False)
+
+
+def _member(member_id: str) -> str:
+    try:
+        return fields.member_id(member_id)
+    except FieldError as err:
+        fail(f"member_id {err}")
+
+
+def _refused(err: lifecycle.LifecycleError) -> None:
+    errors.print(f"[bold red]refused:[/] {err}", highlight=False)
+    for missing in err.missing:
+        errors.print(f"  - {missing}", highlight=False)
+    raise typer.Exit(1)
+
+
+@members_app.command("enroll")
+def enroll_command(
+    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
+    on: Annotated[
+        str | None, typer.Option("--on", help="Enrollment start (default today).")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Enroll a member in ECM from a date: services bill from then on."""
+    engine = store(database)
+    try:
+        lifecycle.enroll(engine, _member(member_id), _day(on, "--on"), cli_actor())
+    except lifecycle.LifecycleError as err:
+        _refused(err)
+    console.print("Enrolled.")
+
+
+@members_app.command("discontinue")
+def discontinue_command(
+    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
+    reason: Annotated[str, typer.Option("--reason", help="Discontinuation reason code.")],
+    on: Annotated[str | None, typer.Option("--on", help="Last day of ECM (default today).")] = None,
+    database: DatabaseOption = None,
+    contract: ContractOption = None,
+) -> None:
+    """End a member's ECM with a reason code from the contract; the enrollment span closes."""
+    engine = store(database)
+    terms = contract_for(engine, contract)
+    try:
+        lifecycle.discontinue(
+            engine, _member(member_id), _day(on, "--on"), reason.strip(), terms, cli_actor()
+        )
+    except lifecycle.LifecycleError as err:
+        _refused(err)
+    console.print(f"Discontinued: {terms.discontinuation_reasons[reason.strip()]}.")
+
+
+@members_app.command("unable-to-reach")
+def unable_to_reach_command(
+    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
+    on: Annotated[str | None, typer.Option("--on", help="Date to report (default today).")] = None,
+    database: DatabaseOption = None,
+    contract: ContractOption = None,
+) -> None:
+    """Record a member unable to reach, only if the contract's required attempts were made."""
+    engine = store(database)
+    terms = contract_for(engine, contract)
+    try:
+        lifecycle.unable_to_reach(engine, _member(member_id), _day(on, "--on"), terms, cli_actor())
+    except lifecycle.LifecycleError as err:
+        _refused(err)
+    console.print("Recorded unable to reach.")
+
+
+@members_app.command("assign-lcm")
+def assign_lcm_command(
+    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
+    staff_id: Annotated[str, typer.Argument(help="The lead care manager's staff_id.")],
+    start: Annotated[str | None, typer.Option("--from", help="From (default today).")] = None,
+    phone: Annotated[str | None, typer.Option(help="Their phone, for the RTF.")] = None,
+    email: Annotated[str | None, typer.Option(help="Their e-mail, for the RTF.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Make a staff member the member's lead care manager from a date."""
+    engine = store(database)
+    try:
+        lifecycle.assign_lead_care_manager(
+            engine,
+            _member(member_id),
+            staff_id.strip(),
+            _day(start, "--from"),
+            cli_actor(),
+            phone=phone,
+            email=email,
+        )
+    except lifecycle.LifecycleError as err:
+        _refused(err)
+    console.print("Lead care manager assigned.")
+
+
+@members_app.command("status")
+def status_command(
+    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
+    on: Annotated[str | None, typer.Option("--on", help="Date (default today).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """A member's ECM status on a date: assigned, outreach, enrolled, discontinued or unable
+    to reach."""
+    engine = store(database)
+    with unit_of_work(engine) as session:
+        standing = lifecycle.standing(session, _member(member_id), _day(on, "--on"))
+    if standing is None:
+        fail("no ECM status recorded for that member by that date")
+    since = f" since {standing.since.isoformat()}" if standing.since else ""
+    console.print(
+        f"{standing.status.value}{since}" + (f" ({standing.reason})" if standing.reason else "")
+    )

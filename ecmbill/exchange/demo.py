@@ -1,0 +1,106 @@
+"""The demo month's exchange files: a fake Member Information File in, the Outreach Tracker
+and Return Transmission files out. The provider identity is fictional and says so."""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from ecmbill.contract import Contract
+from ecmbill.demo import DemoFiles, fake_npi
+from ecmbill.exchange.identity import set_provider_identity
+from ecmbill.exchange.layouts import default_layouts
+from ecmbill.exchange.lifecycle import assign_lead_care_manager
+from ecmbill.exchange.mif import import_mif
+from ecmbill.exchange.otf import ExchangeFile, write_otf
+from ecmbill.exchange.rtf import write_rtf
+from ecmbill.imports.service import ImportResult
+
+POPULATIONS = (
+    "Adults Experiencing Homelessness",
+    "Adults At Risk for Avoidable Hospital or ED Utilization",
+    "Adults with Serious Mental Health and/or SUD Needs",
+    "Adults Living in the Community and At Risk for LTC Institutionalization",
+    "Adults Transitioning from Incarceration",
+)
+CARE_MANAGERS = ("S001", "S002", "S003", "S004", "S005")
+
+
+@dataclass(frozen=True)
+class DemoExchange:
+    mif: ImportResult
+    otf: ExchangeFile
+    rtf: ExchangeFile
+
+
+def demo_exchange(
+    engine: Engine, files: DemoFiles, contract: Contract, db: Path, *, seed: int = 2026
+) -> DemoExchange:
+    rng = random.Random(seed)
+    month = files.period
+    set_provider_identity(
+        engine,
+        {
+            "provider_name": "Demo ECM Provider (fictional)",
+            "provider_npi": fake_npi(rng),
+            "provider_tin": "000000000",
+            "provider_phone": "5550100000",
+            "mcp_id": "DEMO-MCP",
+            "mcp_name": "Demo Health Plan (fictional)",
+        },
+        "demo",
+    )
+    starts = _enrollment_starts(files.enrollments)
+    mif_path = files.members.with_name("member-information-file.csv")
+    layout = default_layouts().mif_columns
+    with files.members.open(newline="", encoding="utf-8") as source:
+        members = list(csv.DictReader(source))
+    with mif_path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(layout.values())
+        for member in members:
+            start = starts.get(member["member_id"])
+            assigned = min(start or month.start, month.start) - timedelta(days=rng.randint(7, 40))
+            homeless = rng.random() < 0.15
+            by_field = {
+                "plan_id": "DEMO-MCP",
+                "member_id": member["member_id"],
+                "last_name": member["last_name"],
+                "first_name": member["first_name"],
+                "birth_date": member["birth_date"],
+                "address": "" if homeless else f"{rng.randint(100, 9999)} Demo Street",
+                "city": "El Centro",
+                "state": "CA",
+                "zip": "92243",
+                "phone": f"555{rng.randint(0, 9_999_999):07d}",
+                "homeless": "Y" if homeless else "N",
+                "population_of_focus": POPULATIONS[0] if homeless else rng.choice(POPULATIONS[1:]),
+                "assignment_date": assigned.isoformat(),
+            }
+            writer.writerow([by_field[name] for name in layout])
+    mif = import_mif(engine, mif_path, actor="demo", today=date.today())
+    for member_id, start in sorted(starts.items()):
+        if start <= month.end:
+            assign_lead_care_manager(
+                engine,
+                member_id,
+                rng.choice(CARE_MANAGERS),
+                start,
+                "demo",
+            )
+    otf = write_otf(engine, month, db.with_name(f"{db.stem}-otf.xlsx"))
+    rtf = write_rtf(engine, month, contract, db.with_name(f"{db.stem}-rtf.xlsx"))
+    return DemoExchange(mif, otf, rtf)
+
+
+def _enrollment_starts(path: Path) -> dict[str, date]:
+    with path.open(newline="", encoding="utf-8") as source:
+        return {
+            row["member_id"]: date.fromisoformat(row["start_date"])
+            for row in csv.DictReader(source)
+        }

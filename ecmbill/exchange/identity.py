@@ -1,0 +1,70 @@
+"""Who the provider is, as the exchange files name it: read from the ``settings`` table.
+
+One function, so the provider settings can later come from elsewhere without touching the
+file writers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy import Engine, select
+
+from ecmbill.store import audit, models
+from ecmbill.store.db import unit_of_work
+
+
+@dataclass(frozen=True)
+class ProviderIdentity:
+    provider_name: str = ""
+    provider_npi: str = ""
+    provider_tin: str = ""
+    provider_phone: str = ""
+    mcp_id: str = ""
+    mcp_name: str = ""
+
+    def missing(self) -> list[str]:
+        return [f.name for f in fields(self) if not getattr(self, f.name)]
+
+
+KEYS = tuple(f.name for f in fields(ProviderIdentity))
+
+
+def provider_identity(engine: Engine) -> ProviderIdentity:
+    with unit_of_work(engine) as session:
+        stored = {
+            key: value
+            for key, value in session.execute(
+                select(models.Setting.key, models.Setting.value).where(models.Setting.key.in_(KEYS))
+            )
+        }
+    return ProviderIdentity(**stored)
+
+
+def set_provider_identity(engine: Engine, values: dict[str, str], actor: str) -> ProviderIdentity:
+    """Store the given identity fields (others unchanged), each change audited."""
+    unknown = sorted(set(values) - set(KEYS))
+    if unknown:
+        raise ValueError(f"unknown provider setting(s): {', '.join(unknown)}")
+    with unit_of_work(engine) as session:
+        trail = []
+        for key, value in values.items():
+            stored = session.get(models.Setting, key)
+            if stored is not None and stored.value == value:
+                continue
+            trail.append(
+                audit.audit_row(
+                    actor=actor,
+                    at=audit.now(),
+                    action="update" if stored else "create",
+                    entity="settings",
+                    key=key,
+                    before={"value": stored.value} if stored else None,
+                    after={"value": value},
+                )
+            )
+            if stored:
+                stored.value = value
+            else:
+                session.add(models.Setting(key=key, value=value))
+        audit.record(session, trail)
+    return provider_identity(engine)

@@ -1,0 +1,117 @@
+"""The Outreach Tracker File: one row per outreach attempt made in the period.
+
+Mass communications never appear (they are not outreach), nor do contacts on or after the
+member's ECM enrollment (they are services, not outreach)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from ecmbill.domain.period import Period
+from ecmbill.exchange.files import Cell, write_table
+from ecmbill.exchange.identity import ProviderIdentity, provider_identity
+from ecmbill.exchange.layouts import Layouts, default_layouts
+from ecmbill.store import models
+from ecmbill.store.db import unit_of_work
+
+
+@dataclass(frozen=True)
+class ExchangeFile:
+    path: Path
+    rows: int
+    identity_missing: tuple[str, ...]
+
+
+def otf_rows(
+    engine: Engine, period: Period, identity: ProviderIdentity, layouts: Layouts
+) -> list[list[Cell]]:
+    values = layouts.otf_values
+    with unit_of_work(engine) as session:
+        attempts = session.execute(
+            select(
+                models.OutreachAttempt,
+                models.Member.first_name,
+                models.Member.last_name,
+                models.MemberDetail.plan_id,
+            )
+            .join(models.Member, models.Member.member_id == models.OutreachAttempt.member_id)
+            .outerjoin(
+                models.MemberDetail,
+                models.MemberDetail.member_id == models.OutreachAttempt.member_id,
+            )
+            .where(
+                models.OutreachAttempt.date >= period.start,
+                models.OutreachAttempt.date <= period.end,
+                models.OutreachAttempt.individualized,
+            )
+        ).all()
+        members = {a.member_id for a, *_ in attempts}
+        spans: dict[str, list[tuple[date, date | None]]] = {}
+        for span in session.scalars(
+            select(models.Enrollment).where(models.Enrollment.member_id.in_(members))
+        ):
+            spans.setdefault(span.member_id, []).append((span.start_date, span.end_date))
+        roles: dict[str, list[tuple[date | None, date | None, str]]] = {}
+        for period_role in session.scalars(select(models.StaffRole)):
+            roles.setdefault(period_role.staff_id, []).append(
+                (period_role.effective_from, period_role.effective_to, period_role.role)
+            )
+    rows: list[tuple[tuple[date, str, str], list[Cell]]] = []
+    for attempt, first, last, plan_id in attempts:
+        if any(
+            start <= attempt.date and (end is None or attempt.date <= end)
+            for start, end in spans.get(attempt.member_id, [])
+        ):
+            continue
+        staff_role = next(
+            (
+                r
+                for start, end, r in roles.get(attempt.staff_id, [])
+                if (start is None or start <= attempt.date) and (end is None or attempt.date <= end)
+            ),
+            None,
+        )
+        by_field: dict[str, Cell] = {
+            "mcp_id": plan_id or identity.mcp_id,
+            "mcp_name": identity.mcp_name,
+            "provider_name": identity.provider_name,
+            "provider_npi": identity.provider_npi,
+            "provider_tin": identity.provider_tin,
+            "client_name": f"{last}, {first}",
+            "member_id": attempt.member_id,
+            "provider_type": values["provider_type"].get(staff_role, staff_role)
+            if staff_role
+            else None,
+            "date": attempt.date,
+            "method": values["method"].get(attempt.method, attempt.method),
+            "successful": values["successful"].get(attempt.outcome, attempt.outcome),
+            "minutes": attempt.minutes,
+        }
+        rows.append(
+            (
+                (attempt.date, attempt.member_id, attempt.attempt_id),
+                [by_field[name] for name in layouts.otf_columns],
+            )
+        )
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def write_otf(
+    engine: Engine, period: Period, out: Path, *, layouts: Layouts | None = None
+) -> ExchangeFile:
+    layouts = layouts or default_layouts()
+    identity = provider_identity(engine)
+    rows = otf_rows(engine, period, identity, layouts)
+    write_table(
+        out,
+        list(layouts.otf_columns.values()),
+        rows,
+        date_format=layouts.date_format,
+        xlsx_date_format=layouts.xlsx_date_format,
+        sheet="Outreach Tracker",
+    )
+    return ExchangeFile(out, len(rows), tuple(identity.missing()))

@@ -1,0 +1,363 @@
+"""Eligibility from the plan's X12 834 (005010X220A1), read with pyx12.
+
+pyx12 first validates the whole interchange against the 834 implementation guide: a file
+with any syntax or structure error (a truncated file misses its trailers) is refused whole,
+with the segment and the reason of each error. A valid file gives, per member loop (2000),
+the CIN (REF*0F), birth date (DMG) and coverage spans (2300: DTP*348 begin, DTP*349 end).
+Coverage becomes monthly eligibility for members on our roster, written through the same
+path as the eligibility import (same audit trail); members not on the roster are listed,
+never added. A month whose eligibility changes after the fact, for a member with recorded
+time or outreach in it, is marked for re-rating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyx12.error_handler
+import pyx12.errors
+import pyx12.params
+import pyx12.x12context
+import pyx12.x12n_document
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from ecmbill.domain.identifiers import is_medi_cal_cin
+from ecmbill.domain.period import Period
+from ecmbill.imports.service import Rejection, _upsert
+from ecmbill.store import audit, models
+from ecmbill.store.db import unit_of_work
+
+KIND = "834"
+IMPLEMENTATION = "005010X220A1"
+TERMINATION = "024"
+
+# pyx12 logs validation messages that can quote element values (names, birth dates): they
+# must not reach the terminal or any log.
+_pyx12_log = logging.getLogger("pyx12")
+_pyx12_log.addHandler(logging.NullHandler())
+_pyx12_log.propagate = False
+
+
+@dataclass(frozen=True)
+class SegmentError:
+    segment_number: int | None
+    segment: str
+    element: str | None
+    code: str
+    reason: str
+
+    def __str__(self) -> str:
+        # pyx12 counts segments from the start of the file (ISA is segment 1).
+        where = f"segment {self.segment_number} " if self.segment_number else ""
+        element = f" {self.element}" if self.element else ""
+        return f"{where}{self.segment}{element}: {self.reason} (error {self.code})"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    start: date
+    end: date | None
+
+
+@dataclass(frozen=True)
+class MemberLoop:
+    segment_number: int
+    member_id: str
+    birth_date: date | None
+    coverage: tuple[Coverage, ...]
+
+
+@dataclass
+class X834Result:
+    file: Path
+    file_problem: str | None = None
+    segment_errors: list[SegmentError] = field(default_factory=list)
+    members_read: int = 0
+    accepted: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    not_on_roster: list[str] = field(default_factory=list)
+    changed: int = 0
+    rerate: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 every member loop accepted; 1 some rejected or not on the roster; 2 nothing
+        imported."""
+        if self.file_problem or self.segment_errors:
+            return 2
+        return 1 if self.rejections or self.not_on_roster else 0
+
+
+def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = None) -> X834Result:
+    today = today or date.today()
+    result = X834Result(file=path)
+    try:
+        text = path.read_bytes().decode("ascii")
+    except OSError as err:
+        result.file_problem = f"cannot open the file ({err.strerror})"
+        return result
+    except UnicodeDecodeError:
+        result.file_problem = "the file is not X12 text (it contains non-ASCII bytes)"
+        return result
+    if not text.lstrip().startswith("ISA"):
+        result.file_problem = "the file is not an X12 interchange (it does not start with ISA)"
+        return result
+    result.segment_errors = validate(text)
+    if result.segment_errors:
+        return result
+    try:
+        loops = list(read_members(text))
+    except _WrongTransaction as err:
+        result.file_problem = str(err)
+        return result
+    result.members_read = len(loops)
+    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+    with unit_of_work(engine) as session:
+        roster: dict[str, date] = {
+            member_id: born
+            for member_id, born in session.execute(
+                select(models.Member.member_id, models.Member.birth_date)
+            )
+        }
+        accepted: dict[str, MemberLoop] = {}
+        for loop in loops:
+            problem = _loop_problem(loop, roster, accepted)
+            if problem:
+                result.rejections.append(Rejection(loop.segment_number, *problem))
+            elif loop.member_id not in roster:
+                result.not_on_roster.append(loop.member_id)
+            else:
+                accepted[loop.member_id] = loop
+        # Members not on the roster count as read and not imported; they are listed apart.
+        result.accepted = len(accepted)
+        batch = models.ImportBatch(
+            kind=KIND,
+            file_name=path.name,
+            sha256=digest,
+            imported_at=audit.now(),
+            actor=actor,
+            rows_read=result.members_read,
+            accepted=result.accepted,
+            rejected=result.members_read - result.accepted,
+            changed=0,
+        )
+        session.add(batch)
+        session.flush()
+        records, rerate = _monthly_eligibility(session, accepted, Period.of(today))
+        result.changed = batch.changed = _upsert(
+            session, models.Eligibility, ("member_id", "month"), records, actor, "eligibility"
+        )
+        now = audit.now()
+        for member_id, month, reason in rerate:
+            session.add(
+                models.RerateMark(
+                    member_id=member_id,
+                    month=month,
+                    reason=reason,
+                    marked_at=now,
+                    import_batch_id=batch.id,
+                )
+            )
+        result.rerate = [(member_id, month) for member_id, month, _ in rerate]
+    return result
+
+
+def _loop_problem(
+    loop: MemberLoop, roster: dict[str, date], accepted: dict[str, MemberLoop]
+) -> tuple[str, str] | None:
+    if not is_medi_cal_cin(loop.member_id):
+        return ("REF02", "REF*0F subscriber identifier is not a Medi-Cal CIN")
+    if loop.member_id in accepted:
+        return ("REF02", "the member appears twice in the file")
+    known = roster.get(loop.member_id)
+    if known is not None and loop.birth_date is not None and loop.birth_date != known:
+        return ("DMG02", "birth date does not match the member on file: check the CIN")
+    if not loop.coverage:
+        return ("DTP03", "no coverage begin date (DTP*348) in loop 2300")
+    for span in loop.coverage:
+        if span.end is not None and span.end < span.start:
+            return ("DTP03", "coverage end (DTP*349) is before its begin (DTP*348)")
+    return None
+
+
+def _monthly_eligibility(
+    session: Session, members: dict[str, MemberLoop], current: Period
+) -> tuple[list[tuple[tuple[Any, ...], dict[str, Any]]], list[tuple[str, str, str]]]:
+    """Eligibility per member and month from the coverage spans, from the first month
+    covered to the current month (or the last month covered, if later): covered months are
+    eligible, the others in that window are not. Also the months whose eligibility changes
+    for a member with recorded work in them: those must be rated again."""
+    if not members:
+        return [], []
+    stored: dict[tuple[str, str], bool] = {
+        (m, month): eligible
+        for m, month, eligible in session.execute(
+            select(
+                models.Eligibility.member_id, models.Eligibility.month, models.Eligibility.eligible
+            ).where(models.Eligibility.member_id.in_(list(members)))
+        )
+    }
+    worked = _months_with_work(session, list(members))
+    records: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    rerate: list[tuple[str, str, str]] = []
+    for member_id, loop in sorted(members.items()):
+        covered = {str(p) for span in loop.coverage for p in _months(span, current)}
+        first = min(Period.of(span.start) for span in loop.coverage)
+        last = max([current, *(Period.parse(m) for m in covered)])
+        month = first
+        while month <= last:
+            key, eligible = str(month), str(month) in covered
+            before = stored.get((member_id, key))
+            records.append(
+                ((member_id, key), {"member_id": member_id, "month": key, "eligible": eligible})
+            )
+            if bool(before) != eligible and (member_id, key) in worked:
+                change = "started" if eligible else "ended"
+                rerate.append(
+                    (member_id, key, f"834: Medi-Cal coverage {change} for {key} after the fact")
+                )
+            month = month.next()
+    return records, rerate
+
+
+def _months(span: Coverage, current: Period) -> Iterator[Period]:
+    month = Period.of(span.start)
+    last = Period.of(span.end) if span.end else max(current, month)
+    while month <= last:
+        yield month
+        month = month.next()
+
+
+def _months_with_work(session: Session, member_ids: list[str]) -> set[tuple[str, str]]:
+    months: set[tuple[str, str]] = set()
+    for model in (models.TimeEntry, models.OutreachAttempt):
+        rows = session.execute(
+            select(model.member_id, model.date)
+            .where(model.member_id.in_(member_ids))
+            .group_by(model.member_id, model.date)
+        )
+        months.update((member_id, f"{day:%Y-%m}") for member_id, day in rows)
+    return months
+
+
+class _WrongTransaction(ValueError):
+    pass
+
+
+def validate(text: str) -> list[SegmentError]:
+    """Every syntax and structure error pyx12 finds against the 834 guide. Element values are
+    cut from the reasons: they may be a member's name or birth date."""
+    report = io.StringIO()
+    params = pyx12.params.params()
+    try:
+        pyx12.x12n_document.x12n_document(params, io.StringIO(text), None, None, fd_json=report)
+    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as err:
+        # These messages name envelope problems (separators, map not found), not members.
+        return [SegmentError(None, "ISA", None, "X12", f"unreadable interchange: {err}")]
+    except Exception as err:  # pyx12 on garbage input: say so without echoing the data
+        return [
+            SegmentError(None, "ISA", None, "X12", f"unreadable interchange ({type(err).__name__})")
+        ]
+    try:
+        tree = json.loads(report.getvalue() or "{}")
+    except json.JSONDecodeError:
+        return [SegmentError(None, "ISA", None, "X12", "pyx12 could not read the interchange")]
+    errors: list[SegmentError] = []
+    for isa in tree.get("interchanges", []):
+        errors += _level_errors(isa, "ISA")
+        for gs in isa.get("groups", []):
+            errors += _level_errors(gs, "GS")
+            for st in gs.get("transactions", []):
+                errors += _level_errors(st, "ST")
+                for seg in st.get("segments", []):
+                    number = seg.get("cur_line")
+                    for found in seg.get("errors", []):
+                        errors.append(
+                            SegmentError(
+                                number,
+                                seg.get("seg_id", "?"),
+                                None,
+                                found["err_cde"],
+                                _clean(found),
+                            )
+                        )
+                    for ele in seg.get("elements", []):
+                        ref = f"{seg.get('seg_id', '')}{int(ele.get('ele_pos') or 0):02d}"
+                        for found in ele.get("errors", []):
+                            errors.append(
+                                SegmentError(
+                                    number,
+                                    seg.get("seg_id", "?"),
+                                    ref,
+                                    found["err_cde"],
+                                    _clean(found),
+                                )
+                            )
+    return errors
+
+
+def _level_errors(node: dict[str, Any], segment: str) -> list[SegmentError]:
+    return [
+        SegmentError(node.get("cur_line"), segment, None, err["err_cde"], _clean(err))
+        for err in node.get("errors", [])
+    ]
+
+
+def _clean(err: dict[str, Any]) -> str:
+    reason = str(err.get("err_str", ""))
+    value = err.get("err_val")
+    if value:
+        reason = reason.replace(str(value), "…")
+    return reason
+
+
+def read_members(text: str) -> Iterator[MemberLoop]:
+    """The member loops (2000) of a valid 834."""
+    params = pyx12.params.params()
+    errh = pyx12.error_handler.errh_null()
+    reader = pyx12.x12context.X12ContextReader(params, errh, io.StringIO(text))
+    try:
+        for node in reader.iter_segments("2000"):
+            if node.id == "GS" and node.get_value("GS08") != IMPLEMENTATION:
+                raise _WrongTransaction(
+                    f"the file is not an 834 {IMPLEMENTATION} (GS08 says something else)"
+                )
+            if node.id != "2000":
+                continue
+            yield _member_loop(node)
+    finally:
+        reader.close()
+
+
+def _member_loop(node: Any) -> MemberLoop:
+    member_id = (node.get_value("REF[0F]02") or "").strip().upper()
+    birth = _d8(node.get_value("2100A/DMG02"))
+    terminated = node.get_value("INS03") == TERMINATION
+    eligibility_end = _d8(node.get_value("DTP[357]03"))
+    spans = []
+    for hd in node.select("2300"):
+        start = _d8(hd.get_value("DTP[348]03"))
+        end = _d8(hd.get_value("DTP[349]03"))
+        if end is None and (terminated or hd.get_value("HD01") == TERMINATION):
+            end = eligibility_end
+        if start is not None:
+            spans.append(Coverage(start, end))
+    return MemberLoop(node.cur_line_number or 0, member_id, birth, tuple(spans))
+
+
+def _d8(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
