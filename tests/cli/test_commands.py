@@ -244,6 +244,10 @@ def test_members_utr_lists_what_is_missing_then_reports_when_allowed(cli: Cli) -
     reported = cli("members", "utr", "10000002B", "--report", "--on", "2026-10-20")
     assert reported.exit_code == 0
     assert "Reported unable to reach on 2026-10-20." in reported.output
+    # Reporting again records nothing new: the first report stands.
+    again = cli("members", "utr", "10000002B", "--report", "--on", "2026-10-25")
+    assert again.exit_code == 0
+    assert "Reported unable to reach on 2026-10-20." in again.output
     with unit_of_work(open_store(cli.database)) as session:
         events = session.scalars(select(models.MemberStatusEvent)).all()
         assert [(e.member_id, e.status, e.on.isoformat()) for e in events] == [
