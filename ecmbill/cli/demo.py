@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ecmbill import services
+from ecmbill.claims import service as claims_service
+from ecmbill.claims.settings import DEMO_SETTINGS
 from ecmbill.cli.app import app, console, fail
+from ecmbill.cli.claims import show_close
 from ecmbill.cli.foundation import parse_period, show_honesty, show_import
+from ecmbill.cli.remit import show_import as show_remit_import
+from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
 from ecmbill.demo import generate, last_full_month
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.exchange.demo import demo_exchange
 from ecmbill.imports.service import import_file
+from ecmbill.remit import service as remit_service
+from ecmbill.remit.simulate import write_simulated_835
 
 
 @app.command()
@@ -28,8 +35,9 @@ def demo(
     ] = None,
     members: Annotated[int, typer.Option("--members", min=10, max=100_000)] = 300,
 ) -> None:
-    """Create a realistic synthetic month for a fictional provider and run import, rating and
-    the honesty report on it. Every name and identifier is fake."""
+    """Create a realistic synthetic month for a fictional provider, run import, rating and the
+    honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
+    next to the database. Every name and identifier is fake."""
     month = parse_period(period) if period else last_full_month(date.today())
     if month.end >= date.today():
         fail(f"{month} has not ended yet: pick a past month")
@@ -61,4 +69,26 @@ def demo(
         f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
         "The provider and plan named in them are fictional."
     )
+    console.rule("Close and claims")
+    claims_service.set_settings(engine, DEMO_SETTINGS, actor="demo")
+    console.print(
+        "Provider and payer settings: a fictional provider and plan (fake NPI, tax id and "
+        "payer id; the 837P is marked as a test file). See `ecmbill settings show`."
+    )
+    show_close(
+        claims_service.close_period(engine, month, contract, actor="demo", today=date.today())
+    )
+    x12_file = db.with_name("demo-837p.txt")
+    invoice_file = db.with_name("demo-invoice.xlsx")
+    for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
+        claims_service.export_claims(engine, month, fmt, target, actor="demo")
+    console.rule("Remittance: a simulated payer's 835, imported and reconciled")
+    remittance = db.with_name("demo-835.txt")
+    settings = claims_service.provider_settings(engine)
+    write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
+    show_remit_import(remit_service.import_835(engine, remittance, actor="demo"))
+    show_report(remit_service.reconcile(engine, month, date.today()), most=4)
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
+    console.print(f"837P claims file: {x12_file.resolve()}")
+    console.print(f"Invoice file:     {invoice_file.resolve()}")
+    console.print(f"Simulated 835:    {remittance.resolve()}")

@@ -4,6 +4,7 @@ stored tables and plain files alike."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -163,6 +165,179 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# Claims (issue 4). Provider and payer settings live in ``settings`` under the "claims." prefix.
+
+
+class PeriodClose(Base):
+    """A close of a billing period. The first one locks the period: time and outreach changes
+    recorded in the audit log after it are flagged as after-close."""
+
+    __tablename__ = "period_closes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    claims_created: Mapped[int] = mapped_column(Integer)
+
+
+class Claim(Base):
+    """One billing provider × member × period claim, or a replacement or void of one.
+
+    status: ``active`` (the member's claim as it stands), ``replaced`` or ``voided`` (a later
+    claim corrected it), ``void`` (a frequency-8 claim itself)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_period_member", "period", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"))
+    billing_npi: Mapped[str] = mapped_column(String(10))
+    frequency: Mapped[str] = mapped_column(String(1))
+    status: Mapped[str] = mapped_column(String(10))
+    patient_control_number: Mapped[str] = mapped_column(String(20), unique=True)
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    corrects_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    original_reference: Mapped[str | None] = mapped_column(String(50))
+    total_charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    diagnosis_code: Mapped[str] = mapped_column(String(8))
+    place_of_service: Mapped[str] = mapped_column(String(2))
+    close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClaimLineRecord(Base):
+    __tablename__ = "claim_lines"
+    __table_args__ = (UniqueConstraint("claim_id", "line_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(5))
+    modifiers: Mapped[str] = mapped_column(String(11))  # space-separated, in order
+    units: Mapped[int] = mapped_column(Integer)
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    source_ids: Mapped[str] = mapped_column(Text)  # JSON list of time entry / attempt ids
+    rendering_npi: Mapped[str | None] = mapped_column(String(10))
+
+
+class ClaimExport(Base):
+    """A claim written to a file; an export takes only claims not yet written in its format."""
+
+    __tablename__ = "claim_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    file_name: Mapped[str] = mapped_column(String(255))
+    interchange_control_number: Mapped[int | None] = mapped_column(Integer)
+    exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class ControlCounter(Base):
+    """X12 control numbers and claim numbers: each only ever increases (see claims.store)."""
+
+    __tablename__ = "control_counters"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+# Remittances (issue 5): one row per 835 transaction, its claim and line answers, adjustments.
+
+
+class Remittance(Base):
+    """One 835 transaction set, identified by its trace number (TRN02) and payer (TRN03)."""
+
+    __tablename__ = "remittances"
+    __table_args__ = (UniqueConstraint("trace_number", "payer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trace_number: Mapped[str] = mapped_column(String(50))
+    payer_id: Mapped[str] = mapped_column(String(50))
+    payer_name: Mapped[str] = mapped_column(String(60))
+    payment_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    payment_method: Mapped[str] = mapped_column(String(3))
+    payment_date: Mapped[date] = mapped_column(Date)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class RemitClaim(Base):
+    """A CLP: the payer's answer about one claim. ``claim_id`` is empty when CLP01 names no
+    claim of ours: listed as unmatched, never dropped."""
+
+    __tablename__ = "remit_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    patient_control_number: Mapped[str] = mapped_column(String(38))
+    status_code: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    patient_responsibility: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    remarks: Mapped[str] = mapped_column(String(200))  # space-separated RARCs (MOA)
+    segment: Mapped[int] = mapped_column(Integer)
+
+
+class RemitLine(Base):
+    """An SVC matched to one of our claim lines (exact or inferred) or unmatched."""
+
+    __tablename__ = "remit_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remit_claim_id: Mapped[int] = mapped_column(ForeignKey("remit_claims.id"), index=True)
+    claim_line_id: Mapped[int | None] = mapped_column(ForeignKey("claim_lines.id"), index=True)
+    match: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(48))
+    modifiers: Mapped[str] = mapped_column(String(11))
+    charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    paid: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    units: Mapped[int | None] = mapped_column(Integer)
+    first_date: Mapped[date | None] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str] = mapped_column(String(200))  # space-separated RARCs (LQ*HE)
+    segment: Mapped[int] = mapped_column(Integer)
+
+
+class RemitAdjustment(Base):
+    """A CAS reason at claim level (``remit_line_id`` empty) or line level."""
+
+    __tablename__ = "remit_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remit_claim_id: Mapped[int] = mapped_column(ForeignKey("remit_claims.id"), index=True)
+    remit_line_id: Mapped[int | None] = mapped_column(ForeignKey("remit_lines.id"))
+    group_code: Mapped[str] = mapped_column(String(2))
+    reason_code: Mapped[str] = mapped_column(String(5))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(15, 2, asdecimal=True))
+
+
+class ProviderAdjustmentRecord(Base):
+    """A PLB: provider-level adjustment (positive reduces the payment)."""
+
+    __tablename__ = "provider_adjustments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(String(50))
+    fiscal_date: Mapped[date] = mapped_column(Date)
+    reason_code: Mapped[str] = mapped_column(String(2))
+    reference: Mapped[str | None] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
 
 
 # --- Plan data exchange (issue 6): what the plan's files say about a member, and who leads

@@ -1,0 +1,199 @@
+"""Billing provider, payer and interchange settings, validated with Pydantic.
+
+They are stored as text in the ``settings`` table under the ``claims.`` prefix, so one
+``ecmbill settings set KEY VALUE`` changes one value. A close checks them all before it writes
+anything, and names every missing or malformed field at once.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ecmbill.domain.identifiers import is_npi
+
+PREFIX = "claims."
+# ISA/GS identifiers: letters, digits and spaces only, so they can never hold a delimiter.
+_X12_ID = r"^[A-Za-z0-9 ]{2,15}$"
+_ICD10 = re.compile(r"^[A-TV-Z][0-9][0-9AB][0-9A-TV-Z]{0,4}$")
+
+
+class SettingsError(ValueError):
+    """One message per bad field, in the order of the model."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _x12_text(value: str) -> str:
+    # The 837 delimiters (* ~ : ^) inside a name would break the file.
+    value = " ".join(value.split())
+    if any(char in value for char in "*~:^"):
+        raise ValueError("may not contain * ~ : or ^")
+    if not value:
+        raise ValueError("is empty")
+    return value
+
+
+class ProviderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    billing_name: str = Field(max_length=60, description="Billing provider organisation name")
+    billing_npi: str = Field(description="Billing provider NPI (10 digits, check digit)")
+    billing_ein: str = Field(description="Billing provider tax id (EIN), 9 digits")
+    billing_taxonomy: str = Field(description="Billing provider taxonomy code, 10 characters")
+    billing_address: str = Field(max_length=55, description="Street address (no P.O. box)")
+    billing_city: str = Field(max_length=30)
+    billing_state: str = Field(pattern=r"^[A-Z]{2}$", description="Two-letter state code")
+    billing_zip: str = Field(description="ZIP+4, 9 digits (the 837P requires all nine)")
+    billing_phone: str = Field(pattern=r"^[0-9]{10}$", description="Contact phone, 10 digits")
+    billing_contact: str = Field(max_length=60, description="Contact person for the submitter")
+    payer_name: str = Field(max_length=60)
+    payer_id: str = Field(pattern=r"^[A-Za-z0-9]{2,80}$", description="Payer id (2010BB NM109)")
+    submitter_id: str = Field(pattern=_X12_ID, description="ISA06/GS02 sender id")
+    receiver_id: str = Field(pattern=_X12_ID, description="ISA08/GS03 receiver id")
+    receiver_name: str = Field(max_length=60, description="1000B receiver name")
+    place_of_service: str = Field(pattern=r"^[0-9]{2}$", description="Default place of service")
+    diagnosis_code: str = Field(description="Default ICD-10 diagnosis, e.g. Z59.8")
+    rendering_npi_on_line: bool = Field(description="Put the staff NPI on each line (yes/no)")
+    usage: Literal["P", "T"] = Field(default="P", description="ISA15: P production, T test")
+
+    _text = field_validator(
+        "billing_name",
+        "billing_address",
+        "billing_city",
+        "billing_contact",
+        "payer_name",
+        "receiver_name",
+    )(_x12_text)
+
+    @field_validator("billing_npi")
+    @classmethod
+    def _npi(cls, value: str) -> str:
+        if not is_npi(value):
+            raise ValueError("is not a valid NPI (10 digits with a correct check digit)")
+        return value
+
+    @field_validator("billing_ein")
+    @classmethod
+    def _ein(cls, value: str) -> str:
+        digits = value.replace("-", "")
+        if not (len(digits) == 9 and digits.isdigit()):
+            raise ValueError("an EIN is 9 digits (12-3456789)")
+        return digits
+
+    @field_validator("billing_taxonomy")
+    @classmethod
+    def _taxonomy(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9]{3}[0-9A-Z]{6}X", value.upper()):
+            raise ValueError("a taxonomy code is 10 characters ending in X, e.g. 251S00000X")
+        return value.upper()
+
+    @field_validator("billing_zip")
+    @classmethod
+    def _zip(cls, value: str) -> str:
+        digits = value.replace("-", "")
+        if not (len(digits) == 9 and digits.isdigit()):
+            raise ValueError("the billing provider ZIP is 9 digits (ZIP+4), e.g. 94612-1234")
+        return digits
+
+    @field_validator("diagnosis_code")
+    @classmethod
+    def _icd10(cls, value: str) -> str:
+        code = value.replace(".", "").upper()
+        if not _ICD10.match(code):
+            raise ValueError("is not an ICD-10-CM code (e.g. Z59.8)")
+        return code
+
+
+FIELDS: tuple[str, ...] = tuple(ProviderSettings.model_fields)
+BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+
+
+def parse_settings(values: dict[str, Any]) -> ProviderSettings:
+    """Validate a mapping of field -> value; raise ``SettingsError`` naming every bad field."""
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in FIELDS:
+            problems.append(f"{key}: unknown setting (known: {', '.join(FIELDS)})")
+        elif key == "rendering_npi_on_line" and isinstance(value, str):
+            if value.strip().lower() not in BOOLEAN_WORDS:
+                problems.append(f"{key}: answer yes or no")
+            else:
+                data[key] = BOOLEAN_WORDS[value.strip().lower()]
+        else:
+            data[key] = value
+    try:
+        settings = ProviderSettings.model_validate(data)
+    except ValidationError as err:
+        named = {problem.split(":")[0] for problem in problems}
+        for error in err.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            if field in named:
+                continue
+            reason = "missing" if error["type"] == "missing" else error["msg"]
+            problems.append(f"{field}: {reason.removeprefix('Value error, ')}")
+        raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def check_one(key: str, value: str) -> str:
+    """Check a single ``settings set`` value on its own (other fields may still be missing)."""
+    try:
+        parse_settings({key: value})
+    except SettingsError as err:
+        mine = [problem for problem in err.problems if problem.startswith(f"{key}:")]
+        if mine:
+            raise SettingsError(mine) from None
+    return value.strip()
+
+
+def settings_from_toml(text: str, source: str) -> dict[str, str]:
+    """A settings file: ``key = "value"`` lines, optionally under a ``[claims]`` table."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError([f"{source}: not valid TOML: {err}"]) from None
+    if isinstance(data.get("claims"), dict) and len(data) == 1:
+        data = data["claims"]
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, bool):
+            values[key] = "yes" if value else "no"
+        elif isinstance(value, str | int):
+            values[key] = str(value)
+        else:
+            raise SettingsError([f"{key}: expected a text value"])
+    return values
+
+
+# For `ecmbill demo` only: a fictional provider and plan. Every identifier is made up; the NPI
+# is the standard check-digit example, not a real provider, and ISA15 marks the file as a test.
+DEMO_SETTINGS: dict[str, str] = {
+    "billing_name": "Demo ECM Provider (fictional)",
+    "billing_npi": "1234567893",
+    "billing_ein": "000000000",
+    "billing_taxonomy": "251S00000X",
+    "billing_address": "1 Example Way",
+    "billing_city": "Oakland",
+    "billing_state": "CA",
+    "billing_zip": "946120000",
+    "billing_phone": "5555550100",
+    "billing_contact": "Demo Biller",
+    "payer_name": "Demo Health Plan (fictional)",
+    "payer_id": "DEMOPLAN",
+    "submitter_id": "DEMOECM",
+    "receiver_id": "DEMOPLAN",
+    "receiver_name": "Demo Health Plan (fictional)",
+    "place_of_service": "11",
+    "diagnosis_code": "Z59.8",
+    "rendering_npi_on_line": "yes",
+    "usage": "T",
+}

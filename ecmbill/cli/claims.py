@@ -1,0 +1,247 @@
+"""Commands for claims: settings, close, claims list/show/export."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ecmbill.claims import service
+from ecmbill.claims.settings import FIELDS, ProviderSettings, SettingsError
+from ecmbill.cli.app import (
+    ContractOption,
+    DatabaseOption,
+    app,
+    console,
+    contract_for,
+    errors,
+    fail,
+    store,
+)
+from ecmbill.cli.foundation import PeriodOption, parse_period
+from ecmbill.domain.claims import Action
+from ecmbill.store.audit import cli_actor
+
+ExportFormat = StrEnum("ExportFormat", {name: name for name in service.FORMATS})  # type: ignore[misc]
+
+claims_app = typer.Typer(help="Claims: list, show, export (837P, CSV, XLSX).", no_args_is_help=True)
+settings_app = typer.Typer(
+    help="Billing provider, payer and interchange settings used on claims.", no_args_is_help=True
+)
+app.add_typer(claims_app, name="claims")
+app.add_typer(settings_app, name="settings")
+
+FREQUENCY_WORDS = {"1": "original", "7": "replacement", "8": "void"}
+
+
+def settings_failure(err: SettingsError, what: str) -> None:
+    errors.print(f"[bold red]error:[/] {what}; fix these settings:", highlight=False)
+    for problem in err.problems:
+        errors.print(f"  - {problem}", highlight=False)
+    errors.print("(`ecmbill settings set KEY VALUE` or `ecmbill settings load FILE.toml`)")
+    raise typer.Exit(2)
+
+
+@settings_app.command("set")
+def settings_set(
+    key: Annotated[str, typer.Argument(help=f"One of: {', '.join(FIELDS)}.")],
+    value: Annotated[str, typer.Argument(help="The value.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Set one setting (checked before it is stored)."""
+    try:
+        changed = service.set_settings(store(database), {key: value}, cli_actor())
+    except SettingsError as err:
+        settings_failure(err, "the setting was not stored")
+    console.print(f"{key} {'set' if changed else 'unchanged'}.")
+
+
+@settings_app.command("load")
+def settings_load(
+    file: Annotated[Path, typer.Argument(help='TOML file of key = "value" lines.')],
+    database: DatabaseOption = None,
+) -> None:
+    """Set every setting in a TOML file: all of them, or none when any is wrong."""
+    try:
+        changed = service.load_settings_file(store(database), file, cli_actor())
+    except SettingsError as err:
+        settings_failure(err, "no setting was stored")
+    console.print(f"{len(changed)} setting(s) changed: {', '.join(changed) or 'none'}.")
+
+
+@settings_app.command("show")
+def settings_show(database: DatabaseOption = None) -> None:
+    """Show the settings and what is still missing or wrong."""
+    engine = store(database)
+    table = Table("setting", "value", "meaning")
+    for key, value in service.show_settings(engine).items():
+        meaning = ProviderSettings.model_fields[key].description or ""
+        table.add_row(key, value if value is not None else "[red](not set)[/]", meaning)
+    console.print(table)
+    problems = service.settings_problems(engine)
+    if problems:
+        console.print("[yellow]Not ready to close a period:[/]")
+        for problem in problems:
+            console.print(f"  - {problem}", highlight=False)
+    else:
+        console.print("[green]Ready: every setting needed for claims is present and valid.[/]")
+
+
+@app.command()
+def close(
+    period: PeriodOption,
+    database: DatabaseOption = None,
+    contract: ContractOption = None,
+) -> None:
+    """Close a period into claims: originals the first time; later, a replacement (frequency 7)
+    for each member whose lines changed and a void (8) for each member with nothing billable
+    left. Closing an unchanged period again creates nothing."""
+    month = parse_period(period)
+    if month.end >= date.today():
+        fail(f"{month} has not ended yet: close it after its last day")
+    engine = store(database)
+    terms = contract_for(engine, contract)
+    try:
+        result = service.close_period(engine, month, terms, actor=cli_actor(), today=date.today())
+    except SettingsError as err:
+        settings_failure(err, f"{month} was not closed")
+    show_close(result)
+
+
+def show_close(result: service.CloseResult) -> None:
+    if result.first_closed_at is not None:
+        console.print(
+            f"{result.period} was first closed on {result.first_closed_at:%Y-%m-%d %H:%M} UTC."
+        )
+    if result.changed_after_close:
+        console.print(
+            f"[yellow]{len(result.changed_after_close)} time or outreach record(s) of "
+            f"{result.period} changed after it was closed[/] (recorded in the audit log)."
+        )
+    if not result.created:
+        console.print(f"Nothing new to claim for {result.period}: every claim is up to date.")
+    else:
+        console.print(
+            f"{result.period}: {result.count(Action.ORIGINAL)} original, "
+            f"{result.count(Action.REPLACEMENT)} replacement and {result.count(Action.VOID)} void "
+            f"claim(s) created; {result.unchanged} member(s) unchanged."
+        )
+        table = Table("claim", "member", "kind", "lines", "charge")
+        for claim in result.created[:20]:
+            table.add_row(
+                claim.patient_control_number,
+                claim.member_id,
+                claim.action.value,
+                str(claim.lines),
+                f"{claim.total_charge:.2f}",
+            )
+        console.print(table)
+        if len(result.created) > 20:
+            console.print(f"... and {len(result.created) - 20} more (`ecmbill claims list`).")
+    past = [w for w in result.warnings if w.past]
+    near = [w for w in result.warnings if not w.past]
+    if past:
+        console.print(f"[bold red]Timely filing: {len(past)} line(s) are past the filing limit.[/]")
+    if near:
+        console.print(
+            f"[yellow]Timely filing: {len(near)} line(s) reach the filing limit within 30 days "
+            f"(earliest {min(w.deadline for w in near)}).[/]"
+        )
+
+
+@claims_app.command("list")
+def claims_list(
+    period: Annotated[str | None, typer.Option("--period", help="Only this period.")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """List claims with their frequency, status and charge."""
+    month = parse_period(period) if period else None
+    claims = service.list_claims(store(database), month)
+    table = Table("claim", "period", "member", "frequency", "status", "lines", "charge", "sent")
+    for claim in claims:
+        table.add_row(
+            claim.patient_control_number,
+            claim.period,
+            claim.member_id,
+            f"{claim.frequency} {FREQUENCY_WORDS[claim.frequency]}",
+            claim.status,
+            str(len(claim.lines)),
+            f"{claim.total_charge:.2f}",
+            ", ".join(claim.exported) or "-",
+        )
+    console.print(table)
+    console.print(f"{len(claims)} claim(s).")
+
+
+@claims_app.command("show")
+def claims_show(
+    claim_id: Annotated[str, typer.Argument(help="Patient control number (e.g. ECM000000001).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Show a claim, its lines and its history (original → replacement → void)."""
+    history = service.claim_history(store(database), claim_id)
+    if history is None:
+        fail(f"no claim {claim_id}")
+    for claim in history:
+        marker = "→" if claim.patient_control_number.upper() == claim_id.upper() else " "
+        console.rule(
+            f"{marker} {claim.patient_control_number}  {FREQUENCY_WORDS[claim.frequency]} "
+            f"(frequency {claim.frequency}), {claim.status}"
+        )
+        console.print(
+            f"member {claim.member_id}, period {claim.period}, created "
+            f"{claim.created_at:%Y-%m-%d %H:%M}, charge {claim.total_charge:.2f}, sent as: "
+            f"{', '.join(claim.exported) or 'not yet'}"
+        )
+        if claim.original_reference:
+            console.print(f"corrects the claim referenced {claim.original_reference} (REF*F8)")
+        if claim.payer_claim_control_number:
+            console.print(f"payer claim control number: {claim.payer_claim_control_number}")
+        table = Table("line", "code", "modifiers", "units", "charge", "dates", "rendering NPI")
+        for number, line in enumerate(claim.lines, start=1):
+            dates = (
+                f"{line.first_date}"
+                if line.first_date == line.last_date
+                else f"{line.first_date} to {line.last_date}"
+            )
+            table.add_row(
+                str(number),
+                line.code,
+                " ".join(line.modifiers),
+                str(line.units),
+                f"{line.charge:.2f}",
+                dates,
+                line.rendering_npi or "",
+            )
+        console.print(table)
+
+
+@claims_app.command("export")
+def claims_export(
+    period: PeriodOption,
+    format: Annotated[ExportFormat, typer.Option("--format", help="837p, csv or xlsx.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
+    database: DatabaseOption = None,
+) -> None:
+    """Write the period's claims not yet sent in this format: an X12 837P (005010X222A1) or
+    the plan's invoice file. The file is complete or absent, never half-written."""
+    month = parse_period(period)
+    if not out.parent.exists():
+        fail(f"folder {out.parent} does not exist")
+    try:
+        result = service.export_claims(store(database), month, format.value, out, actor=cli_actor())
+    except SettingsError as err:
+        settings_failure(err, "nothing was written")
+    except service.NothingToExport as err:
+        fail(str(err))
+    control = (
+        f", interchange control number {result.control.interchange:09d}" if result.control else ""
+    )
+    console.print(
+        f"Wrote {result.claims} claim(s), {result.lines} line(s), charge "
+        f"{result.total_charge:.2f} to {result.path}{control}."
+    )

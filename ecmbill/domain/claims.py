@@ -1,0 +1,217 @@
+"""Claims from a rated period, and the rule for correcting what was already claimed.
+
+Pure: a ``PeriodRating`` and the contract's rates in, claim drafts and decisions out. The store
+and the file writers are elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from ecmbill.domain.lines import ClaimLine, PeriodRating
+from ecmbill.domain.vocabulary import Kind, Source
+
+CENT = Decimal("0.01")
+# X12 837P allows at most 50 service lines (LX) per claim.
+MAX_LINES_PER_CLAIM = 50
+
+
+class Frequency(StrEnum):
+    """CLM05-3, the claim frequency type code."""
+
+    ORIGINAL = "1"
+    REPLACEMENT = "7"
+    VOID = "8"
+
+
+class Action(StrEnum):
+    NOTHING = "nothing"
+    ORIGINAL = "original"
+    REPLACEMENT = "replacement"
+    VOID = "void"
+
+    @property
+    def frequency(self) -> Frequency:
+        return {
+            Action.ORIGINAL: Frequency.ORIGINAL,
+            Action.REPLACEMENT: Frequency.REPLACEMENT,
+            Action.VOID: Frequency.VOID,
+        }[self]
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """A claim line with its charge: units × the contract's rate for the code and modifiers."""
+
+    kind: Kind
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    first_date: date
+    last_date: date
+    minutes: int
+    source_ids: tuple[str, ...]
+    rendering_npi: str | None = None
+
+    def billed(self) -> tuple[str, ...]:
+        """What the payer sees of this line; the correction rule compares only this. Plain
+        text, so a line read back from any database compares equal to a freshly rated one."""
+        return (
+            self.code,
+            " ".join(self.modifiers),
+            str(self.units),
+            f"{self.charge:.2f}",
+            self.first_date.isoformat(),
+            self.last_date.isoformat(),
+            self.rendering_npi or "",
+        )
+
+
+@dataclass(frozen=True)
+class ClaimDraft:
+    """One billing provider × member × period."""
+
+    member_id: str
+    period: str
+    lines: tuple[ChargeLine, ...]
+
+    @property
+    def total_charge(self) -> Decimal:
+        return sum((line.charge for line in self.lines), Decimal("0.00"))
+
+    def billed(self) -> tuple[tuple[str, ...], ...]:
+        return billed_lines(self.lines)
+
+
+def billed_lines(lines: Iterable[ChargeLine]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted(line.billed() for line in lines))
+
+
+def charge_for(units: int, rate: Decimal) -> Decimal:
+    return (Decimal(units) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def source_of(kind: Kind) -> Source:
+    return Source.OUTREACH if kind is Kind.OUTREACH else Source.TIME
+
+
+def rendering_npi(line: ClaimLine, npi_of: Mapping[tuple[Source, str], str | None]) -> str | None:
+    """The staff NPI for the line when everyone whose time is on it shares one NPI. A team line
+    (several staff) names no single renderer; the billing provider then renders it."""
+    source = source_of(line.kind)
+    npis = {npi_of.get((source, source_id)) for source_id in line.source_ids}
+    if len(npis) == 1:
+        return npis.pop()
+    return None
+
+
+def build_claims(
+    rating: PeriodRating,
+    rate_for: Callable[[str, tuple[str, ...]], Decimal],
+    npi_of: Mapping[tuple[Source, str], str | None] | None = None,
+) -> tuple[ClaimDraft, ...]:
+    """One claim per member with a line per rated claim line (services per code and modifier
+    set, one per outreach attempt), in the rating's order."""
+    by_member: dict[str, list[ChargeLine]] = {}
+    for line in rating.lines:
+        by_member.setdefault(line.member_id, []).append(
+            ChargeLine(
+                kind=line.kind,
+                code=line.code,
+                modifiers=line.modifiers,
+                units=line.units,
+                charge=charge_for(line.units, rate_for(line.code, line.modifiers)),
+                first_date=line.first_date,
+                last_date=line.last_date,
+                minutes=line.minutes,
+                source_ids=line.source_ids,
+                rendering_npi=rendering_npi(line, npi_of) if npi_of is not None else None,
+            )
+        )
+    return tuple(
+        ClaimDraft(member_id=member, period=rating.period, lines=tuple(lines))
+        for member, lines in sorted(by_member.items())
+    )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The member's latest claim for the period, as the payer knows it."""
+
+    frequency: Frequency
+    billed: tuple[tuple[str, ...], ...]
+
+
+def correction(new: ClaimDraft | None, claimed: Claimed | None) -> Action:
+    """The rule, member by member:
+    - never claimed (or the last claim was voided) and billable now: an original claim;
+    - claimed and nothing billable left: a void of the claim;
+    - claimed and the billed lines differ: a replacement of the whole claim;
+    - otherwise nothing."""
+    if claimed is None or claimed.frequency is Frequency.VOID:
+        return Action.ORIGINAL if new is not None and new.lines else Action.NOTHING
+    if new is None or not new.lines:
+        return Action.VOID
+    if new.billed() != claimed.billed:
+        return Action.REPLACEMENT
+    return Action.NOTHING
+
+
+@dataclass(frozen=True)
+class Decision:
+    member_id: str
+    action: Action
+    draft: ClaimDraft | None
+
+
+def plan_corrections(
+    drafts: Iterable[ClaimDraft], claimed: Mapping[str, Claimed]
+) -> tuple[Decision, ...]:
+    """Every member with a draft or a claim gets a decision; the ones with something to do are
+    those whose action is not NOTHING."""
+    by_member = {draft.member_id: draft for draft in drafts}
+    members = sorted(set(by_member) | set(claimed))
+    return tuple(
+        Decision(
+            member, correction(by_member.get(member), claimed.get(member)), by_member.get(member)
+        )
+        for member in members
+    )
+
+
+@dataclass(frozen=True)
+class FilingWarning:
+    member_id: str
+    code: str
+    modifiers: tuple[str, ...]
+    first_date: date
+    deadline: date
+    days_left: int
+
+    @property
+    def past(self) -> bool:
+        return self.days_left < 0
+
+
+def timely_filing(
+    drafts: Iterable[ClaimDraft], today: date, limit_days: int, *, near_days: int = 30
+) -> tuple[FilingWarning, ...]:
+    """Lines whose earliest service date is within ``near_days`` of the filing limit, or past
+    it. The earliest date binds: a range line is late as soon as its first day is."""
+    warnings = []
+    for draft in drafts:
+        for line in draft.lines:
+            deadline = line.first_date + timedelta(days=limit_days)
+            left = (deadline - today).days
+            if left <= near_days:
+                warnings.append(
+                    FilingWarning(
+                        draft.member_id, line.code, line.modifiers, line.first_date, deadline, left
+                    )
+                )
+    return tuple(warnings)

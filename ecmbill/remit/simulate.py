@@ -1,0 +1,145 @@
+"""A simulated payer's 835 for the demo: what a health plan might answer to our claims.
+
+Deterministic, so the demo tells the same story every time: the first claim is not answered,
+the second is partly paid (contractual reduction), every twelfth is denied with a realistic
+reason, every seventeenth has one line denied for too many units, the rest are paid in full.
+Only for ``ecmbill demo``; tests read hand-written 835s instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from ecmbill.claims.files import write_atomically
+from ecmbill.claims.settings import ProviderSettings
+from ecmbill.claims.x12 import clean, money
+from ecmbill.domain.period import Period
+from ecmbill.store import models
+from ecmbill.store.db import unit_of_work
+
+DENIALS = (("177", "N30"), ("16", "M51"), ("27", None), ("18", None))
+
+
+@dataclass(frozen=True)
+class SimLine:
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    first_date: date
+    last_date: date
+
+
+@dataclass(frozen=True)
+class SimClaim:
+    patient_control_number: str
+    member_id: str
+    lines: tuple[SimLine, ...]
+
+
+def payer_835(
+    claims: list[SimClaim], settings: ProviderSettings, created: datetime, trace: str
+) -> str:
+    body: list[str] = []
+    total = Decimal("0.00")
+    for index, claim in enumerate(claims):
+        if index == 0:
+            continue  # never answered: shows in the ageing
+        lines: list[str] = []
+        claim_paid = Decimal("0.00")
+        denied = index % 12 == 2
+        reason, remark = DENIALS[(index // 12) % len(DENIALS)]
+        for number, line in enumerate(claim.lines):
+            composite = ":".join(("HC", line.code, *line.modifiers))
+            if denied or (index % 17 == 3 and number == 0 and len(claim.lines) > 1):
+                paid = Decimal("0.00")
+                adjustment = ("CO", reason if denied else "151", line.charge)
+            elif index == 1 and number == 0:
+                paid = (line.charge * Decimal("0.8")).quantize(Decimal("0.01"))
+                adjustment = ("CO", "45", line.charge - paid)
+            else:
+                paid, adjustment = line.charge, None
+            claim_paid += paid
+            lines.append(f"SVC*{composite}*{money(line.charge)}*{money(paid)}**{line.units}")
+            if line.first_date == line.last_date:
+                lines.append(f"DTM*472*{line.first_date:%Y%m%d}")
+            else:
+                lines.append(f"DTM*150*{line.first_date:%Y%m%d}")
+                lines.append(f"DTM*151*{line.last_date:%Y%m%d}")
+            if adjustment:
+                lines.append(f"CAS*{adjustment[0]}*{adjustment[1]}*{money(adjustment[2])}")
+                if denied and remark:
+                    lines.append(f"LQ*HE*{remark}")
+        charge = sum((line.charge for line in claim.lines), Decimal("0.00"))
+        status = "4" if denied else "1"
+        body.append(
+            f"CLP*{claim.patient_control_number}*{status}*{money(charge)}*{money(claim_paid)}"
+            f"**MC*DEMO{claim.patient_control_number[-9:]}"
+        )
+        body.append(f"NM1*QC*1*DEMO*MEMBER****MI*{claim.member_id}")
+        body.extend(lines)
+        total += claim_paid
+    body = ["LX*1", *body] if body else []
+    payer_id = "1" + settings.billing_ein[:9]
+    header = [
+        f"BPR*I*{money(total)}*C*CHK************{created:%Y%m%d}",
+        f"TRN*1*{trace}*{payer_id}",
+        f"N1*PR*{clean(settings.payer_name)}",
+        "N3*1 EXAMPLE PLAZA",
+        f"N4*OAKLAND*CA*{settings.billing_zip[:5]}",
+        "PER*BL*PROVIDER SERVICES*TE*5555550199",
+        f"N1*PE*{clean(settings.billing_name)}*XX*{settings.billing_npi}",
+    ]
+    transaction = ["ST*835*0001", *header, *body]
+    transaction.append(f"SE*{len(transaction) + 1}*0001")
+    stamp = f"{created:%y%m%d}*{created:%H%M}"
+    segments = [
+        f"ISA*00*          *00*          *ZZ*{settings.receiver_id.ljust(15)}*ZZ*"
+        f"{settings.submitter_id.ljust(15)}*{stamp}*^*00501*000000001*0*T*:",
+        f"GS*HP*{settings.receiver_id}*{settings.submitter_id}*{created:%Y%m%d}*{created:%H%M}"
+        "*1*X*005010X221A1",
+        *transaction,
+        "GE*1*1",
+        "IEA*1*000000001",
+    ]
+    return "".join(f"{segment}~\n" for segment in segments)
+
+
+def write_simulated_835(
+    engine: Engine, period: Period, settings: ProviderSettings, out: Path, created: datetime
+) -> None:
+    with unit_of_work(engine) as session:
+        stored = session.scalars(
+            select(models.Claim)
+            .where(models.Claim.period == str(period), models.Claim.status == "active")
+            .order_by(models.Claim.id)
+        ).all()
+        claims = [
+            SimClaim(
+                claim.patient_control_number,
+                claim.member_id,
+                tuple(
+                    SimLine(
+                        line.code,
+                        tuple(line.modifiers.split()),
+                        line.units,
+                        Decimal(line.charge),
+                        line.first_date,
+                        line.last_date,
+                    )
+                    for line in session.scalars(
+                        select(models.ClaimLineRecord)
+                        .where(models.ClaimLineRecord.claim_id == claim.id)
+                        .order_by(models.ClaimLineRecord.line_number)
+                    )
+                ),
+            )
+            for claim in stored
+        ]
+    text = payer_835(claims, settings, created, f"DEMO-{period}")
+    write_atomically(out, lambda path: path.write_text(text, encoding="ascii"))

@@ -1,0 +1,50 @@
+"""``ecmbill remit import`` and ``report`` as a biller runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from ecmbill.claims import service as claims
+from ecmbill.cli import app
+from ecmbill.contract import Contract
+from tests.claims.world import OCTOBER, configure, load
+from tests.conftest import TODAY
+
+FIXTURES = Path(__file__).with_name("fixtures")
+runner = CliRunner()
+
+
+def test_remit_import_twice_then_report(
+    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    load(sqlite_engine, tmp_path, contract)
+    configure(sqlite_engine)
+    claims.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
+    database = sqlite_engine.url.render_as_string(hide_password=False)
+    args = ["remit", "import", str(FIXTURES / "denial.835"), "--database", database]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0 and "TRN NOPAY-1003" in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0
+    assert "TRN NOPAY-1003 was imported before: nothing changed." in again.output
+    report = runner.invoke(app, ["remit", "report", "--period", "2026-10", "--database", database])
+    assert report.exit_code == 0
+    assert "4 claim(s): 0 paid, 0 partial, 1 denied, 0 reversed, 3 no answer yet." in report.output
+    assert "Patient has not met the eligibility requirements" in report.output
+
+
+def test_remit_import_of_a_broken_file_exits_2_naming_the_segment(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.835"
+    broken.write_text((FIXTURES / "full_payment.835").read_text().replace("SVC*HC:", "SVC*XX:"))
+    result = runner.invoke(
+        app,
+        ["remit", "import", str(broken), "--database",
+         sqlite_engine.url.render_as_string(hide_password=False)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "nothing was posted" in result.output and "segment 12 (SVC)" in result.output
