@@ -50,6 +50,13 @@ def parse_period(text: str) -> Period:
         fail(str(err))
 
 
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{text!r} is not a date: use YYYY-MM-DD (e.g. 2026-10-31)")
+
+
 @app.command("import")
 def import_command(
     kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
@@ -257,7 +264,7 @@ def unable_to_reach(
     terms = contract_for(engine, contract)
     member_id = member_id.strip().upper()
     if report_it:
-        day = date.fromisoformat(on) if on else date.today()
+        day = parse_day(on) if on else date.today()
         check = services.report_unable_to_reach(engine, member_id, terms, cli_actor(), day)
     else:
         check = services.check_unable_to_reach(engine, member_id, terms)
