@@ -233,7 +233,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     meta.reflect(engine)
     with engine.connect() as conn:
         return {
-            name: sorted(conn.execute(select(table)).tuples(), key=repr)
+            name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
             for name, table in sorted(meta.tables.items())
             if name != "alembic_version"
         }
