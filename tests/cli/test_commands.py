@@ -353,3 +353,23 @@ def test_members_utr_report_refuses_a_date_that_is_not_a_date(cli: Cli) -> None:
     result = cli("members", "utr", "10000002B", "--report", "--on", "2026-13-01")
     assert result.exit_code == 2
     assert "'2026-13-01' is not a date: use YYYY-MM-DD" in result.output
+
+
+def test_members_utr_report_refuses_a_member_enrolled_on_that_day(cli: Cli) -> None:
+    """Three unanswered attempts before enrollment satisfy the attempts rule, but once the
+    member is enrolled the lifecycle refuses "unable to reach"."""
+    load_team(cli)
+    attempts = f"""
+        {OUTREACH}
+        O1,N1,10000002B,2026-10-01,phone,true,not_reached,
+        O2,N1,10000002B,2026-10-08,text,true,not_reached,
+        O3,N1,10000002B,2026-10-15,in_person,true,not_reached,
+    """
+    cli("import", "outreach", str(cli.file("o.csv", attempts)))
+    refused = cli("members", "utr", "10000002B", "--report", "--on", "2026-11-05")
+    assert refused.exit_code == 1
+    assert "not recorded: a member who is enrolled cannot become unable_to_reach" in (
+        refused.output
+    )
+    with unit_of_work(open_store(cli.database)) as session:
+        assert session.scalars(select(models.MemberStatusEvent)).all() == []
