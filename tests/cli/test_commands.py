@@ -373,3 +373,10 @@ def test_members_utr_report_refuses_a_member_enrolled_on_that_day(cli: Cli) -> N
     )
     with unit_of_work(open_store(cli.database)) as session:
         assert session.scalars(select(models.MemberStatusEvent)).all() == []
+
+
+def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(cli: Cli) -> None:
+    result = cli("rate", "--period", "2026-10", "--database", "sqlite:////no/such/folder/x.db")
+    assert result.exit_code == 2
+    assert "cannot open the database: unable to open database file" in result.output
+    assert "Traceback" not in result.output
