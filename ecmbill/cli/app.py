@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ecmbill.contract import Contract, ContractError
 from ecmbill.services import current_contract, open_store
@@ -43,7 +44,11 @@ DatabaseOption = Annotated[
 
 
 def store(database: str | None) -> Engine:
-    return open_store(database)
+    try:
+        return open_store(database)
+    except (OperationalError, ArgumentError) as err:
+        reason = getattr(err, "orig", None) or err
+        fail(f"cannot open the database: {reason}".splitlines()[0])
 
 
 def contract_for(engine: Engine, override: Path | None) -> Contract:

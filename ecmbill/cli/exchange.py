@@ -244,23 +244,6 @@ def discontinue_command(
     console.print(f"Discontinued: {terms.discontinuation_reasons[reason.strip()]}.")
 
 
-@members_app.command("unable-to-reach")
-def unable_to_reach_command(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    on: Annotated[str | None, typer.Option("--on", help="Date to report (default today).")] = None,
-    database: DatabaseOption = None,
-    contract: ContractOption = None,
-) -> None:
-    """Record a member unable to reach, only if the contract's required attempts were made."""
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    try:
-        lifecycle.unable_to_reach(engine, _member(member_id), _day(on, "--on"), terms, cli_actor())
-    except lifecycle.LifecycleError as err:
-        _refused(err)
-    console.print("Recorded unable to reach.")
-
-
 @members_app.command("assign-lcm")
 def assign_lcm_command(
     member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],

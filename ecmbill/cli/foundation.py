@@ -28,6 +28,7 @@ from ecmbill.contract.model import default_toml
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
+from ecmbill.exchange import lifecycle
 from ecmbill.imports.kinds import KINDS
 from ecmbill.imports.service import ImportResult, import_file
 from ecmbill.store.audit import cli_actor
@@ -35,7 +36,10 @@ from ecmbill.store.audit import cli_actor
 ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
 PeriodOption = Annotated[str, typer.Option("--period", help="Billing period, YYYY-MM.")]
 
-members_app = typer.Typer(help="Members: unable-to-reach checks and reports.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Members: ECM status, enrollment, lead care manager, unable to reach.",
+    no_args_is_help=True,
+)
 contract_app = typer.Typer(
     help="The contract: codes, rates, activities, outreach rules.", no_args_is_help=True
 )
@@ -48,6 +52,13 @@ def parse_period(text: str) -> Period:
         return Period.parse(text)
     except ValueError as err:
         fail(str(err))
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{text!r} is not a date: use YYYY-MM-DD (e.g. 2026-10-31)")
 
 
 @app.command("import")
@@ -256,14 +267,17 @@ def unable_to_reach(
     engine = store(database)
     terms = contract_for(engine, contract)
     member_id = member_id.strip().upper()
-    if report_it:
-        day = date.fromisoformat(on) if on else date.today()
-        check = services.report_unable_to_reach(engine, member_id, terms, cli_actor(), day)
-    else:
-        check = services.check_unable_to_reach(engine, member_id, terms)
+    day = parse_day(on) if on else date.today()
+    check = services.check_unable_to_reach(engine, member_id, terms)
     if not check.member_known or check.decision is None:
         fail("no member with that member_id")
+    if report_it and check.decision.allowed and not check.reported_on:
+        try:
+            check = lifecycle.unable_to_reach(engine, member_id, day, terms, cli_actor())
+        except lifecycle.LifecycleError as err:
+            fail(f"not recorded: {err}", code=1)
     decision = check.decision
+    assert decision is not None
     console.print(f"Outreach attempts that count: {len(decision.counted)}")
     for attempt in decision.counted:
         console.print(f"  {attempt.on.isoformat()}  {attempt.method}  {attempt.outcome.value}")

@@ -99,7 +99,10 @@ def standing_on(
         )
         return Standing(Status.DISCONTINUED, span.end, ending.reason if ending else None, span)
     if last is None:
-        return None
+        # Outreach with no plan file on record (members imported directly): the outreach
+        # itself shows the member was referred.
+        attempts = [d for d in outreach_dates if d <= day]
+        return Standing(Status.OUTREACH, min(attempts), None, span) if attempts else None
     if last.status in (Status.DISCONTINUED, Status.UNABLE_TO_REACH):
         return Standing(last.status, last.on, last.reason, span)
     if last.status is Status.ASSIGNED and any(last.on <= d <= day for d in outreach_dates):

@@ -104,6 +104,13 @@ class Kind:
     def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
         raise NotImplementedError
 
+    def hint_for_duplicate(self, row: Mapping[str, str]) -> str:
+        """Why two rows count as the same record. A row that carries the source system's own
+        id is matched on that id alone, whatever its other columns say."""
+        if len(self.key_columns) == 1 and row.get(self.key_columns[0], "").strip():
+            return f" (same {self.key_columns[0]})"
+        return self.duplicate_hint
+
     def check_rows(self, rows: list[Row], session: Session) -> list[tuple[Row, RowReject]]:
         """Checks that need the other rows of the file or what is stored; default none."""
         return []

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, tuple_, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
@@ -145,7 +145,7 @@ def _normalise_header(table: RawTable, kind: Kind) -> tuple[str, ...]:
         raise FileProblem(f"column(s) named twice: {', '.join(repeated)}")
     problem = kind.header_problem(set(header))
     if problem:
-        raise FileProblem(f"{problem} (a {kind.name} file has: {_columns_of(kind)})")
+        raise FileProblem(f"{problem} (columns for {kind.name}: {_columns_of(kind)})")
     return header
 
 
@@ -177,8 +177,9 @@ def _parse_rows(
                 )
             )
             continue
+        cells = dict(zip(header, raw.values, strict=True))
         try:
-            row = kind.parse(dict(zip(header, raw.values, strict=True)), ctx)
+            row = kind.parse(cells, ctx)
         except RowReject as reject:
             result.rejections.append(Rejection(raw.line, reject.column, reject.reason))
             continue
@@ -190,7 +191,7 @@ def _parse_rows(
                 Rejection(
                     raw.line,
                     kind.key_columns[0],
-                    f"{what} line {earlier.line}{kind.duplicate_hint}",
+                    f"{what} line {earlier.line}{kind.hint_for_duplicate(cells)}",
                 )
             )
             continue
@@ -230,15 +231,14 @@ def _upsert(
     entity: str,
 ) -> int:
     table = model.__table__
-    key_cols = [table.c[name] for name in key_columns]
+    first_key = table.c[key_columns[0]]
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     keys = [key for key, _ in records]
     for chunk in _chunks(keys, 400):
-        condition = (
-            key_cols[0].in_([k[0] for k in chunk])
-            if len(key_cols) == 1
-            else tuple_(*key_cols).in_(chunk)
-        )
+        # Select on the first key column and match the whole key here: a key part may be
+        # NULL (a staff role without effective_from), and NULL never equals NULL in SQL, so
+        # a tuple IN would miss the stored row and insert it a second time.
+        condition = first_key.in_(list(dict.fromkeys(k[0] for k in chunk)))
         for stored in session.execute(select(table).where(condition)).mappings():
             existing[tuple(stored[name] for name in key_columns)] = dict(stored)
     now = audit.now()

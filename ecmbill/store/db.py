@@ -11,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///ecmbill.db"
@@ -26,7 +27,25 @@ def make_engine(url: str | None = None) -> Engine:
     engine = create_engine(url or database_url(), hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "handle_error", _without_row_values)
     return engine
+
+
+def _without_row_values(context: ExceptionContext) -> None:
+    """PostgreSQL's error DETAIL repeats the offending values ("Key (member_id)=(...) already
+    exists"); they may be PHI, and hide_parameters does not cover them. Keep the primary
+    message, which names the constraint, and drop the detail."""
+    original = context.original_exception
+    diag = getattr(original, "diag", None)
+    if diag is None or not diag.message_detail:
+        return
+    original.args = (diag.message_primary or type(original).__name__,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        # SQLAlchemy copied the driver's text into its own message when it wrapped it.
+        kind = f"{type(original).__module__}.{type(original).__name__}"
+        wrapped.args = (f"({kind}) {original.args[0]}",)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -46,7 +47,17 @@ class StaffRole(Base):
     """A staff member's role over a span of dates; a role change is a new row."""
 
     __tablename__ = "staff_roles"
-    __table_args__ = (UniqueConstraint("staff_id", "effective_from"),)
+    __table_args__ = (
+        UniqueConstraint("staff_id", "effective_from"),
+        # NULL effective_from ("since always") escapes the constraint above: at most one.
+        Index(
+            "uq_staff_roles_open_start",
+            "staff_id",
+            unique=True,
+            sqlite_where=text("effective_from IS NULL"),
+            postgresql_where=text("effective_from IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"), index=True)

@@ -33,3 +33,25 @@ def test_audit_log_is_append_only(engine: Engine) -> None:
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_a_staff_member_cannot_hold_two_roles_since_always(engine: Engine) -> None:
+    """NULL effective_from escapes the (staff_id, effective_from) constraint; a partial unique
+    index stops the second open-start role that once made minutes count twice."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff (staff_id, name) VALUES ('C1', 'Test Nurse')"))
+        conn.execute(text("INSERT INTO staff_roles (staff_id, role) VALUES ('C1', 'clinical')"))
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff_roles (staff_id, role) VALUES ('C1', 'clinical')"))
+
+
+def test_the_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
+    """A model changed without a migration (or the reverse) fails here, on both databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ecmbill.store.models import Base
+
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import httpx2
 
 from tests.web.conftest import free_port
 
@@ -30,11 +30,11 @@ def test_ecmbill_serve_answers_on_the_given_port_and_sends_visitors_to_login(
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(
+                response = httpx2.get(
                     f"http://127.0.0.1:{port}/billing", timeout=2, follow_redirects=True
                 )
                 break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "ecmbill serve did not start"
                 time.sleep(0.2)

@@ -1,0 +1,54 @@
+"""What a good file may look like: header names in any case and order, start and end times
+instead of minutes, US dates, blank lines, optional columns left out."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from ecmbill.contract import Contract
+from ecmbill.store import models
+from ecmbill.store.db import unit_of_work
+from tests.builders import Ledger
+
+
+def test_header_names_are_case_insensitive_and_in_any_order(
+    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    book = Ledger(sqlite_engine, contract, tmp_path).team()
+    book.load(
+        "time",
+        """
+        Modality , ACTIVITY,Minutes,Date,Member_ID,Staff_Id,entry_id
+
+        IN_PERSON,Care_Coordination,30,10/05/2026,10000001a,C1,T1
+        """,
+    )
+    with unit_of_work(sqlite_engine) as session:
+        entry = session.get(models.TimeEntry, "T1")
+        assert entry is not None
+        assert (entry.member_id, entry.date, entry.activity, entry.modality) == (
+            "10000001A",
+            date(2026, 10, 5),
+            "care_coordination",
+            "in_person",
+        )
+
+
+def test_start_and_end_times_give_the_minutes(
+    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    book = Ledger(sqlite_engine, contract, tmp_path).team()
+    book.load(
+        "time",
+        """
+        staff_id,member_id,date,start_time,end_time,activity,modality,note
+        C1,10000001A,2026-10-05,09:00,09:45,care_coordination,in_person,
+        C1,10000001A,2026-10-05,13:10,14:25,care_coordination,in_person,two visits that day
+        """,
+    )
+    with unit_of_work(sqlite_engine) as session:
+        minutes = sorted(session.scalars(select(models.TimeEntry.minutes)))
+    assert minutes == [45, 75]
