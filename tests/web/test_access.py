@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from ecmbill.accounts import UserRole
 from tests.web.conftest import ROLE_USER, Clients, csrf_of
@@ -44,6 +46,28 @@ FORMS: dict[str, set[UserRole]] = {
     "/billing/export/xlsx": {BILLER},
     "/remittances": {BILLER},
 }
+
+
+# Routes open to everyone, or checked per entry rather than per role (tests below and in
+# test_time.py): the access tables above list every other route.
+NOT_IN_TABLES = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/time/{entry_id}"), ("POST", "/time/{entry_id}"), ("POST", "/time/{entry_id}/delete"),
+}  # fmt: skip
+
+
+def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
+    listed = [("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS]]
+    listed += [("POST", path) for path in FORMS]
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path.startswith("/api/"):
+            continue  # the API (its own table), static files, the OpenAPI document
+        for method in route.methods:
+            if (method, route.path) in NOT_IN_TABLES:
+                continue
+            assert any(verb == method and route.path_regex.match(path) for verb, path in listed), (
+                f"{method} {route.path} is in no access table"
+            )
 
 
 @pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, "/", "/time/E1"])
