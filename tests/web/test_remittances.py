@@ -140,6 +140,8 @@ def test_an_upload_without_a_file_or_with_an_empty_one_is_refused(
     assert empty.status_code == 422 and "The file is empty." in empty.text
     garbage = upload(bill, "notes.txt", b"not an 835 at all\n", token)
     assert garbage.status_code == 422 and "nothing was posted" in garbage.text
+    binary = upload(bill, "remit.pdf", b"%PDF-1.4\n" + bytes(range(256)), token)
+    assert binary.status_code == 422 and "it is not plain text" in binary.text
     assert remittances_posted(engine) == 0
 
 
