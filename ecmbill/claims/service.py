@@ -290,6 +290,19 @@ def first_close(engine: Engine, period: Period) -> models.PeriodClose | None:
         )
 
 
+def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
+    """Time and outreach records of the period changed since its latest close: what closing
+    again would look at. Empty for a period never closed (everything is still to claim)."""
+    with unit_of_work(engine) as session:
+        latest = session.scalar(
+            select(models.PeriodClose.closed_at)
+            .where(models.PeriodClose.period == str(period))
+            .order_by(models.PeriodClose.id.desc())
+            .limit(1)
+        )
+        return [] if latest is None else changed_after(session, period, latest)
+
+
 def _new_claim(
     session: Session,
     member_id: str,

@@ -522,6 +522,7 @@ def create_app(
             claims=claims,
             waiting={fmt: sum(fmt not in c.exported for c in claims) for fmt in CLAIM_FILES},
             first_close=claims_service.first_close(engine, month),
+            unclaimed=claims_service.unclaimed_changes(engine, month),
             closable=month.end < app.state.today(),
             settings_problems=claims_service.settings_problems(engine),
             identity_missing=provider_identity(engine).missing(),

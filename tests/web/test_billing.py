@@ -270,6 +270,9 @@ def test_a_late_change_a_biller_imports_is_flagged_and_claimed_by_closing_again(
         [["L1", "S1", "91234567A", "2026-10-28", "60", "care_coordination", "in_person"]],
     )
     assert import_file(world, "time", late, contract, actor="bill", today=TODAY).exit_code == 0
+    waiting = unescape(re.sub(r"\s+", " ", bill.get("/billing?period=2026-10").text))
+    assert "1 time or outreach record(s) changed since the last close: close again" in waiting
     page = unescape(re.sub(r"\s+", " ", close(bill).text))
     assert "0 original, 1 replacement and 0 void claim(s) created" in page
     assert "1 time or outreach record(s) of October 2026 changed after it was first closed" in page
+    assert 'id="unclaimed"' not in bill.get("/billing?period=2026-10").text
