@@ -322,3 +322,14 @@ def test_biller_closes_the_month_downloads_the_837p_and_posts_the_payers_835(
     shot(page, "17-remittances-phone")
     detail(page, "#reconciliation", "17-reconciliation-phone-detail")
     page.context.close()
+
+    # October is closed: in the field, Ana's October entry can no longer be changed.
+    phone = new_page(browser, base_url, PHONE)
+    log_in(phone, "ana")
+    phone.goto("/time/E1")
+    assert "October 2026 is closed: a biller records late changes" in (
+        phone.get_by_role("alert").inner_text()
+    )
+    assert phone.get_by_role("button", name="Save changes").count() == 0
+    shot(phone, "18-closed-entry-phone")
+    phone.context.close()
