@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
+from ecmbill.claims.service import first_close
 from ecmbill.contract import Contract
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.lines import ClaimLine
@@ -37,11 +38,15 @@ class MemberSummary:
 
 
 def period_is_open(engine: Engine, period: Period) -> bool:
-    """Time in a period may be changed until the period is closed (claimed).
+    """Time and outreach of a period may be recorded or changed in the field until the period
+    is first closed (claimed). It is the single place the web app asks."""
+    return first_close(engine, period) is None
 
-    Closing a period belongs to the claims feature, which is not on this branch yet: until it
-    lands every period is open. It is the single place the web app asks."""
-    return True
+
+def closed_message(period: Period) -> str:
+    """Why a field change to a closed period is refused, and who can still make it: a biller's
+    import records it, flagged as after-close, and the next close corrects the claim."""
+    return f"{period.start:%B %Y} is closed: a biller records late changes"
 
 
 def search_members(engine: Engine, query: str, limit: int = 20) -> list[MemberSummary]:
@@ -103,7 +108,7 @@ def record_time(
         if existing is None or existing.staff_id != staff_id:
             raise RowReject(None, "no such time entry of yours")
         if not period_is_open(engine, Period.of(existing.date)):
-            raise RowReject("date", "the entry's period is closed: it can no longer be changed")
+            raise RowReject("date", closed_message(Period.of(existing.date)))
     row["staff_id"] = staff_id
     # A new entry gets its own id: two visits to the same member on the same day are two
     # entries, not a correction of the first.
@@ -118,7 +123,7 @@ def _refuse_closed_date(engine: Engine, typed: str, today: date | None) -> None:
     except ValueError:
         return  # the import checks say what is wrong with the date
     if not period_is_open(engine, Period.of(on)):
-        raise RowReject("date", f"{on:%Y-%m} is closed: record the time in an open period")
+        raise RowReject("date", closed_message(Period.of(on)))
 
 
 def delete_time(engine: Engine, entry_id: str, *, actor: str, staff_id: str) -> bool:
@@ -127,7 +132,7 @@ def delete_time(engine: Engine, entry_id: str, *, actor: str, staff_id: str) -> 
         if entry is None or entry.staff_id != staff_id:
             return False
         if not period_is_open(engine, Period.of(entry.date)):
-            raise RowReject("date", "the entry's period is closed: it can no longer be deleted")
+            raise RowReject("date", closed_message(Period.of(entry.date)))
         before = _time_values(entry)
         trail = []
         approval = session.get(models.TimeApproval, entry_id)
@@ -291,6 +296,7 @@ def record_outreach(
         on = None
     if on is not None and _enrolled_on(engine, row["member_id"], on):
         raise RowReject("date", explain(ReasonCode.ALREADY_ENROLLED, on=on, staff_id=staff_id))
+    _refuse_closed_date(engine, row["date"], today)
     return record_row(engine, "outreach", row, contract, actor=actor, today=today).values
 
 

@@ -56,6 +56,10 @@ class NothingToExport(Exception):
     """No claim of the period is waiting to be written in this format."""
 
 
+class PeriodNotOver(Exception):
+    """The period has not ended yet: it cannot be closed."""
+
+
 # Settings ---------------------------------------------------------------------------------
 
 
@@ -183,7 +187,10 @@ def close_period(
 ) -> CloseResult:
     """Rate the period and claim it: originals for members never claimed, replacements for
     members whose lines changed, voids for members with nothing billable left. Settings are
-    checked first; nothing is written when they are incomplete."""
+    checked first; nothing is written when they are incomplete, nor for a period that has
+    not ended yet."""
+    if period.end >= today:
+        raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
     rating = rate_store(engine, period, contract)
     result = CloseResult(period=str(period))
@@ -270,6 +277,30 @@ def close_period(
         )  # fmt: skip
         audit.record(session, trail)
     return result
+
+
+def first_close(engine: Engine, period: Period) -> models.PeriodClose | None:
+    """The period's first close, or None while it was never closed."""
+    with unit_of_work(engine) as session:
+        return session.scalar(
+            select(models.PeriodClose)
+            .where(models.PeriodClose.period == str(period))
+            .order_by(models.PeriodClose.id)
+            .limit(1)
+        )
+
+
+def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
+    """Time and outreach records of the period changed since its latest close: what closing
+    again would look at. Empty for a period never closed (everything is still to claim)."""
+    with unit_of_work(engine) as session:
+        latest = session.scalar(
+            select(models.PeriodClose.closed_at)
+            .where(models.PeriodClose.period == str(period))
+            .order_by(models.PeriodClose.id.desc())
+            .limit(1)
+        )
+        return [] if latest is None else changed_after(session, period, latest)
 
 
 def _new_claim(
@@ -551,7 +582,7 @@ def export_claims(
         if not claims:
             raise NothingToExport(
                 f"no claim of {period} is waiting to be written as {fmt}: close the period "
-                "first (`ecmbill close`), or every claim was already exported"
+                "first, or every claim was already exported"
             )
         members = {
             member.member_id: member

@@ -101,12 +101,12 @@ def close(
     for each member whose lines changed and a void (8) for each member with nothing billable
     left. Closing an unchanged period again creates nothing."""
     month = parse_period(period)
-    if month.end >= date.today():
-        fail(f"{month} has not ended yet: close it after its last day")
     engine = store(database)
     terms = contract_for(engine, contract)
     try:
         result = service.close_period(engine, month, terms, actor=cli_actor(), today=date.today())
+    except service.PeriodNotOver as err:
+        fail(str(err))
     except SettingsError as err:
         settings_failure(err, f"{month} was not closed")
     show_close(result)

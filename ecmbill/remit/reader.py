@@ -69,6 +69,9 @@ def validate(path: Path) -> list[str]:
         )
     except (pyx12.errors.X12Error, pyx12.errors.EngineError) as err:
         return [f"not a readable X12 file: {_masked(str(err))}"]
+    except UnicodeDecodeError:
+        # pyx12 reads ASCII only: a PDF, a spreadsheet or a zip offered as an 835 ends here.
+        return ["not an X12 file: it is not plain text (a PDF, spreadsheet or zip file?)"]
     problems: list[str] = []
     if report.getvalue().strip():
         _collect(json.loads(report.getvalue()), problems, None, None)

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,15 +18,26 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from ecmbill import accounts, fieldwork, services
 from ecmbill.accounts import AccountError, ActiveSession, UserRole
+from ecmbill.claims import service as claims_service
+from ecmbill.claims.settings import SettingsError
 from ecmbill.contract import Contract
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome
+from ecmbill.exchange.files import OutputProblem
+from ecmbill.exchange.identity import provider_identity
+from ecmbill.exchange.otf import write_otf
+from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.kinds import RowReject
-from ecmbill.store import models
+from ecmbill.remit import service as remit_service
+from ecmbill.remit.model import AGEING_BUCKETS, Status
+from ecmbill.remit.reader import RemitFileError
+from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 from ecmbill.web import api
 from ecmbill.web.chart import honesty_chart
@@ -52,6 +65,16 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Claim files a biller downloads: (what the file name says, extension, media type).
+CLAIM_FILES = {
+    "837p": ("837p", "txt", "application/edi-x12"),
+    "csv": ("invoice", "csv", "text/csv; charset=utf-8"),
+    "xlsx": ("invoice", "xlsx", XLSX),
+}
+EXCHANGE_FILES = {"otf": "Outreach Tracker File", "rtf": "Return Transmission File"}
+# An 835 for one provider's month is a few hundred kilobytes; refuse anything far larger.
+MAX_835_BYTES = 20 * 1024 * 1024
 NAV = (
     ("time", "/time", "My time"),
     ("outreach", "/outreach", "Outreach"),
@@ -311,6 +334,7 @@ def create_app(
             errors=errors,
             editing=entry,
             open=fieldwork.period_is_open(engine, Period.of(entry.date)),
+            closed_message=fieldwork.closed_message(Period.of(entry.date)),
         )
 
     @app.post("/time/{entry_id}", response_class=HTMLResponse)
@@ -469,23 +493,160 @@ def create_app(
 
     # --- billing ---------------------------------------------------------------------------
 
-    @app.get("/billing", response_class=HTMLResponse)
-    def billing(request: Request, period: str | None = None) -> Response:
-        page_user(request, "billing")
-        month = parse_period_or_today(period, previous=True)
+    def billing_page(
+        request: Request,
+        month: Period,
+        *,
+        status_code: int = 200,
+        closed: claims_service.CloseResult | None = None,
+        problem: str | None = None,
+        problem_items: list[str] | None = None,
+    ) -> HTMLResponse:
         rating = services.rate(engine, month, contract_now())
         report = honesty_report(rating.period, rating.lines, rating.not_billed)
+        claims = claims_service.list_claims(engine, month)
         return render(
             request,
             "billing.html",
+            status_code,
             period=month,
+            month_name=f"{month.start:%B %Y}",
             rating=rating,
             report=report,
             units=sum(line.units for line in rating.lines),
-            names=member_names({line.member_id for line in rating.lines}),
+            names=member_names(
+                {line.member_id for line in rating.lines} | {c.member_id for c in claims}
+            ),
             previous=month_before(month),
             following=month.next(),
+            claims=claims,
+            waiting={fmt: sum(fmt not in c.exported for c in claims) for fmt in CLAIM_FILES},
+            first_close=claims_service.first_close(engine, month),
+            unclaimed=claims_service.unclaimed_changes(engine, month),
+            closable=month.end < app.state.today(),
+            settings_problems=claims_service.settings_problems(engine),
+            identity_missing=provider_identity(engine).missing(),
+            closed=closed,
+            problem=problem,
+            problem_items=problem_items or [],
         )
+
+    @app.get("/billing", response_class=HTMLResponse)
+    def billing(request: Request, period: str | None = None) -> Response:
+        page_user(request, "billing")
+        return billing_page(request, parse_period_or_today(period, previous=True))
+
+    @app.post("/billing/close", response_class=HTMLResponse)
+    async def close_period(request: Request) -> Response:
+        active, form = await form_user(request, "billing")
+        month = form_period(form)
+        if month is None:
+            return billing_page(
+                request,
+                parse_period_or_today(None, previous=True),
+                status_code=422,
+                problem="choose the period to close (YYYY-MM)",
+            )
+        try:
+            result = await run_in_threadpool(
+                claims_service.close_period,
+                engine,
+                month,
+                contract_now(),
+                actor=actor(active),
+                today=app.state.today(),
+            )
+        except claims_service.PeriodNotOver as err:
+            return billing_page(request, month, status_code=422, problem=str(err))
+        except SettingsError as err:
+            return billing_page(
+                request,
+                month,
+                status_code=422,
+                problem=f"{month} was not closed: an admin must fix these settings first "
+                "(`ecmbill settings show`)",
+                problem_items=err.problems,
+            )
+        return billing_page(request, month, closed=result)
+
+    @app.post("/billing/export/{fmt}", response_class=HTMLResponse)
+    async def export_claims(request: Request, fmt: str) -> Response:
+        """The period's claims not yet written in this format, as a download. Like
+        ``ecmbill claims export`` it records them as exported: a second download holds only
+        claims made since (replacements, voids), or is refused when there are none."""
+        active, form = await form_user(request, "billing")
+        if fmt not in CLAIM_FILES:
+            return render(request, "error.html", 404, title="Not found", message="no such download")
+        month = form_period(form)
+        if month is None:
+            return billing_page(
+                request,
+                parse_period_or_today(None, previous=True),
+                status_code=422,
+                problem="choose the period to download (YYYY-MM)",
+            )
+        kind, extension, media_type = CLAIM_FILES[fmt]
+        moment = audit.now()
+        name = download_name(month, kind, extension, moment)
+        with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+            target = Path(folder) / name
+            try:
+                await run_in_threadpool(
+                    claims_service.export_claims,
+                    engine,
+                    month,
+                    fmt,
+                    target,
+                    actor=actor(active),
+                    now=moment,
+                )
+            except claims_service.NothingToExport as err:
+                return billing_page(request, month, status_code=409, problem=str(err))
+            except SettingsError as err:
+                return billing_page(
+                    request,
+                    month,
+                    status_code=422,
+                    problem="nothing was written: an admin must fix these settings first",
+                    problem_items=err.problems,
+                )
+            content = target.read_bytes()
+        return attachment(content, name, media_type)
+
+    @app.get("/billing/files/{kind}", response_class=HTMLResponse)
+    def exchange_file(request: Request, kind: str, period: str | None = None) -> Response:
+        """The plan's Outreach Tracker or Return Transmission File for the period (XLSX).
+        Reading only: nothing is recorded, as with ``ecmbill exchange otf|rtf``."""
+        page_user(request, "billing")
+        if kind not in EXCHANGE_FILES:
+            return render(request, "error.html", 404, title="Not found", message="no such page")
+        month = parse_period_or_today(period, previous=True)
+        name = download_name(month, kind, "xlsx", audit.now())
+        with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+            target = Path(folder) / name
+            try:
+                if kind == "otf":
+                    written = write_otf(engine, month, target)
+                else:
+                    written = write_rtf(
+                        engine, month, contract_now(), target, produced_on=app.state.today()
+                    )
+            except (OutputProblem, ValueError) as err:
+                return billing_page(request, month, status_code=422, problem=str(err))
+            if written.rows == 0:
+                what = (
+                    "no outreach attempt to report"
+                    if kind == "otf"
+                    else "no member assigned by the plan (import its Member Information File)"
+                )
+                return billing_page(
+                    request,
+                    month,
+                    status_code=409,
+                    problem=f"the {EXCHANGE_FILES[kind]} for {month} would be empty: {what}",
+                )
+            content = target.read_bytes()
+        return attachment(content, name, XLSX)
 
     @app.get("/billing/chart.svg")
     def billing_chart(request: Request, period: str | None = None) -> Response:
@@ -500,10 +661,75 @@ def create_app(
             headers={"Cache-Control": "no-store"},
         )
 
+    def remittances_page(
+        request: Request,
+        period: str | None,
+        *,
+        status_code: int = 200,
+        outcome: remit_service.ImportOutcome | None = None,
+        problem: str | None = None,
+        problem_items: list[str] | None = None,
+    ) -> HTMLResponse:
+        month = None
+        if period:
+            try:
+                month = Period.parse(period)
+            except ValueError:
+                month = None
+        result = remit_service.reconcile(engine, month, app.state.today())
+        return render(
+            request,
+            "remittances.html",
+            status_code,
+            period=month,
+            result=result,
+            statuses=list(Status),
+            buckets=AGEING_BUCKETS,
+            names=member_names({claim.member_id for claim in result.claims}),
+            outcome=outcome,
+            problem=problem,
+            problem_items=problem_items or [],
+        )
+
     @app.get("/remittances", response_class=HTMLResponse)
-    def remittances(request: Request) -> Response:
+    def remittances(request: Request, period: str | None = None) -> Response:
         page_user(request, "remittances")
-        return render(request, "remittances.html")
+        return remittances_page(request, period)
+
+    @app.post("/remittances", response_class=HTMLResponse)
+    async def upload_835(request: Request) -> Response:
+        """Import an uploaded 835 as ``ecmbill remit import`` does: all of it or nothing, the
+        same 835 twice changes nothing, a bad file is refused with segment and reason."""
+        active, form = await form_user(request, "remittances")
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return remittances_page(
+                request, None, status_code=422, problem="choose an 835 file to upload"
+            )
+        content = await upload.read(MAX_835_BYTES + 1)
+        if len(content) > MAX_835_BYTES:
+            return remittances_page(
+                request, None, status_code=413, problem="the file is too large for an 835"
+            )
+        if not content.strip():
+            return remittances_page(request, None, status_code=422, problem="the file is empty")
+        name = safe_file_name(upload.filename)
+        with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+            path = Path(folder) / name
+            path.write_bytes(content)
+            try:
+                outcome = await run_in_threadpool(
+                    remit_service.import_835, engine, path, actor=actor(active)
+                )
+            except RemitFileError as err:
+                return remittances_page(
+                    request,
+                    None,
+                    status_code=422,
+                    problem=f"{name} was not imported; nothing was posted",
+                    problem_items=err.problems,
+                )
+        return remittances_page(request, None, outcome=outcome)
 
     # --- audit -----------------------------------------------------------------------------
 
@@ -659,6 +885,33 @@ def entry_values(entry: models.TimeEntry) -> dict[str, str]:
         "modality": entry.modality,
         "note": entry.note or "",
     }
+
+
+def form_period(form: Any) -> Period | None:
+    try:
+        return Period.parse(str(form.get("period") or ""))
+    except ValueError:
+        return None
+
+
+def download_name(period: Period, kind: str, extension: str, moment: datetime) -> str:
+    """Built only from a parsed period and our own words: safe in a header and on disk."""
+    return f"ecmbill-{period}-{kind}-{moment:%Y%m%dT%H%M%S}.{extension}"
+
+
+def safe_file_name(uploaded: str) -> str:
+    """The uploaded file's own name, without folders or unusual characters (it is recorded
+    with the remittance and used as a file name on our disk)."""
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", uploaded.replace("\\", "/").rsplit("/", 1)[-1])
+    return base.lstrip(".")[:80] or "upload.835"
+
+
+def attachment(content: bytes, name: str, media_type: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def month_before(period: Period) -> Period:

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, delete, select
 from typer.testing import CliRunner
@@ -114,6 +115,21 @@ def test_an_export_with_no_claim_is_refused_and_writes_no_file(
     assert result.exit_code == 2
     assert "no claim of 2026-10 is waiting" in result.output
     assert not out.exists()
+
+
+def test_a_period_that_has_not_ended_is_not_closed_by_either_shell(
+    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    load(sqlite_engine, tmp_path, contract)
+    configure(sqlite_engine)
+    this_month = f"{date.today():%Y-%m}"
+    result = runner.invoke(app, ["close", "--period", this_month, "--database", url(sqlite_engine)])
+    assert result.exit_code == 2
+    assert f"{this_month} has not ended yet" in result.output
+    with pytest.raises(service.PeriodNotOver):
+        service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=OCTOBER.end)
+    with unit_of_work(sqlite_engine) as session:
+        assert session.scalars(select(models.PeriodClose)).all() == []
 
 
 def test_claims_list_and_show_tell_the_history(

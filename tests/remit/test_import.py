@@ -166,6 +166,18 @@ def test_a_malformed_segment_is_refused_with_its_number_and_reason(
     ]
 
 
+def test_a_binary_file_offered_as_an_835_is_refused_with_a_reason(
+    closed: Engine, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "remit.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n" + bytes(range(256)))
+    with pytest.raises(RemitFileError) as caught:
+        service.import_835(closed, pdf, actor="test")
+    assert caught.value.problems == [
+        "not an X12 file: it is not plain text (a PDF, spreadsheet or zip file?)"
+    ]
+
+
 def test_claims_never_answered_are_aged_from_the_day_they_were_sent(closed: Engine) -> None:
     post(closed, "full_payment.835")
     result = service.reconcile(closed, OCTOBER, TODAY)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from ecmbill.accounts import UserRole
 from tests.web.conftest import ROLE_USER, Clients, csrf_of
@@ -20,6 +22,11 @@ PAGES: dict[str, set[UserRole]] = {
     "/audit": {SUPERVISOR, BILLER, ADMIN},
     "/admin": {ADMIN},
 }
+# Files a role may download; in this small world some answer "nothing to download" (409).
+DOWNLOADS: dict[str, set[UserRole]] = {
+    "/billing/files/otf?period=2026-10": {BILLER},
+    "/billing/files/rtf?period=2026-10": {BILLER},
+}
 API: dict[str, set[UserRole]] = {
     "/api/time-entries": {STAFF, SUPERVISOR},
     "/api/outreach": {STAFF, SUPERVISOR},
@@ -33,10 +40,37 @@ FORMS: dict[str, set[UserRole]] = {
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
     "/time/E1/approve": {SUPERVISOR},
+    "/billing/close": {BILLER},
+    "/billing/export/837p": {BILLER},
+    "/billing/export/csv": {BILLER},
+    "/billing/export/xlsx": {BILLER},
+    "/remittances": {BILLER},
 }
 
 
-@pytest.mark.parametrize("path", [*PAGES, "/", "/time/E1"])
+# Routes open to everyone, or checked per entry rather than per role (tests below and in
+# test_time.py): the access tables above list every other route.
+NOT_IN_TABLES = {
+    ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/time/{entry_id}"), ("POST", "/time/{entry_id}"), ("POST", "/time/{entry_id}/delete"),
+}  # fmt: skip
+
+
+def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
+    listed = [("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS]]
+    listed += [("POST", path) for path in FORMS]
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or route.path.startswith("/api/"):
+            continue  # the API (its own table), static files, the OpenAPI document
+        for method in route.methods:
+            if (method, route.path) in NOT_IN_TABLES:
+                continue
+            assert any(verb == method and route.path_regex.match(path) for verb, path in listed), (
+                f"{method} {route.path} is in no access table"
+            )
+
+
+@pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, "/", "/time/E1"])
 def test_an_anonymous_request_to_any_page_is_redirected_to_login(
     clients: Clients, path: str
 ) -> None:
@@ -58,6 +92,26 @@ def test_every_page_answers_each_role_as_the_access_table_says(clients: Clients)
             response = client.get(path, follow_redirects=False)
             expected = 200 if role in allowed else 403
             assert response.status_code == expected, (role, path, response.status_code)
+
+
+def test_every_download_answers_each_role_as_the_access_table_says(clients: Clients) -> None:
+    for role, username in ROLE_USER.items():
+        client = clients.as_user(username)
+        for path, allowed in DOWNLOADS.items():
+            response = client.get(path, follow_redirects=False)
+            if role in allowed:
+                assert response.status_code in (200, 409), (role, path, response.status_code)
+            else:
+                assert response.status_code == 403, (role, path, response.status_code)
+                assert "content-disposition" not in response.headers
+
+
+def test_an_anonymous_form_post_is_sent_to_login_and_changes_nothing(clients: Clients) -> None:
+    anonymous = clients.anonymous()
+    for path in FORMS:
+        response = anonymous.post(path, data={"period": "2026-10"}, follow_redirects=False)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/login")
 
 
 def test_every_api_route_answers_each_role_as_the_access_table_says(clients: Clients) -> None:

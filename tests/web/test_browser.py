@@ -9,13 +9,20 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 
+from ecmbill.claims.service import provider_settings
+from ecmbill.domain.period import Period
+from ecmbill.remit.simulate import write_simulated_835
 from ecmbill.services import open_store
 from ecmbill.web import create_app
+from tests.claims.world import configure
+from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY
 from tests.web.conftest import PASSWORD, free_port
 
@@ -38,10 +45,14 @@ DESK = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def base_url(seeded_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(
+    seeded_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Engine]]:
+    """The app on a free port, over a copy of the web world with claims settings filled in."""
     db = tmp_path_factory.mktemp("browser") / "ecmbill.db"
     shutil.copyfile(seeded_file, db)
     engine = open_store(f"sqlite:///{db}")
+    configure(engine)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -59,10 +70,15 @@ def base_url(seeded_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the web app did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", engine
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base_url(served: tuple[str, Engine]) -> str:
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +110,11 @@ def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def detail(page, selector: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """One part of the page at full size: a full-page phone shot is too tall to read."""
+    page.locator(selector).screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def test_staff_records_time_on_a_phone_and_sees_it_in_the_members_month(
@@ -245,3 +266,70 @@ def test_supervisor_approves_a_team_members_entry_on_a_phone(
     assert "approved" in team.inner_text()
     shot(page, "13-supervisor-team-phone")
     page.context.close()
+
+
+def test_biller_closes_the_month_downloads_the_837p_and_posts_the_payers_835(
+    browser: object, served: tuple[str, Engine], tmp_path: Path
+) -> None:
+    base_url, engine = served
+    page = new_page(browser, base_url, DESK)
+    log_in(page, "bill")
+    page.get_by_role("textbox", name="Period").fill("2026-10")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_load_state()
+    assert "Open." in page.locator("#close-state").inner_text()
+    page.get_by_role("button", name="Close October 2026").click()
+    page.wait_for_load_state()
+    result = page.get_by_role("status")
+    assert "October 2026 closed: 2 original, 0 replacement and 0 void" in result.inner_text()
+    assert page.locator("#close-state").inner_text().startswith("Closed on")
+    page.locator("#close-section").scroll_into_view_if_needed()
+    shot(page, "14-billing-closed-desktop")
+    detail(page, "#close-section", "14-billing-close-desktop-detail")
+    page.set_viewport_size(PHONE)
+    shot(page, "15-billing-closed-phone")
+    detail(page, "#close-section", "15-billing-close-phone-detail")
+    page.set_viewport_size(DESK)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="837P claims (X12)").click()
+    download = info.value
+    assert download.suggested_filename.startswith("ecmbill-2026-10-837p-")
+    claims_file = tmp_path / download.suggested_filename
+    download.save_as(claims_file)
+    assert x12_errors(claims_file) == []
+    assert claims_file.read_text().count("CLM*ECM") == 2
+    # The close answered a POST: go back to the billing page itself, not a resubmission.
+    page.goto("/billing?period=2026-10")
+    assert "837p" in page.locator("#claims-table").inner_text()
+
+    answer = tmp_path / "payer-october.835"
+    moment = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    write_simulated_835(engine, Period(2026, 10), provider_settings(engine), answer, moment)
+    page.set_viewport_size(DESK)
+    page.get_by_role("link", name="Remittances").click()
+    page.wait_for_load_state()
+    page.get_by_label("835 file from the plan").set_input_files(answer)
+    page.get_by_role("button", name="Upload and post").click()
+    page.wait_for_load_state()
+    assert "TRN DEMO-2026-10 posted" in page.get_by_role("status").inner_text()
+    table = page.locator("#reconciliation").inner_text()
+    assert "ECM000000001" in table and "ECM000000002" in table
+    assert "no answer yet" in table and "partial" in table
+    assert "2 claim(s): 0 paid, 1 partial" in page.locator("#counts").inner_text()
+    shot(page, "16-remittances-desktop")
+    page.set_viewport_size(PHONE)
+    shot(page, "17-remittances-phone")
+    detail(page, "#reconciliation", "17-reconciliation-phone-detail")
+    page.context.close()
+
+    # October is closed: in the field, Ana's October entry can no longer be changed.
+    phone = new_page(browser, base_url, PHONE)
+    log_in(phone, "ana")
+    phone.goto("/time/E1")
+    assert "October 2026 is closed: a biller records late changes" in (
+        phone.get_by_role("alert").inner_text()
+    )
+    assert phone.get_by_role("button", name="Save changes").count() == 0
+    shot(phone, "18-closed-entry-phone")
+    phone.context.close()

@@ -102,7 +102,7 @@ def test_the_billing_preview_shows_lines_not_billed_reasons_and_the_honesty_char
     # Rosa (93456789C) is not enrolled: her time is kept and says why.
     assert "not billable: member not enrolled in ECM on 2026-10-07" in page
     assert '<img src="/billing/chart.svg?period=2026-10"' in page
-    assert "Close the period" in page  # the follow-up placeholder
+    assert "Close October 2026" in page and "Open." in page
 
 
 def test_the_honesty_chart_is_an_svg_image_drawn_on_the_server(clients: Clients) -> None:

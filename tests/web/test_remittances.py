@@ -1,0 +1,163 @@
+"""Remittances in the web: a biller uploads an 835 (the hand-written fixtures of tests/remit,
+answering the claims of tests/claims/world.py) and sees the reconciliation, the denials by
+reason and the ageing; a bad file is refused with its segment and without PHI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from ecmbill import accounts
+from ecmbill.accounts import UserRole
+from ecmbill.contract import Contract
+from ecmbill.services import open_store
+from ecmbill.store import models
+from ecmbill.store.db import unit_of_work
+from ecmbill.web import create_app
+from tests.claims.world import configure, load
+from tests.conftest import TODAY
+from tests.web.conftest import PASSWORD, csrf_of, log_in
+
+FIXTURES = Path(__file__).parents[1] / "remit" / "fixtures"
+
+
+@pytest.fixture
+def claimed(tmp_path: Path, contract: Contract) -> Iterator[tuple[Engine, TestClient]]:
+    """October closed and sent as an 837P through the web, by a biller."""
+    engine = open_store(f"sqlite:///{tmp_path / 'remit.db'}")
+    load(engine, tmp_path, contract)
+    configure(engine)
+    accounts.add_user(engine, username="bill", password=PASSWORD, role=UserRole.BILLER,
+                      actor="test")  # fmt: skip
+    bill = log_in(TestClient(create_app(engine, today=lambda: TODAY)), "bill")
+    token = csrf_of(bill.get("/billing?period=2026-10").text)
+    assert bill.post("/billing/close", data={"csrf_token": token, "period": "2026-10"}).is_success
+    sent = bill.post("/billing/export/837p", data={"csrf_token": token, "period": "2026-10"})
+    assert sent.status_code == 200
+    yield engine, bill
+    engine.dispose()
+
+
+def upload(client: TestClient, name: str, content: bytes, token: str | None = None):  # type: ignore[no-untyped-def]
+    token = token if token is not None else csrf_of(client.get("/remittances").text)
+    return client.post(
+        "/remittances",
+        data={"csrf_token": token} if token else {},
+        files={"file": (name, content, "application/octet-stream")},
+    )
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def row_of(html: str, pcn: str) -> str:
+    match = re.search(rf"<tr class=\"claim[^\"]*\"><th scope=\"row\">{pcn}.*?</tr>", html, re.S)
+    assert match, f"no reconciliation row for {pcn}"
+    return text_of(match[0])
+
+
+def remittances_posted(engine: Engine) -> int:
+    with unit_of_work(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(models.Remittance)) or 0)
+
+
+def test_an_uploaded_835_is_posted_and_the_claim_shows_as_paid(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    engine, bill = claimed
+    before = bill.get("/remittances").text
+    assert "4 claim(s): 0 paid, 0 partial, 0 denied, 0 reversed, 4 no answer yet." in (
+        text_of(before)
+    )
+    page = upload(bill, "october-payment.835", (FIXTURES / "full_payment.835").read_bytes())
+    assert page.status_code == 200
+    result = text_of(page.text.split('id="upload-result"')[1].split("</div>")[0])
+    assert "TRN CHK-1001 posted : payment 100.00; 1 claim answer(s)" in result
+    assert "lines matched 1" in result
+    paid = row_of(page.text, "ECM000000001")
+    assert "paid 100.00 100.00 0.00 0.00 0.00" in paid
+    assert "no answer yet" in row_of(page.text, "ECM000000002")
+    with unit_of_work(engine) as session:
+        stored = session.scalars(select(models.Remittance)).one()
+        assert (stored.file_name, stored.actor) == ("october-payment.835", "web:bill")
+
+
+def test_denials_are_grouped_by_carc_with_the_description_and_ageing_is_shown(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    _, bill = claimed
+    page = upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes()).text
+    assert "denied 75.00 0.00 75.00 0.00 0.00" in row_of(page, "ECM000000002")
+    denials = text_of(page.split('id="denials-table"')[1].split("</table>")[0])
+    assert re.search(r"177 .*eligib.* 1 75\.00", denials, re.I), denials
+    ageing = text_of(page.split('id="ageing-table"')[1].split(">", 1)[1].split("</table>")[0])
+    assert ageing.split() == ["0-30", "days", "31-60", "days", "61-90", "days", "90+", "days",
+                              "3", "0", "0", "0"]  # fmt: skip
+
+
+def test_the_same_835_uploaded_again_changes_nothing_and_says_so(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    engine, bill = claimed
+    content = (FIXTURES / "full_payment.835").read_bytes()
+    upload(bill, "first.835", content)
+    again = upload(bill, "renamed.835", content)
+    assert again.status_code == 200
+    assert "TRN CHK-1001 was imported before: nothing changed." in again.text
+    assert remittances_posted(engine) == 1
+
+
+def test_a_truncated_835_is_refused_with_the_segment_no_phi_and_nothing_posted(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    engine, bill = claimed
+    text = (FIXTURES / "partial_payment.835").read_text()
+    refused = upload(bill, "../../cut.835", text[: text.index("SVC*HC:G9012")].encode())
+    assert refused.status_code == 422
+    problem = text_of(refused.text.split('id="problem"')[1].split("</div>")[0])
+    assert "Cut.835 was not imported; nothing was posted." in problem
+    assert "the file is truncated: it ends after segment 16" in problem
+    for phi in ("91234567A", "92345678B", "93456789C", "MemberA", "MEMBERA"):
+        assert phi not in problem
+    assert remittances_posted(engine) == 0
+
+
+def test_an_upload_without_a_file_or_with_an_empty_one_is_refused(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    engine, bill = claimed
+    token = csrf_of(bill.get("/remittances").text)
+    nothing = bill.post("/remittances", data={"csrf_token": token})
+    assert nothing.status_code == 422 and "Choose an 835 file to upload." in nothing.text
+    empty = upload(bill, "empty.835", b"", token)
+    assert empty.status_code == 422 and "The file is empty." in empty.text
+    garbage = upload(bill, "notes.txt", b"not an 835 at all\n", token)
+    assert garbage.status_code == 422 and "nothing was posted" in garbage.text
+    binary = upload(bill, "remit.pdf", b"%PDF-1.4\n" + bytes(range(256)), token)
+    assert binary.status_code == 422 and "it is not plain text" in binary.text
+    assert remittances_posted(engine) == 0
+
+
+def test_an_upload_without_the_csrf_token_is_refused_and_posts_nothing(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    engine, bill = claimed
+    content = (FIXTURES / "full_payment.835").read_bytes()
+    assert upload(bill, "payment.835", content, token="").status_code == 403
+    assert upload(bill, "payment.835", content, token="forged").status_code == 403
+    assert remittances_posted(engine) == 0
+
+
+def test_the_reconciliation_can_be_limited_to_one_period(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    _, bill = claimed
+    assert "4 claim(s)" in text_of(bill.get("/remittances?period=2026-10").text)
+    assert "0 claim(s)" in text_of(bill.get("/remittances?period=2026-09").text)
