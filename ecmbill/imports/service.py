@@ -304,11 +304,13 @@ def _upsert(
                     after=_visible(values),
                 )
             )
+    # Updates first: a file that ends a span and starts the next one must shorten the stored
+    # span before the new one goes in, or the database's no-overlap trigger refuses it.
+    if updates:
+        session.execute(update(model), updates)
     for chunk in _chunks(inserts, 5000):
         # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
         session.execute(insert(cast(Table, table)), chunk)
-    if updates:
-        session.execute(update(model), updates)
     audit.record(session, trail)
     return len(inserts) + len(updates)
 

@@ -55,3 +55,55 @@ def test_the_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+
+
+def test_the_database_refuses_overlapping_enrollment_spans(engine: Engine) -> None:
+    """The rating joins each entry to its enrollment span: an overlap would count it twice."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO members (member_id, first_name, last_name, birth_date) "
+                "VALUES ('10000001A', 'Test', 'Member', '1970-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO enrollments (member_id, start_date, end_date) "
+                "VALUES ('10000001A', '2026-01-01', NULL)"
+            )
+        )
+    overlapping = (
+        "INSERT INTO enrollments (member_id, start_date, end_date) "
+        "VALUES ('10000001A', '2026-10-01', '2026-10-31')"
+    )
+    with pytest.raises(DBAPIError, match="must not overlap"), engine.begin() as conn:
+        conn.execute(text(overlapping))
+    # Ending the first span makes room, and the next span goes in.
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE enrollments SET end_date = '2026-09-30'"))
+        conn.execute(text(overlapping))
+
+
+def test_the_database_refuses_overlapping_role_periods(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO staff (staff_id, name) VALUES ('C1', 'Test Nurse')"))
+        conn.execute(
+            text(
+                "INSERT INTO staff_roles (staff_id, role, effective_to) "
+                "VALUES ('C1', 'non_clinical', '2026-10-15')"
+            )
+        )
+    with pytest.raises(DBAPIError, match="must not overlap"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_roles (staff_id, role, effective_from) "
+                "VALUES ('C1', 'clinical', '2026-10-15')"
+            )
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_roles (staff_id, role, effective_from) "
+                "VALUES ('C1', 'clinical', '2026-10-16')"
+            )
+        )
