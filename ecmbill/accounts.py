@@ -110,19 +110,15 @@ def add_user(
             session.flush()
         except IntegrityError:
             raise AccountError("a user with that username exists already") from None
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="create",
-                    entity="users",
-                    key=username,
-                    before=None,
-                    after={"role": role.value, "staff_id": staff_id, "team": team},
-                )
-            ],
+            actor=actor,
+            at=now,
+            action="create",
+            entity="users",
+            key=username,
+            before=None,
+            after={"role": role.value, "staff_id": staff_id, "team": team},
         )
         return _account(user)
 
@@ -138,19 +134,15 @@ def set_active(engine: Engine, username: str, active: bool, *, actor: str) -> No
         user.active = active
         if not active:
             session.execute(delete(models.WebSession).where(models.WebSession.user_id == user.id))
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=audit.now(),
-                    action="update",
-                    entity="users",
-                    key=username,
-                    before={"active": not active},
-                    after={"active": active},
-                )
-            ],
+            actor=actor,
+            at=audit.now(),
+            action="update",
+            entity="users",
+            key=username,
+            before={"active": not active},
+            after={"active": active},
         )
 
 

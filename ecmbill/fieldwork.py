@@ -208,19 +208,15 @@ def approve_time(engine: Engine, entry_id: str, *, actor: str) -> None:
         approval.approved_by = actor
         approval.approved_at = now
         approval.fingerprint = _fingerprint(entry)
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="update" if before else "create",
-                    entity="time_approval",
-                    key=entry_id,
-                    before=before,
-                    after={"approved_by": actor, "fingerprint": approval.fingerprint},
-                )
-            ],
+            actor=actor,
+            at=now,
+            action="update" if before else "create",
+            entity="time_approval",
+            key=entry_id,
+            before=before,
+            after={"approved_by": actor, "fingerprint": approval.fingerprint},
         )
 
 

@@ -56,19 +56,15 @@ def store_contract(engine: Engine, path: Path, actor: str) -> Contract:
             stored.value = text
         else:
             session.add(models.Setting(key=CONTRACT_SETTING, value=text))
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=audit.now(),
-                    action="update" if stored else "create",
-                    entity="settings",
-                    key=CONTRACT_SETTING,
-                    before=before,
-                    after={"name": contract.name},
-                )
-            ],
+            actor=actor,
+            at=audit.now(),
+            action="update" if stored else "create",
+            entity="settings",
+            key=CONTRACT_SETTING,
+            before=before,
+            after={"name": contract.name},
         )
     return contract
 
@@ -188,18 +184,14 @@ def report_unable_to_reach(
             recorded_at=now,
         )
         session.add(event)
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="create",
-                    entity="member_status",
-                    key=member_id,
-                    before=None,
-                    after={"status": "unable_to_reach", "on": on},
-                )
-            ],
+            actor=actor,
+            at=now,
+            action="create",
+            entity="member_status",
+            key=member_id,
+            before=None,
+            after={"status": "unable_to_reach", "on": on},
         )
     return UnableToReachCheck(member_known=True, decision=check.decision, reported_on=on)

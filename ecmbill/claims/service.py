@@ -375,16 +375,12 @@ def _refresh_reference(session: Session, claim: models.Claim, actor: str, moment
     assert corrected is not None
     reference = _reference_for(session, corrected)
     if reference != claim.original_reference:
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor, at=moment, action="update", entity="claim",
+            actor=actor, at=moment, action="update", entity="claim",
                     key=claim.patient_control_number,
                     before={"original_reference": claim.original_reference},
                     after={"original_reference": reference},
-                )
-            ],
         )  # fmt: skip
         claim.original_reference = reference
 

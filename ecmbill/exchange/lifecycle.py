@@ -93,19 +93,15 @@ def _event(
             member_id=member_id, status=status.value, on=on, reason=reason, recorded_at=now
         )
     )
-    audit.record(
+    audit.record_change(
         session,
-        [
-            audit.audit_row(
-                actor=actor,
-                at=now,
-                action="create",
-                entity="member_status",
-                key=member_id,
-                before=None,
-                after={"status": status.value, "on": on, "reason": reason},
-            )
-        ],
+        actor=actor,
+        at=now,
+        action="create",
+        entity="member_status",
+        key=member_id,
+        before=None,
+        after={"status": status.value, "on": on, "reason": reason},
     )
 
 
@@ -137,19 +133,15 @@ def enroll(engine: Engine, member_id: str, start: date, actor: str) -> None:
         if clash is not None:
             raise LifecycleError("an enrollment span already covers or follows that date")
         session.add(models.Enrollment(member_id=member_id, start_date=start, end_date=None))
-        audit.record(
+        audit.record_change(
             session,
-            [
-                audit.audit_row(
-                    actor=actor,
-                    at=audit.now(),
-                    action="create",
-                    entity="enrollments",
-                    key=f"{member_id}/{start.isoformat()}",
-                    before=None,
-                    after={"member_id": member_id, "start_date": start, "end_date": None},
-                )
-            ],
+            actor=actor,
+            at=audit.now(),
+            action="create",
+            entity="enrollments",
+            key=f"{member_id}/{start.isoformat()}",
+            before=None,
+            after={"member_id": member_id, "start_date": start, "end_date": None},
         )
         _event(session, member_id, Status.ENROLLED, start, None, actor)
 
@@ -174,19 +166,15 @@ def discontinue(
         if span is not None:
             before = {"member_id": member_id, "start_date": span.start_date, "end_date": None}
             span.end_date = on
-            audit.record(
+            audit.record_change(
                 session,
-                [
-                    audit.audit_row(
-                        actor=actor,
-                        at=audit.now(),
-                        action="update",
-                        entity="enrollments",
-                        key=f"{member_id}/{span.start_date.isoformat()}",
-                        before=before,
-                        after={**before, "end_date": on},
-                    )
-                ],
+                actor=actor,
+                at=audit.now(),
+                action="update",
+                entity="enrollments",
+                key=f"{member_id}/{span.start_date.isoformat()}",
+                before=before,
+                after={**before, "end_date": on},
             )
         _event(session, member_id, Status.DISCONTINUED, on, reason_code, actor)
 

@@ -66,3 +66,31 @@ def record(session: Session, rows: list[dict[str, Any]]) -> None:
         # The table, not the mapped class: a plain executemany, without the ORM's per-row
         # bookkeeping (the import writes one record per row).
         session.execute(insert(cast(Table, AuditRecord.__table__)), rows)
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    key: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Record one change (most shell actions change one record at a time)."""
+    record(
+        session,
+        [
+            audit_row(
+                actor=actor,
+                at=at or now(),
+                action=action,
+                entity=entity,
+                key=key,
+                before=before,
+                after=after,
+            )
+        ],
+    )
