@@ -20,7 +20,7 @@ from ecmbill.exchange.layouts import Layouts, default_layouts
 from ecmbill.exchange.lifecycle import record_assignment
 from ecmbill.imports import fields
 from ecmbill.imports.fields import FieldError
-from ecmbill.imports.reading import FileProblem, RawTable, read_table
+from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
 from ecmbill.imports.service import ImportResult, Rejection, _upsert, write_rejects
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
@@ -82,14 +82,8 @@ def import_mif(
     accepted: list[tuple[int, dict[str, Any]]] = []
     first_line: dict[str, tuple[int, dict[str, Any]]] = {}
     for raw in table.rows:
-        if len(raw.values) != len(header):
-            result.rejections.append(
-                Rejection(
-                    raw.line,
-                    None,
-                    f"row has {len(raw.values)} values but the header has {len(header)} columns",
-                )
-            )
+        if uneven := width_problem(header, raw):
+            result.rejections.append(Rejection(raw.line, None, uneven))
             continue
         try:
             values = _parse(dict(zip(header, raw.values, strict=True)), titles, layouts, today)

@@ -121,3 +121,10 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def width_problem(header: tuple[str, ...], row: RawRow) -> str | None:
+    """Why a row cannot be read against the header, if its number of values differs."""
+    if len(row.values) == len(header):
+        return None
+    return f"row has {len(row.values)} values but the header has {len(header)} columns"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
 from ecmbill.imports.kinds import KINDS, Context, Kind, Row, RowReject
-from ecmbill.imports.reading import FileProblem, RawTable, read_table
+from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 
@@ -197,14 +197,8 @@ def _parse_rows(
     for done, raw in enumerate(table.rows, start=1):
         if progress and (done % 1000 == 0 or done == total):
             progress(done, total)
-        if len(raw.values) != len(header):
-            result.rejections.append(
-                Rejection(
-                    raw.line,
-                    None,
-                    f"row has {len(raw.values)} values but the header has {len(header)} columns",
-                )
-            )
+        if problem := width_problem(header, raw):
+            result.rejections.append(Rejection(raw.line, None, problem))
             continue
         cells = dict(zip(header, raw.values, strict=True))
         try:
