@@ -21,7 +21,7 @@ from ecmbill.exchange.lifecycle import record_assignment
 from ecmbill.imports import fields
 from ecmbill.imports.fields import FieldError
 from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
-from ecmbill.imports.service import ImportResult, Rejection, _upsert, write_rejects
+from ecmbill.imports.service import ImportResult, Rejection, upsert, write_rejects
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 
@@ -117,7 +117,7 @@ def import_mif(
         session.flush()
         member_columns = ("member_id", "first_name", "last_name", "birth_date")
         detail_columns = [c.name for c in models.MemberDetail.__table__.columns]
-        changed = _upsert(
+        changed = upsert(
             session,
             models.Member,
             ("member_id",),
@@ -125,7 +125,7 @@ def import_mif(
             actor,
             "members",
         )
-        changed += _upsert(
+        changed += upsert(
             session,
             models.MemberDetail,
             ("member_id",),

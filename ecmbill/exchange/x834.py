@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
-from ecmbill.imports.service import Rejection, _upsert
+from ecmbill.imports.service import Rejection, upsert
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 
@@ -153,7 +153,7 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
         session.add(batch)
         session.flush()
         records, rerate = _monthly_eligibility(session, accepted, Period.of(today))
-        result.changed = batch.changed = _upsert(
+        result.changed = batch.changed = upsert(
             session, models.Eligibility, ("member_id", "month"), records, actor, "eligibility"
         )
         now = audit.now()

@@ -228,7 +228,7 @@ def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: 
     changed = 0
     if kind.name == "staff":
         people = {row.extra["staff_id"]: row.extra for row in rows}
-        changed += _upsert(
+        changed += upsert(
             session,
             models.Staff,
             ("staff_id",),
@@ -241,11 +241,11 @@ def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: 
         (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
         for row in rows
     ]
-    changed += _upsert(session, kind.model, kind.key_columns, records, actor, kind.name)
+    changed += upsert(session, kind.model, kind.key_columns, records, actor, kind.name)
     return changed
 
 
-def _upsert(
+def upsert(
     session: Session,
     model: type[models.Base],
     key_columns: tuple[str, ...],
@@ -253,6 +253,9 @@ def _upsert(
     actor: str,
     entity: str,
 ) -> int:
+    """Insert new records, update changed ones, leave identical ones alone, and audit each
+    change; returns how many were added or changed. Every importer of plan or provider data
+    writes through here, so re-imports change nothing and history looks the same."""
     table = model.__table__
     first_key = table.c[key_columns[0]]
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
