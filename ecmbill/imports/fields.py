@@ -43,6 +43,25 @@ def text(value: str, *, max_length: int = 200) -> str:
     return value
 
 
+# A note is free text: it may span lines and start with "- called member" or "+1 555 ...".
+# Only "=" and "@" still start a formula in every spreadsheet, and notes are never exported.
+_NOTE_FORMULA_START = ("=", "@")
+_NOTE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def note(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise FieldError("is empty")
+    if value.startswith(_NOTE_FORMULA_START):
+        raise FieldError("looks like a spreadsheet formula; type the plain value")
+    if len(value) > 4000:
+        raise FieldError("is longer than 4000 characters")
+    if _NOTE_CONTROL.search(value):
+        raise FieldError("contains control characters")
+    return value
+
+
 def identifier(value: str) -> str:
     value = text(value, max_length=64)
     if _SPACE.search(value):

@@ -337,7 +337,7 @@ class TimeKind(Kind):
             "end_time": _clock_text(end),
             "activity": activity,
             "modality": modality.value,
-            "note": optional(row, "note", lambda v: fields.text(v, max_length=4000)),
+            "note": optional(row, "note", fields.note),
         }
         return Row(0, (entry_id,), values)
 
