@@ -101,8 +101,10 @@ def _read_xlsx(data: bytes) -> RawTable:
         width -= 1
     rows = []
     for number, values in body:
-        trimmed = values[:width] if not any(v.strip() for v in values[width:]) else values
-        rows.append(RawRow(number, tuple(trimmed)))
+        # A spreadsheet row simply ends where its last filled cell is (files written without
+        # a <dimension> come back short): empty trailing cells are padded, not an error.
+        fitted = values[:width] if not any(v.strip() for v in values[width:]) else values
+        rows.append(RawRow(number, tuple(fitted) + ("",) * (width - len(fitted))))
     return RawTable(tuple(header[:width]), tuple(rows))
 
 

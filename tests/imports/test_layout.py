@@ -52,3 +52,22 @@ def test_start_and_end_times_give_the_minutes(
     with unit_of_work(sqlite_engine) as session:
         minutes = sorted(session.scalars(select(models.TimeEntry.minutes)))
     assert minutes == [45, 75]
+
+
+def test_a_spreadsheet_row_that_ends_before_its_optional_cells_is_read_padded(
+    tmp_path: Path,
+) -> None:
+    """openpyxl's write-only workbooks record no <dimension>; read back, a row whose trailing
+    cells are empty is shorter than the header. Those cells are simply empty."""
+    from openpyxl import Workbook
+
+    from ecmbill.imports.reading import read_table
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(["staff_id", "name", "role", "npi", "effective_from", "effective_to"])
+    sheet.append(["C1", "Test Nurse", "clinical"])
+    path = tmp_path / "staff.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.rows[0].values == ("C1", "Test Nurse", "clinical", "", "", "")
