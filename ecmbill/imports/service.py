@@ -131,6 +131,9 @@ def _import_file(
     assert result.accepted + result.rejected == result.rows_read
     if result.rejections:
         result.rejects_file = write_rejects(path, header, table, result.rejections)
+    else:
+        # A rejects file left by an earlier import of this file would now be wrong.
+        rejects_path(path).unlink(missing_ok=True)
     return result
 
 
@@ -320,12 +323,16 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def rejects_path(source: Path) -> Path:
+    return source.with_name(f"{source.stem}.rejects.csv")
+
+
 def write_rejects(
     source: Path, header: tuple[str, ...], table: RawTable, rejections: list[Rejection]
 ) -> Path:
     """``name.rejects.csv`` beside the input: the original row, its line, column and reason.
     Written to a temporary file and renamed, so a reader never sees half a file."""
-    target = source.with_name(f"{source.stem}.rejects.csv")
+    target = rejects_path(source)
     by_line = {raw.line: raw.values for raw in table.rows}
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
