@@ -40,7 +40,7 @@ def assert_no_phi(text: str) -> None:
 
 
 def test_imports_with_bad_rows_and_the_rating_log_no_phi(
-    sqlite_engine: Engine,
+    store_engine: Engine,
     contract: Contract,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -48,7 +48,7 @@ def test_imports_with_bad_rows_and_the_rating_log_no_phi(
     caplog.set_level(logging.DEBUG)
     # SQL statements and their parameters are logged at INFO by SQLAlchemy when enabled.
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
-    book = Ledger(sqlite_engine, contract, tmp_path).team()
+    book = Ledger(store_engine, contract, tmp_path).team()
     results = [
         book.load(
             "members",
@@ -73,8 +73,8 @@ def test_imports_with_bad_rows_and_the_rating_log_no_phi(
             expect_exit=1,
         ),
     ]
-    honesty(sqlite_engine, Period.parse("2026-10"), contract)
-    check_unable_to_reach(sqlite_engine, "10000002B", contract)
+    honesty(store_engine, Period.parse("2026-10"), contract)
+    check_unable_to_reach(store_engine, "10000002B", contract)
 
     assert any("INSERT INTO members" in r.getMessage() for r in caplog.records)
     assert_no_phi(caplog.text)

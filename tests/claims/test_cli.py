@@ -50,41 +50,41 @@ def isa_gs_st(path: Path) -> tuple[int, int, int]:
 
 
 def test_control_numbers_only_increase_across_separate_processes(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    configure(sqlite_engine)
-    service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     first, second = tmp_path / "first.837", tmp_path / "second.837"
-    run = ecmbill(sqlite_engine, "claims", "export", "--period", "2026-10", "--format", "837p",
+    run = ecmbill(store_engine, "claims", "export", "--period", "2026-10", "--format", "837p",
                   "--out", str(first))  # fmt: skip
     assert run.returncode == 0, run.stderr
-    add_time(sqlite_engine, tmp_path, contract,
+    add_time(store_engine, tmp_path, contract,
              [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
-    run = ecmbill(sqlite_engine, "close", "--period", "2026-10")
+    run = ecmbill(store_engine, "close", "--period", "2026-10")
     assert run.returncode == 0, run.stderr
     assert "1 replacement" in run.stdout
-    run = ecmbill(sqlite_engine, "claims", "export", "--period", "2026-10", "--format", "837p",
+    run = ecmbill(store_engine, "claims", "export", "--period", "2026-10", "--format", "837p",
                   "--out", str(second))  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert x12_errors(first) == [] and x12_errors(second) == []
     before, after = isa_gs_st(first), isa_gs_st(second)
     assert all(b < a for b, a in zip(before, after, strict=True)), (before, after)
-    with unit_of_work(sqlite_engine) as session:
+    with unit_of_work(store_engine) as session:
         numbers = session.scalars(select(models.Claim.patient_control_number)).all()
     assert len(numbers) == len(set(numbers)) == 5
 
 
 def test_bad_settings_name_each_field_and_nothing_is_written(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    database = url(sqlite_engine)
+    load(store_engine, tmp_path, contract)
+    database = url(store_engine)
     result = runner.invoke(app, ["close", "--period", "2026-10", "--database", database])
     assert result.exit_code == 2
     for field in ("billing_npi", "billing_ein", "payer_id", "submitter_id", "diagnosis_code"):
         assert f"{field}: missing" in result.output
-    with unit_of_work(sqlite_engine) as session:
+    with unit_of_work(store_engine) as session:
         assert session.scalars(select(models.Claim)).all() == []
 
     result = runner.invoke(
@@ -93,9 +93,9 @@ def test_bad_settings_name_each_field_and_nothing_is_written(
     assert result.exit_code == 2 and "billing_npi: is not a valid NPI" in result.output
 
     # Settings that go missing after the close stop the export before a file appears.
-    configure(sqlite_engine)
-    service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    with unit_of_work(sqlite_engine) as session:
+    configure(store_engine)
+    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    with unit_of_work(store_engine) as session:
         session.execute(delete(models.Setting).where(models.Setting.key == "claims.billing_ein"))
     out = tmp_path / "claims.837"
     result = runner.invoke(app, ["claims", "export", "--period", "2026-10", "--format", "837p",
@@ -106,42 +106,42 @@ def test_bad_settings_name_each_field_and_nothing_is_written(
 
 
 def test_an_export_with_no_claim_is_refused_and_writes_no_file(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    configure(sqlite_engine)
+    configure(store_engine)
     out = tmp_path / "empty.837"
     result = runner.invoke(app, ["claims", "export", "--period", "2026-10", "--format", "837p",
-                                 "--out", str(out), "--database", url(sqlite_engine)])  # fmt: skip
+                                 "--out", str(out), "--database", url(store_engine)])  # fmt: skip
     assert result.exit_code == 2
     assert "no claim of 2026-10 is waiting" in result.output
     assert not out.exists()
 
 
 def test_a_period_that_has_not_ended_is_not_closed_by_either_shell(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    configure(sqlite_engine)
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
     this_month = f"{date.today():%Y-%m}"
-    result = runner.invoke(app, ["close", "--period", this_month, "--database", url(sqlite_engine)])
+    result = runner.invoke(app, ["close", "--period", this_month, "--database", url(store_engine)])
     assert result.exit_code == 2
     assert f"{this_month} has not ended yet" in result.output
     with pytest.raises(service.PeriodNotOver):
-        service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=OCTOBER.end)
-    with unit_of_work(sqlite_engine) as session:
+        service.close_period(store_engine, OCTOBER, contract, actor="test", today=OCTOBER.end)
+    with unit_of_work(store_engine) as session:
         assert session.scalars(select(models.PeriodClose)).all() == []
 
 
 def test_claims_list_and_show_tell_the_history(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    configure(sqlite_engine)
-    first = service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    add_time(sqlite_engine, tmp_path, contract,
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    first = service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    add_time(store_engine, tmp_path, contract,
              [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
-    service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    database = url(sqlite_engine)
+    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    database = url(store_engine)
     listed = runner.invoke(app, ["claims", "list", "--period", "2026-10", "--database", database])
     assert listed.exit_code == 0 and "5 claim(s)." in listed.output
     original = next(c for c in first.created if c.member_id == A).patient_control_number
@@ -153,13 +153,13 @@ def test_claims_list_and_show_tell_the_history(
 
 
 def test_invoice_csv_and_xlsx_have_a_row_per_claim_line(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    configure(sqlite_engine)
-    service.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    service.export_claims(sqlite_engine, OCTOBER, "csv", tmp_path / "i.csv", actor="test")
-    service.export_claims(sqlite_engine, OCTOBER, "xlsx", tmp_path / "i.xlsx", actor="test")
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    service.export_claims(store_engine, OCTOBER, "csv", tmp_path / "i.csv", actor="test")
+    service.export_claims(store_engine, OCTOBER, "xlsx", tmp_path / "i.xlsx", actor="test")
     with (tmp_path / "i.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 6  # A, B: one service line each; C: two; D: two outreach attempts

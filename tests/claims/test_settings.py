@@ -63,16 +63,16 @@ def test_a_settings_file_may_use_a_claims_table_and_toml_booleans() -> None:
     assert values == {"billing_npi": "1234567893", "rendering_npi_on_line": "no"}
 
 
-def test_setting_values_are_stored_all_or_none_and_audited(sqlite_engine: Engine) -> None:
+def test_setting_values_are_stored_all_or_none_and_audited(store_engine: Engine) -> None:
     with pytest.raises(SettingsError) as caught:
         service.set_settings(
-            sqlite_engine, {"payer_id": "PLAN1", "billing_npi": "123"}, actor="test"
+            store_engine, {"payer_id": "PLAN1", "billing_npi": "123"}, actor="test"
         )
     assert [p.split(":")[0] for p in caught.value.problems] == ["billing_npi"]
-    assert service.show_settings(sqlite_engine)["payer_id"] is None
-    assert service.set_settings(sqlite_engine, SETTINGS, actor="test") == list(SETTINGS)
-    assert service.set_settings(sqlite_engine, SETTINGS, actor="test") == []
-    assert service.settings_problems(sqlite_engine) == []
+    assert service.show_settings(store_engine)["payer_id"] is None
+    assert service.set_settings(store_engine, SETTINGS, actor="test") == list(SETTINGS)
+    assert service.set_settings(store_engine, SETTINGS, actor="test") == []
+    assert service.settings_problems(store_engine) == []
 
 
 def test_the_documented_example_settings_file_is_complete_and_valid() -> None:

@@ -9,14 +9,15 @@ from typer.testing import CliRunner
 
 from ecmbill.cli import app
 from ecmbill.cli.app import console, errors
+from tests.conftest import Databases
 
 
 class Cli:
-    """Runs ``ecmbill`` in-process against a SQLite file in the test's folder."""
+    """Runs ``ecmbill`` in-process against a fresh database of the test session's kind."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, database: str) -> None:
         self.folder = folder
-        self.database = f"sqlite:///{folder / 'cli.db'}"
+        self.database = database
         self.runner = CliRunner(
             env={"ECMBILL_DATABASE_URL": self.database, "ECMBILL_USER": "tester"}
         )
@@ -33,9 +34,9 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Iterator[Cli]:
+def cli(tmp_path: Path, databases: Databases) -> Iterator[Cli]:
     # Wide consoles, so a reason is never wrapped across lines of a table.
     saved = (console.width, errors.width)
     console.width = errors.width = 250
-    yield Cli(tmp_path)
+    yield Cli(tmp_path, databases.new_url())
     console.width, errors.width = saved

@@ -327,6 +327,7 @@ def test_demo_runs_from_nothing_in_under_a_minute_and_prints_the_summary(tmp_pat
     assert "all identifiers are fake" in out
     assert (tmp_path / "demo.db").exists()
 
+    # `ecmbill demo` always writes a SQLite file (a demo needs no server), so this stays SQLite.
     rated = subprocess.run(
         [str(script), "rate", "--period", _demo_period(out), "--json",
          "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
@@ -376,6 +377,7 @@ def test_members_utr_report_refuses_a_member_enrolled_on_that_day(cli: Cli) -> N
 
 
 def test_a_database_that_cannot_be_opened_is_a_message_not_a_traceback(cli: Cli) -> None:
+    # Explicitly SQLite: a file in a missing folder is the everyday way a database cannot open.
     result = cli("rate", "--period", "2026-10", "--database", "sqlite:////no/such/folder/x.db")
     assert result.exit_code == 2
     assert "cannot open the database: unable to open database file" in result.output

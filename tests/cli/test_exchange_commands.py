@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from ecmbill.cli import app
 from ecmbill.imports.reading import read_table
+from tests.conftest import Databases
 from tests.exchange.builders import Member834, build_834, mif_header, mif_row, write_csv
 
 runner = CliRunner()
@@ -18,8 +19,8 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_a_month_of_exchange_from_the_command_line(tmp_path: Path) -> None:
-    db = ["--database", f"sqlite:///{tmp_path / 'ecmbill.db'}"]
+def test_a_month_of_exchange_from_the_command_line(tmp_path: Path, databases: Databases) -> None:
+    db = ["--database", databases.new_url()]
     staff = write_csv(
         tmp_path / "staff.csv", ["staff_id", "name", "role"], [["S1", "Ana", "clinical"]]
     )

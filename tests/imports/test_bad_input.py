@@ -252,9 +252,9 @@ def import_copy(engine: Engine, contract: Contract, source: Path, folder: Path) 
 
 
 @pytest.fixture
-def team(sqlite_engine: Engine, contract: Contract, tmp_path: Path) -> Engine:
-    Ledger(sqlite_engine, contract, tmp_path).team()
-    return sqlite_engine
+def team(store_engine: Engine, contract: Contract, tmp_path: Path) -> Engine:
+    Ledger(store_engine, contract, tmp_path).team()
+    return store_engine
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -15,9 +15,9 @@ from tests.builders import Ledger
 
 
 def test_header_names_are_case_insensitive_and_in_any_order(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    book = Ledger(sqlite_engine, contract, tmp_path).team()
+    book = Ledger(store_engine, contract, tmp_path).team()
     book.load(
         "time",
         """
@@ -26,7 +26,7 @@ def test_header_names_are_case_insensitive_and_in_any_order(
         IN_PERSON,Care_Coordination,30,10/05/2026,10000001a,C1,T1
         """,
     )
-    with unit_of_work(sqlite_engine) as session:
+    with unit_of_work(store_engine) as session:
         entry = session.get(models.TimeEntry, "T1")
         assert entry is not None
         assert (entry.member_id, entry.date, entry.activity, entry.modality) == (
@@ -38,9 +38,9 @@ def test_header_names_are_case_insensitive_and_in_any_order(
 
 
 def test_start_and_end_times_give_the_minutes(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    book = Ledger(sqlite_engine, contract, tmp_path).team()
+    book = Ledger(store_engine, contract, tmp_path).team()
     book.load(
         "time",
         """
@@ -49,7 +49,7 @@ def test_start_and_end_times_give_the_minutes(
         C1,10000001A,2026-10-05,13:10,14:25,care_coordination,in_person,two visits that day
         """,
     )
-    with unit_of_work(sqlite_engine) as session:
+    with unit_of_work(store_engine) as session:
         minutes = sorted(session.scalars(select(models.TimeEntry.minutes)))
     assert minutes == [45, 75]
 

@@ -74,7 +74,7 @@ def test_late_eligibility_replaces_the_month_and_the_change_is_kept_in_history(
 
 
 def test_a_clean_import_removes_the_rejects_file_an_earlier_import_left(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
     from ecmbill.imports.service import import_file
 
@@ -83,12 +83,12 @@ def test_a_clean_import_removes_the_rejects_file_an_earlier_import_left(
         "member_id,first_name,last_name,birth_date\n10000001A,Test,One,1970-01-01\nBAD,Test,Two,1970-01-01\n",
         encoding="utf-8",
     )
-    first = import_file(sqlite_engine, "members", members, contract, actor="t")
+    first = import_file(store_engine, "members", members, contract, actor="t")
     assert first.rejects_file is not None and first.rejects_file.exists()
     members.write_text(
         "member_id,first_name,last_name,birth_date\n10000001A,Test,One,1970-01-01\n",
         encoding="utf-8",
     )
-    fixed = import_file(sqlite_engine, "members", members, contract, actor="t")
+    fixed = import_file(store_engine, "members", members, contract, actor="t")
     assert fixed.exit_code == 0
     assert not first.rejects_file.exists()

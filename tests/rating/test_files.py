@@ -156,6 +156,8 @@ def test_file_options_without_a_source_folder_are_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # Explicitly SQLite: opening a SQLite store creates its file, so a missing file proves the
+    # refusal came before the store was touched.
     done = CliRunner().invoke(
         app,
         ["rate", "--period", "2026-10", "--engine", "spark", "--database", "sqlite:///x.db"],

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -31,6 +29,7 @@ from ecmbill.rating.service import rate_period, rate_store
 from ecmbill.services import open_store
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
+from tests.conftest import Databases
 
 CONTRACT = default_contract()
 OCTOBER = Period.parse("2026-10")
@@ -333,11 +332,10 @@ def test_the_memtable_rating_matches_the_worked_example_of_team_time() -> None:
     max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(worlds())
-def test_the_same_invariants_hold_through_a_sqlite_store(tmp_path: Path, world: World) -> None:
+def test_the_same_invariants_hold_through_a_store(databases: Databases, world: World) -> None:
     # Rows go straight into the tables (the importer is tested on its own); the rating reads
     # the store exactly as `ecmbill rate` does.
-    folder = Path(tempfile.mkdtemp(dir=tmp_path))
-    engine = open_store(f"sqlite:///{folder / 'ecmbill.db'}")
+    engine = open_store(databases.new_url())
     try:
         rows = tables(world)
         with unit_of_work(engine) as session:

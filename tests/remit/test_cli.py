@@ -18,12 +18,12 @@ runner = CliRunner()
 
 
 def test_remit_import_twice_then_report(
-    sqlite_engine: Engine, contract: Contract, tmp_path: Path
+    store_engine: Engine, contract: Contract, tmp_path: Path
 ) -> None:
-    load(sqlite_engine, tmp_path, contract)
-    configure(sqlite_engine)
-    claims.close_period(sqlite_engine, OCTOBER, contract, actor="test", today=TODAY)
-    database = sqlite_engine.url.render_as_string(hide_password=False)
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    claims.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    database = store_engine.url.render_as_string(hide_password=False)
     args = ["remit", "import", str(FIXTURES / "denial.835"), "--database", database]
     first = runner.invoke(app, args)
     assert first.exit_code == 0 and "TRN NOPAY-1003" in first.output
@@ -37,14 +37,14 @@ def test_remit_import_twice_then_report(
 
 
 def test_remit_import_of_a_broken_file_exits_2_naming_the_segment(
-    sqlite_engine: Engine, tmp_path: Path
+    store_engine: Engine, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken.835"
     broken.write_text((FIXTURES / "full_payment.835").read_text().replace("SVC*HC:", "SVC*XX:"))
     result = runner.invoke(
         app,
         ["remit", "import", str(broken), "--database",
-         sqlite_engine.url.render_as_string(hide_password=False)],
+         store_engine.url.render_as_string(hide_password=False)],
     )  # fmt: skip
     assert result.exit_code == 2
     assert "nothing was posted" in result.output and "segment 12 (SVC)" in result.output

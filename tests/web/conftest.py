@@ -4,7 +4,6 @@ a biller and an admin, three members, and the web app over a real database."""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from ecmbill.contract import Contract, default_contract
 from ecmbill.imports.service import import_file
 from ecmbill.services import open_store
 from ecmbill.web import create_app
-from tests.conftest import TODAY
+from tests.conftest import TODAY, Databases
 
 PASSWORD = "correct-horse-battery-7"
 FILES = {
@@ -88,21 +87,19 @@ def seed(engine: Engine, contract: Contract, folder: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Seeded once per test run (password hashing is slow on purpose); each test gets a copy."""
-    folder = tmp_path_factory.mktemp("seeded")
-    path = folder / "seeded.db"
-    engine = open_store(f"sqlite:///{path}")
-    seed(engine, default_contract(), folder)
+def seeded_database(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Seeded once per test run (password hashing is slow on purpose); each test gets a copy
+    (``databases.copy_of``). Its engine is disposed: PostgreSQL copies only an unused template."""
+    url = databases.new_url()
+    engine = open_store(url)
+    seed(engine, default_contract(), tmp_path_factory.mktemp("seeded"))
     engine.dispose()
-    return path
+    return url
 
 
 @pytest.fixture
-def world(seeded_file: Path, tmp_path: Path) -> Iterator[Engine]:
-    copy = tmp_path / "ecmbill.db"
-    shutil.copyfile(seeded_file, copy)
-    engine = open_store(f"sqlite:///{copy}")
+def world(seeded_database: str, databases: Databases) -> Iterator[Engine]:
+    engine = open_store(databases.copy_of(seeded_database))
     yield engine
     engine.dispose()
 

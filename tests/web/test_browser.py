@@ -5,7 +5,6 @@ against the app served by uvicorn. Screenshots of the main pages are saved in
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from ecmbill.services import open_store
 from ecmbill.web import create_app
 from tests.claims.world import configure
 from tests.claims.x12check import x12_errors
-from tests.conftest import TODAY
+from tests.conftest import TODAY, Databases
 from tests.web.conftest import PASSWORD, free_port
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -45,13 +44,9 @@ DESK = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def served(
-    seeded_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Engine]]:
+def served(seeded_database: str, databases: Databases) -> Iterator[tuple[str, Engine]]:
     """The app on a free port, over a copy of the web world with claims settings filled in."""
-    db = tmp_path_factory.mktemp("browser") / "ecmbill.db"
-    shutil.copyfile(seeded_file, db)
-    engine = open_store(f"sqlite:///{db}")
+    engine = open_store(databases.copy_of(seeded_database))
     configure(engine)
     port = free_port()
     server = uvicorn.Server(

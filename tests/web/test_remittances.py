@@ -21,16 +21,18 @@ from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from ecmbill.web import create_app
 from tests.claims.world import configure, load
-from tests.conftest import TODAY
+from tests.conftest import TODAY, Databases
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 
 FIXTURES = Path(__file__).parents[1] / "remit" / "fixtures"
 
 
 @pytest.fixture
-def claimed(tmp_path: Path, contract: Contract) -> Iterator[tuple[Engine, TestClient]]:
+def claimed(
+    tmp_path: Path, contract: Contract, databases: Databases
+) -> Iterator[tuple[Engine, TestClient]]:
     """October closed and sent as an 837P through the web, by a biller."""
-    engine = open_store(f"sqlite:///{tmp_path / 'remit.db'}")
+    engine = open_store(databases.new_url())
     load(engine, tmp_path, contract)
     configure(engine)
     accounts.add_user(engine, username="bill", password=PASSWORD, role=UserRole.BILLER,

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import httpx2
 
+from tests.conftest import Databases
 from tests.web.conftest import free_port
 
 ECMBILL = Path(sys.executable).parent / "ecmbill"
 
 
 def test_ecmbill_serve_answers_on_the_given_port_and_sends_visitors_to_login(
-    seeded_file: Path, tmp_path: Path
+    seeded_database: str, databases: Databases
 ) -> None:
     port = free_port()
-    db = tmp_path / "served.db"
-    db.write_bytes(seeded_file.read_bytes())
+    database = databases.copy_of(seeded_database)
     server = subprocess.Popen(
-        [str(ECMBILL), "serve", "--port", str(port), "--database", f"sqlite:///{db}"],
+        [str(ECMBILL), "serve", "--port", str(port), "--database", database],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
