@@ -46,7 +46,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.rating.service import rate_store
 from ecmbill.store import audit, models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import serialise, unit_of_work
 
 Format = Literal["837p", "csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("837p", "csv", "xlsx")
@@ -195,6 +195,9 @@ def close_period(
     rating = rate_store(engine, period, contract)
     result = CloseResult(period=str(period))
     with unit_of_work(engine) as session:
+        # Two closes of one period at once would both see "never claimed" and both create
+        # originals: the second waits here and then sees the first one's claims.
+        serialise(session, f"ecmbill-close-{period}")
         npi_of = _staff_npis(session) if settings.rendering_npi_on_line else None
         drafts = build_claims(rating, contract.rate_for, npi_of)
         latest = _latest_claims(session, str(period))
@@ -567,6 +570,8 @@ def export_claims(
     settings = provider_settings(engine)
     moment = now or audit.now()
     with unit_of_work(engine) as session:
+        # Two exports at once would both pick the claims not yet sent and send them twice.
+        serialise(session, f"ecmbill-export-{period}-{fmt}")
         done = select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
         claims = list(
             session.scalars(

@@ -1,7 +1,7 @@
 """Who the provider is, as the exchange files name it: read from the ``settings`` table.
 
-One function, so the provider settings can later come from elsewhere without touching the
-file writers."""
+A field set here wins; a field not set here comes from the claims settings (billing provider
+name, NPI, EIN, phone; payer id and name), so a provider types its identity once."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy import Engine, select
 
+from ecmbill.claims.service import stored_settings
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 
@@ -27,6 +28,15 @@ class ProviderIdentity:
 
 
 KEYS = tuple(f.name for f in fields(ProviderIdentity))
+# Where each field stands in the claims settings (ecmbill.claims.settings), when not set here.
+FROM_CLAIMS = {
+    "provider_name": "billing_name",
+    "provider_npi": "billing_npi",
+    "provider_tin": "billing_ein",
+    "provider_phone": "billing_phone",
+    "mcp_id": "payer_id",
+    "mcp_name": "payer_name",
+}
 
 
 def provider_identity(engine: Engine) -> ProviderIdentity:
@@ -37,7 +47,10 @@ def provider_identity(engine: Engine) -> ProviderIdentity:
                 select(models.Setting.key, models.Setting.value).where(models.Setting.key.in_(KEYS))
             )
         }
-    return ProviderIdentity(**stored)
+        claims = stored_settings(session)
+    return ProviderIdentity(
+        **{key: stored.get(key) or claims.get(FROM_CLAIMS[key], "") for key in KEYS}
+    )
 
 
 def set_provider_identity(engine: Engine, values: dict[str, str], actor: str) -> ProviderIdentity:

@@ -204,9 +204,9 @@ def _context_joins(
     member's eligibility in its month, and the ECM enrollment span holding the event's date.
 
     Each join finds at most one row: a staff member's role periods and a member's enrollment
-    spans never overlap (the import refuses overlaps, and so does rating from files). Open ends
-    are compared as far-away dates rather than with ``IS NULL OR``: an OR in a join condition
-    turns a fast range join into a slow one on DuckDB and PostgreSQL.
+    spans never overlap (imports, the database's triggers and the file checks all refuse
+    overlaps). Open ends are compared as far-away dates rather than with ``IS NULL OR``: an OR
+    in a join condition turns a fast range join into a slow one on DuckDB and PostgreSQL.
     """
     return (
         chain.left_join(

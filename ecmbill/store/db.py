@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,3 +78,16 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back on any error."""
     with session_factory(engine)() as session, session.begin():
         yield session
+
+
+def serialise(session: Session, name: str) -> None:
+    """Make concurrent transactions that call this with the same name run one after another,
+    from here to their commit, so what one reads next is what the other wrote.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite allows one writer at a time; a write
+    (that changes nothing) takes the write lock now instead of at the first real write.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    else:
+        session.execute(text("UPDATE settings SET value = value WHERE 1 = 0"))

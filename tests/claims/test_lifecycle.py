@@ -191,3 +191,19 @@ def test_missing_settings_stop_the_close_before_anything_is_written(
     with unit_of_work(engine) as session:
         assert session.scalars(select(models.Claim)).all() == []
         assert session.scalars(select(models.PeriodClose)).all() == []
+
+
+def test_two_closes_of_one_period_at_once_make_one_set_of_originals(
+    engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    """Two billers pressing "close" together: the second waits for the first, then finds
+    every member claimed and creates nothing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    load(engine, tmp_path, contract)
+    configure(engine)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: close(engine, contract), range(2)))
+    assert sorted(len(result.created) for result in results) == [0, 4]
+    with unit_of_work(engine) as session:
+        assert len(session.scalars(select(models.Claim)).all()) == 4
