@@ -9,10 +9,10 @@ from tests.claims.world import SETTINGS
 
 
 def test_the_tracker_files_name_the_provider_from_the_claims_settings(
-    sqlite_engine: Engine,
+    store_engine: Engine,
 ) -> None:
-    claims.set_settings(sqlite_engine, SETTINGS, actor="test")
-    identity = provider_identity(sqlite_engine)
+    claims.set_settings(store_engine, SETTINGS, actor="test")
+    identity = provider_identity(store_engine)
     assert identity.provider_name == SETTINGS["billing_name"]
     assert identity.provider_npi == SETTINGS["billing_npi"]
     assert identity.provider_tin == SETTINGS["billing_ein"]
@@ -20,9 +20,9 @@ def test_the_tracker_files_name_the_provider_from_the_claims_settings(
     assert identity.mcp_name == SETTINGS["payer_name"]
 
 
-def test_an_exchange_specific_value_wins_over_the_claims_settings(sqlite_engine: Engine) -> None:
-    claims.set_settings(sqlite_engine, SETTINGS, actor="test")
-    set_provider_identity(sqlite_engine, {"mcp_id": "MCP-7"}, actor="test")
-    identity = provider_identity(sqlite_engine)
+def test_an_exchange_specific_value_wins_over_the_claims_settings(store_engine: Engine) -> None:
+    claims.set_settings(store_engine, SETTINGS, actor="test")
+    set_provider_identity(store_engine, {"mcp_id": "MCP-7"}, actor="test")
+    identity = provider_identity(store_engine)
     assert identity.mcp_id == "MCP-7"
     assert identity.provider_name == SETTINGS["billing_name"]
