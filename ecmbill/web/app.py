@@ -263,14 +263,21 @@ def create_app(
         active = page_user(request, "time")
         return time_page(request, active, saved=saved)
 
-    @app.post("/time", response_class=HTMLResponse)
-    async def record_time(request: Request) -> Response:
-        active, form = await form_user(request, "time")
+    async def record_from_form(
+        request: Request,
+        page: str,
+        record: Callable[..., dict[str, Any]],
+        render: Callable[..., Response],
+        done: Callable[[dict[str, Any]], str],
+    ) -> Response:
+        """Time and outreach forms alike: the import's checks decide, a refused value is shown
+        next to its field with what the user typed, a saved one redirects."""
+        active, form = await form_user(request, page)
         values = form_values(form)
         if not active.account.staff_id:
             raise Forbidden("your account is not linked to a staff member: ask an admin")
         try:
-            saved = fieldwork.record_time(
+            saved = record(
                 engine,
                 contract_now(),
                 values,
@@ -279,14 +286,24 @@ def create_app(
                 today=app.state.today(),
             )
         except RowReject as reject:
-            return time_page(
+            return render(
                 request,
                 active,
                 values=values,
                 errors={field_of(reject): reject.reason},
                 status_code=422,
             )
-        return RedirectResponse(f"/time?saved={saved['entry_id']}", status_code=303)
+        return RedirectResponse(done(saved), status_code=303)
+
+    @app.post("/time", response_class=HTMLResponse)
+    async def record_time(request: Request) -> Response:
+        return await record_from_form(
+            request,
+            "time",
+            fieldwork.record_time,
+            time_page,
+            lambda saved: f"/time?saved={saved['entry_id']}",
+        )
 
     def own_entry(active: ActiveSession, entry_id: str) -> models.TimeEntry:
         entry = fieldwork.time_entry(engine, entry_id)
@@ -430,29 +447,12 @@ def create_app(
 
     @app.post("/outreach", response_class=HTMLResponse)
     async def record_outreach(request: Request) -> Response:
-        active, form = await form_user(request, "outreach")
-        values = form_values(form)
-        if not active.account.staff_id:
-            raise Forbidden("your account is not linked to a staff member: ask an admin")
-        try:
-            saved = fieldwork.record_outreach(
-                engine,
-                contract_now(),
-                values,
-                actor=actor(active),
-                staff_id=active.account.staff_id,
-                today=app.state.today(),
-            )
-        except RowReject as reject:
-            return outreach_page(
-                request,
-                active,
-                values=values,
-                errors={field_of(reject): reject.reason},
-                status_code=422,
-            )
-        return RedirectResponse(
-            f"/outreach?member={saved['member_id']}&saved=true", status_code=303
+        return await record_from_form(
+            request,
+            "outreach",
+            fieldwork.record_outreach,
+            outreach_page,
+            lambda saved: f"/outreach?member={saved['member_id']}&saved=true",
         )
 
     # --- members ---------------------------------------------------------------------------
