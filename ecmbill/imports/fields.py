@@ -22,6 +22,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _SPACE = re.compile(r"\s")
 EARLIEST = date(1900, 1, 1)
+_DECIMAL = re.compile(r"^[+-]?[0-9]+(\.[0-9]*)?$")
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 
@@ -126,13 +127,13 @@ def whole_number(value: str) -> int:
     value = value.strip()
     if not value:
         raise FieldError("is empty")
-    try:
-        number = float(value)
-    except ValueError:
-        raise FieldError("is not a number") from None
-    if not number.is_integer():
+    # Plain decimals only: float() would also take "1e3", "nan" or "1_000" as minutes.
+    if not _DECIMAL.match(value):
+        raise FieldError("is not a number")
+    whole, _, fraction = value.partition(".")
+    if fraction.strip("0"):
         raise FieldError("must be whole minutes")
-    return int(number)
+    return int(whole)
 
 
 def flag(value: str) -> bool:
