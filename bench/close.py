@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from ecmbill.claims import service as claims  # noqa: E402
 from ecmbill.claims.settings import DEMO_SETTINGS  # noqa: E402
 from ecmbill.contract import default_contract  # noqa: E402
+from ecmbill.demo.plan_scale import generate, load_store  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
 from ecmbill.services import open_store  # noqa: E402
-from ecmbill.synthetic import generate, load_store  # noqa: E402
 
 PERIOD = Period(2026, 10)
 TODAY = date(2026, 11, 25)

@@ -12,8 +12,8 @@ import argparse
 import time
 from pathlib import Path
 
+from ecmbill.demo.plan_scale import generate, write
 from ecmbill.domain.period import Period
-from ecmbill.synthetic import generate, write
 
 PERIOD = "2026-10"
 

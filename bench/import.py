@@ -23,10 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ecmbill.contract import default_contract  # noqa: E402
+from ecmbill.demo.plan_scale import generate  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
 from ecmbill.imports.service import import_file  # noqa: E402
 from ecmbill.services import open_store  # noqa: E402
-from ecmbill.synthetic import generate  # noqa: E402
 
 TODAY = date(2026, 11, 25)
 

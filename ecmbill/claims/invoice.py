@@ -12,8 +12,8 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from ecmbill.claims.files import write_atomically
-from ecmbill.imports.fields import FORMULA_START
+from ecmbill.domain.values import FORMULA_START
+from ecmbill.store.files import write_atomically
 
 COLUMNS = (
     "member_id",

@@ -19,7 +19,6 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.claims import invoice
-from ecmbill.claims.files import write_atomically
 from ecmbill.claims.settings import (
     FIELDS,
     PREFIX,
@@ -47,6 +46,7 @@ from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.rating.service import rate_store
 from ecmbill.store import audit, models
 from ecmbill.store.db import serialise, unit_of_work
+from ecmbill.store.files import write_atomically
 
 Format = Literal["837p", "csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("837p", "csv", "xlsx")

@@ -17,12 +17,12 @@ from ecmbill.cli.foundation import parse_period, show_honesty, show_import
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
-from ecmbill.demo import generate, last_full_month
+from ecmbill.demo.exchange import demo_exchange
+from ecmbill.demo.month import generate, last_full_month
+from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.honesty import honesty_report
-from ecmbill.exchange.demo import demo_exchange
 from ecmbill.imports.service import import_file
 from ecmbill.remit import service as remit_service
-from ecmbill.remit.simulate import write_simulated_835
 
 
 @app.command()

@@ -21,17 +21,17 @@ from ecmbill.cli.app import (
     store,
 )
 from ecmbill.cli.foundation import PeriodOption, members_app, parse_period, show_import
-from ecmbill.exchange import lifecycle
-from ecmbill.exchange.files import OutputProblem
+from ecmbill.domain import values as fields
+from ecmbill.domain.values import FieldError
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
 from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.exchange.x834 import X834Result, import_834
-from ecmbill.imports import fields
-from ecmbill.imports.fields import FieldError
+from ecmbill.members import lifecycle
 from ecmbill.store.audit import cli_actor
 from ecmbill.store.db import unit_of_work
+from ecmbill.store.files import OutputProblem
 
 exchange_app = typer.Typer(
     help="Files exchanged with the health plan: MIF and 834 in, OTF and RTF out.",

@@ -28,9 +28,9 @@ from ecmbill.contract.model import default_toml
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
-from ecmbill.exchange import lifecycle
 from ecmbill.imports.kinds import KINDS
 from ecmbill.imports.service import ImportResult, import_file
+from ecmbill.members import lifecycle
 from ecmbill.rating.files import SourceProblem
 from ecmbill.store.audit import cli_actor
 

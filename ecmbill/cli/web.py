@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecmbill import accounts
-from ecmbill.accounts import AccountError, UserRole
 from ecmbill.cli.app import ContractOption, DatabaseOption, app, console, contract_for, fail, store
 from ecmbill.store.audit import cli_actor
+from ecmbill.web import accounts
+from ecmbill.web.accounts import AccountError, UserRole
 
 users_app = typer.Typer(help="Web app accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")

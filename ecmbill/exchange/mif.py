@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
+from ecmbill.domain import values as fields
+from ecmbill.domain.values import FieldError
 from ecmbill.exchange.layouts import Layouts, default_layouts
-from ecmbill.exchange.lifecycle import record_assignment
-from ecmbill.imports import fields
-from ecmbill.imports.fields import FieldError
 from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
 from ecmbill.imports.service import ImportResult, Rejection, upsert, write_rejects
+from ecmbill.members.lifecycle import record_assignment
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from ecmbill.domain.period import Period
-from ecmbill.exchange.files import Cell, write_table
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
+from ecmbill.store.files import Cell, write_table
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Status, standing_on
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality
-from ecmbill.exchange.files import Cell, write_table
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
-from ecmbill.exchange.lifecycle import member_history
 from ecmbill.exchange.otf import ExchangeFile
+from ecmbill.members.lifecycle import member_history
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
+from ecmbill.store.files import Cell, write_table
 
 ENDED = (Status.DISCONTINUED, Status.UNABLE_TO_REACH)
 

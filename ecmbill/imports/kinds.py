@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
+from ecmbill.domain import values as fields
+from ecmbill.domain.values import FieldError
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome, Role
-from ecmbill.imports import fields
-from ecmbill.imports.fields import FieldError
 from ecmbill.store import models
 
 MINUTES_PER_DAY = 24 * 60

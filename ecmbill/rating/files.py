@@ -29,12 +29,12 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 
 from ecmbill.contract import Contract
+from ecmbill.domain import values as fields
 from ecmbill.domain.identifiers import CIN_PATTERN
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, Role
-from ecmbill.imports import fields
 from ecmbill.imports.kinds import KINDS, MINUTES_PER_DAY
 from ecmbill.rating.expression import (
     ELIGIBILITY_COLUMNS,

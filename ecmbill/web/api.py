@@ -12,12 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ecmbill import accounts, fieldwork, services
-from ecmbill.accounts import ActiveSession, UserRole
+from ecmbill import fieldwork, services
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.imports.kinds import RowReject
 from ecmbill.store import models
+from ecmbill.web import accounts
+from ecmbill.web.accounts import ActiveSession, UserRole
 from ecmbill.web.security import ApiUnauthorized, Forbidden, api_user, current_session, form_user
 
 router = APIRouter(prefix="/api", tags=["api"])

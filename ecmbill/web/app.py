@@ -1,5 +1,5 @@
 """The web app: a thin shell over ``ecmbill.services``, ``ecmbill.fieldwork`` and
-``ecmbill.accounts``. Pages are server-rendered Jinja2 templates; htmx (vendored, in
+``ecmbill.web.accounts``. Pages are server-rendered Jinja2 templates; htmx (vendored, in
 ``static/``) only fetches member suggestions. Every route checks the user's role itself."""
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ecmbill import accounts, fieldwork, services
-from ecmbill.accounts import AccountError, ActiveSession, UserRole
+from ecmbill import fieldwork, services
 from ecmbill.claims import service as claims_service
 from ecmbill.claims.settings import SettingsError
 from ecmbill.contract import Contract
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome
-from ecmbill.exchange.files import OutputProblem
 from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
@@ -39,7 +37,9 @@ from ecmbill.remit.model import AGEING_BUCKETS, Status
 from ecmbill.remit.reader import RemitFileError
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
-from ecmbill.web import api
+from ecmbill.store.files import OutputProblem
+from ecmbill.web import accounts, api
+from ecmbill.web.accounts import AccountError, ActiveSession, UserRole
 from ecmbill.web.chart import honesty_chart
 from ecmbill.web.security import (
     ACCESS,

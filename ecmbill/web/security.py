@@ -14,8 +14,8 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ecmbill import accounts
-from ecmbill.accounts import ActiveSession, UserRole
+from ecmbill.web import accounts
+from ecmbill.web.accounts import ActiveSession, UserRole
 
 SESSION_COOKIE = "ecmbill_session"
 # Before login there is no session to bind a CSRF token to: the login form uses a

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ecmbill.exchange.files import OutputProblem, write_table
 from ecmbill.imports.reading import read_table
+from ecmbill.store.files import OutputProblem, write_table
 
 FORMATS = {"date_format": "%m/%d/%Y", "xlsx_date_format": "mm/dd/yyyy"}
 

@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Status
 from ecmbill.domain.period import Period
-from ecmbill.exchange import lifecycle
 from ecmbill.exchange.layouts import default_layouts
 from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.members import lifecycle
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY

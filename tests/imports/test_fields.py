@@ -2,8 +2,8 @@
 
 import pytest
 
-from ecmbill.imports import fields
-from ecmbill.imports.fields import FieldError
+from ecmbill.domain import values as fields
+from ecmbill.domain.values import FieldError
 
 
 @pytest.mark.parametrize(

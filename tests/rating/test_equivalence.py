@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import Engine
 
 from ecmbill.contract import Contract, default_contract
+from ecmbill.demo.plan_scale import PlanMonth, generate, load_store, write
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.rating.files import rate_folder, rate_folder_to_file
 from ecmbill.rating.service import rate_store
-from ecmbill.synthetic import PlanMonth, generate, load_store, write
 
 PERIOD = Period(2026, 10)
 ENTRIES = 60_000

@@ -14,12 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from ecmbill import accounts
-from ecmbill.accounts import UserRole
 from ecmbill.contract import Contract, default_contract
 from ecmbill.imports.service import import_file
 from ecmbill.services import open_store
-from ecmbill.web import create_app
+from ecmbill.web import accounts, create_app
+from ecmbill.web.accounts import UserRole
 from tests.conftest import TODAY, Databases
 
 PASSWORD = "correct-horse-battery-7"

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from ecmbill.accounts import UserRole
+from ecmbill.web.accounts import UserRole
 from tests.web.conftest import ROLE_USER, Clients, csrf_of
 
 STAFF, SUPERVISOR, BILLER, ADMIN = UserRole

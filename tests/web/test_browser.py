@@ -16,8 +16,8 @@ import uvicorn
 from sqlalchemy import Engine
 
 from ecmbill.claims.service import provider_settings
+from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.period import Period
-from ecmbill.remit.simulate import write_simulated_835
 from ecmbill.services import open_store
 from ecmbill.web import create_app
 from tests.claims.world import configure

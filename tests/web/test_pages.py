@@ -13,7 +13,7 @@ from ecmbill import services
 from ecmbill.cli import app as cli
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
-from ecmbill.exchange.lifecycle import assign_lead_care_manager
+from ecmbill.members.lifecycle import assign_lead_care_manager
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.web.conftest import PASSWORD, Clients, csrf_of

@@ -13,13 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from ecmbill import accounts
-from ecmbill.accounts import UserRole
 from ecmbill.contract import Contract
 from ecmbill.services import open_store
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from ecmbill.web import create_app
+from ecmbill.web import accounts, create_app
+from ecmbill.web.accounts import UserRole
 from tests.claims.world import configure, load
 from tests.conftest import TODAY, Databases
 from tests.web.conftest import PASSWORD, csrf_of, log_in

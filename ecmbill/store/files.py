@@ -1,16 +1,32 @@
-"""Writing a table to CSV or XLSX, never half: a temporary file in the same folder, renamed
-over the target only once complete."""
+"""Writing output files so that a reader never sees half of one: every file is written to a
+temporary file in the target's folder and renamed over the target only once complete. Tables go
+to CSV or XLSX."""
 
 from __future__ import annotations
 
 import csv
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 Cell = str | int | date | None
+
+
+def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write`` with a temporary path in the target's folder, then rename it over the
+    target. On any error the temporary file is removed and the target is left as it was."""
+    target = target.resolve()
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 class OutputProblem(ValueError):
@@ -31,21 +47,18 @@ def write_table(
         raise OutputProblem(f"'{path.suffix}' files are not supported: use .csv or .xlsx")
     if not path.parent.is_dir():
         raise OutputProblem(f"the folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
+
+    def write(temporary: Path) -> None:
         if suffix == ".csv":
-            with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+            with temporary.open("w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)
                 writer.writerow(header)
                 for row in rows:
                     writer.writerow([_text(value, date_format) for value in row])
         else:
-            os.close(fd)
-            _write_xlsx(Path(tmp), header, rows, xlsx_date_format, sheet)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            _write_xlsx(temporary, header, rows, xlsx_date_format, sheet)
+
+    write_atomically(path, write)
     return path
 
 

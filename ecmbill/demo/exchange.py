@@ -12,14 +12,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ecmbill.contract import Contract
-from ecmbill.demo import DemoFiles, fake_npi
+from ecmbill.demo.month import DemoFiles, fake_npi
 from ecmbill.exchange.identity import set_provider_identity
 from ecmbill.exchange.layouts import default_layouts
-from ecmbill.exchange.lifecycle import assign_lead_care_manager
 from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.service import ImportResult
+from ecmbill.members.lifecycle import assign_lead_care_manager
 
 POPULATIONS = (
     "Adults Experiencing Homelessness",

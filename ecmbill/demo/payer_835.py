@@ -15,12 +15,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from ecmbill.claims.files import write_atomically
 from ecmbill.claims.settings import ProviderSettings
 from ecmbill.claims.x12 import clean, money
 from ecmbill.domain.period import Period
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
+from ecmbill.store.files import write_atomically
 
 DENIALS = (("177", "N30"), ("16", "M51"), ("27", None), ("18", None))
 

@@ -1,0 +1,1 @@
+"""Members over time: enrollment, discontinuation, lead care manager, unable to reach."""
