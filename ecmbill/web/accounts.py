@@ -10,17 +10,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from ecmbill.store import audit, models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store import accounts as stored_accounts
+from ecmbill.store.accounts import NoSuchUser, StoredUser, UnknownStaff, UsernameTaken
+from ecmbill.store.audit import now as moment
+from ecmbill.store.db import Engine
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -67,7 +66,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def _account(user: models.User) -> Account:
+def _account(user: StoredUser) -> Account:
     return Account(user.id, user.username, UserRole(user.role), user.staff_id, user.team)
 
 
@@ -90,95 +89,42 @@ def add_user(
         raise AccountError("a staff user needs the staff_id whose time they record")
     if role is UserRole.SUPERVISOR and not team:
         raise AccountError("a supervisor needs a team")
-    with unit_of_work(engine) as session:
-        if staff_id and session.get(models.Staff, staff_id) is None:
-            raise AccountError("staff_id is not a known staff member: import staff first")
-        if session.scalar(select(models.User.id).where(models.User.username == username)):
-            raise AccountError("a user with that username exists already")
-        now = audit.now()
-        user = models.User(
+    try:
+        user = stored_accounts.create_user(
+            engine,
             username=username,
             password_hash=hash_password(password),
             role=role.value,
             staff_id=staff_id or None,
             team=team or None,
-            active=True,
-            created_at=now,
-        )
-        session.add(user)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise AccountError("a user with that username exists already") from None
-        audit.record_change(
-            session,
             actor=actor,
-            at=now,
-            action="create",
-            entity="users",
-            key=username,
-            before=None,
-            after={"role": role.value, "staff_id": staff_id, "team": team},
         )
-        return _account(user)
+    except UnknownStaff:
+        raise AccountError("staff_id is not a known staff member: import staff first") from None
+    except UsernameTaken:
+        raise AccountError("a user with that username exists already") from None
+    return _account(user)
 
 
 def set_active(engine: Engine, username: str, active: bool, *, actor: str) -> None:
     """Let a user log in again, or stop them (their open sessions end at once)."""
-    with unit_of_work(engine) as session:
-        user = session.scalar(select(models.User).where(models.User.username == username))
-        if user is None:
-            raise AccountError("no user with that username")
-        if user.active == active:
-            return
-        user.active = active
-        if not active:
-            session.execute(delete(models.WebSession).where(models.WebSession.user_id == user.id))
-        audit.record_change(
-            session,
-            actor=actor,
-            at=audit.now(),
-            action="update",
-            entity="users",
-            key=username,
-            before={"active": not active},
-            after={"active": active},
-        )
+    try:
+        stored_accounts.set_user_active(engine, username, active, actor=actor)
+    except NoSuchUser:
+        raise AccountError("no user with that username") from None
 
 
-def list_users(engine: Engine) -> list[models.User]:
-    with unit_of_work(engine) as session:
-        return list(session.scalars(select(models.User).order_by(models.User.username)))
+def list_users(engine: Engine) -> list[StoredUser]:
+    return stored_accounts.list_users(engine)
 
 
-def team_staff_ids(engine: Engine, team: str | None) -> frozenset[str]:
-    """The staff members whose users belong to a team."""
-    if not team:
-        return frozenset()
-    with unit_of_work(engine) as session:
-        return frozenset(
-            sid
-            for sid in session.scalars(
-                select(models.User.staff_id).where(
-                    models.User.team == team, models.User.staff_id.is_not(None)
-                )
-            )
-            if sid
-        )
-
-
-def _failed_recently(session: Session, username: str, address: str, now: datetime) -> int:
-    attempt = models.LoginAttempt
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                attempt.username == username,
-                attempt.address == address,
-                attempt.at > now - LOGIN_WINDOW,
-            )
-        )
-        or 0
-    )
+def visible_staff(engine: Engine, account: Account) -> frozenset[str]:
+    """The staff whose time and outreach this user may see: their own, and for a supervisor
+    also every staff member of their team. Every page and the API ask here."""
+    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
+    if account.role is UserRole.SUPERVISOR:
+        return mine | stored_accounts.team_staff_ids(engine, account.team)
+    return mine
 
 
 def log_in(engine: Engine, username: str, password: str, address: str) -> LoginResult:
@@ -187,39 +133,33 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
     with the right password, until the window has passed."""
     username = username.strip().lower()[:64]
     address = address[:64]
-    now = audit.now()
-    with unit_of_work(engine) as session:
-        if _failed_recently(session, username, address, now) >= MAX_FAILED_LOGINS:
-            return LoginResult(None, rate_limited=True)
-        user = session.scalar(select(models.User).where(models.User.username == username))
-        try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-            ok = user is not None and user.active
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok or user is None:
-            session.add(models.LoginAttempt(username=username, address=address, at=now))
-            return LoginResult(None)
-        if _hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        session.execute(
-            delete(models.LoginAttempt).where(
-                models.LoginAttempt.username == username, models.LoginAttempt.address == address
-            )
-        )
-        # Expired sessions are of no use to anyone: tidy them while here.
-        session.execute(delete(models.WebSession).where(models.WebSession.expires_at <= now))
-        token = secrets.token_urlsafe(32)
-        session.add(
-            models.WebSession(
-                token_hash=_token_hash(token),
-                user_id=user.id,
-                csrf_token=secrets.token_urlsafe(32),
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-            )
-        )
-        return LoginResult(_account(user), token=token)
+    now = moment()
+    failed = stored_accounts.failed_logins(engine, username, address, since=now - LOGIN_WINDOW)
+    if failed >= MAX_FAILED_LOGINS:
+        return LoginResult(None, rate_limited=True)
+    candidate = stored_accounts.login_candidate(engine, username)
+    try:
+        _hasher.verify(candidate.password_hash if candidate else _DUMMY_HASH, password)
+        ok = candidate is not None and candidate.user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or candidate is None:
+        stored_accounts.record_failed_login(engine, username, address, at=now)
+        return LoginResult(None)
+    token = secrets.token_urlsafe(32)
+    stored_accounts.open_session(
+        engine,
+        candidate.user,
+        address=address,
+        token_hash=_token_hash(token),
+        csrf_token=secrets.token_urlsafe(32),
+        at=now,
+        expires_at=now + SESSION_LIFETIME,
+        new_password_hash=(
+            hash_password(password) if _hasher.check_needs_rehash(candidate.password_hash) else None
+        ),
+    )
+    return LoginResult(_account(candidate.user), token=token)
 
 
 @dataclass(frozen=True)
@@ -231,29 +171,16 @@ class ActiveSession:
 def session_for(engine: Engine, token: str | None) -> ActiveSession | None:
     if not token:
         return None
-    with unit_of_work(engine) as session:
-        found = session.get(models.WebSession, _token_hash(token))
-        if found is None:
-            return None
-        expires = found.expires_at
-        if expires.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
-            expires = expires.replace(tzinfo=audit.now().tzinfo)
-        if expires <= audit.now():
-            session.delete(found)
-            return None
-        user = session.get(models.User, found.user_id)
-        if user is None or not user.active:
-            return None
-        return ActiveSession(_account(user), found.csrf_token)
+    found = stored_accounts.session_user(engine, _token_hash(token), now=moment())
+    if found is None:
+        return None
+    user, csrf_token = found
+    return ActiveSession(_account(user), csrf_token)
 
 
 def log_out(engine: Engine, token: str | None) -> None:
-    if not token:
-        return
-    with unit_of_work(engine) as session:
-        session.execute(
-            delete(models.WebSession).where(models.WebSession.token_hash == _token_hash(token))
-        )
+    if token:
+        stored_accounts.end_session(engine, _token_hash(token))
 
 
 def _token_hash(token: str) -> str:

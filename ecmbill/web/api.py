@@ -16,10 +16,17 @@ from ecmbill import fieldwork, services
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.imports.kinds import RowReject
-from ecmbill.store import models
-from ecmbill.web import accounts
-from ecmbill.web.accounts import ActiveSession, UserRole
-from ecmbill.web.security import ApiUnauthorized, Forbidden, api_user, current_session, form_user
+from ecmbill.store.lookups import time_entry_view
+from ecmbill.web.accounts import visible_staff
+from ecmbill.web.security import (
+    ApiUnauthorized,
+    Forbidden,
+    actor,
+    api_user,
+    current_session,
+    form_user,
+)
+from ecmbill.web.site import site
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -35,29 +42,6 @@ class TimeEntryIn(BaseModel):
     start_time: str = ""
     end_time: str = ""
     note: str = ""
-
-
-def _visible_staff(request: Request, active: ActiveSession) -> frozenset[str]:
-    account = active.account
-    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
-    if account.role is UserRole.SUPERVISOR:
-        return mine | accounts.team_staff_ids(request.app.state.engine, account.team)
-    return mine
-
-
-def _entry_json(entry: models.TimeEntry) -> dict[str, Any]:
-    return {
-        "entry_id": entry.entry_id,
-        "staff_id": entry.staff_id,
-        "member_id": entry.member_id,
-        "date": entry.date.isoformat(),
-        "minutes": entry.minutes,
-        "start_time": entry.start_time,
-        "end_time": entry.end_time,
-        "activity": entry.activity,
-        "modality": entry.modality,
-        "note": entry.note,
-    }
 
 
 @router.get("/me")
@@ -82,14 +66,15 @@ def list_time_entries(
 ) -> list[dict[str, Any]]:
     """Your time entries (a supervisor: also the team's), the last 7 days by default."""
     active = api_user(request, "time")
-    today = request.app.state.today()
+    here = site(request)
+    today = here.today()
     entries = fieldwork.time_entries(
-        request.app.state.engine,
-        staff_ids=_visible_staff(request, active),
+        here.engine,
+        staff_ids=visible_staff(here.engine, active.account),
         start=start or today - timedelta(days=6),
         end=end or today,
     )
-    return [_entry_json(entry) for entry in entries]
+    return [time_entry_view(entry).as_json() for entry in entries]
 
 
 @router.post("/time-entries", status_code=201)
@@ -98,14 +83,15 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
     active, _ = await form_user(request, "time", api=True)
     if not active.account.staff_id:
         raise Forbidden("your account is not linked to a staff member")
+    here = site(request)
     try:
         return fieldwork.record_time(
-            request.app.state.engine,
-            request.app.state.contract_now(),
+            here.engine,
+            here.contract(),
             entry.model_dump(),
-            actor=f"web:{active.account.username}",
+            actor=actor(active),
             staff_id=active.account.staff_id,
-            today=request.app.state.today(),
+            today=here.today(),
         )
     except RowReject as reject:
         return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
@@ -114,9 +100,10 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
 @router.get("/outreach")
 def list_outreach(request: Request, member_id: str | None = None) -> list[dict[str, Any]]:
     active = api_user(request, "outreach")
+    engine = site(request).engine
     attempts = fieldwork.outreach_attempts(
-        request.app.state.engine,
-        staff_ids=_visible_staff(request, active),
+        engine,
+        staff_ids=visible_staff(engine, active.account),
         member_id=member_id.upper() if member_id else None,
     )
     return [
@@ -140,7 +127,7 @@ def find_members(request: Request, q: str) -> list[dict[str, str]]:
     api_user(request, "members")
     return [
         {"member_id": m.member_id, "name": m.name}
-        for m in fieldwork.search_members(request.app.state.engine, q, 50)
+        for m in fieldwork.search_members(site(request).engine, q, 50)
     ]
 
 
@@ -148,11 +135,11 @@ def find_members(request: Request, q: str) -> list[dict[str, str]]:
 def member_month(request: Request, member_id: str, period: str | None = None) -> Any:
     """A member's month: eligibility, enrollments, minutes and projected claim lines."""
     api_user(request, "members")
-    engine = request.app.state.engine
-    month = _period(request, period)
+    here = site(request)
+    month = here.period_or_current(period)
     member_id = member_id.upper()
-    rating = services.rate(engine, month, request.app.state.contract_now())
-    found = fieldwork.member_month(engine, member_id, month, rating.lines_for(member_id))
+    rating = services.rate(here.engine, month, here.contract())
+    found = fieldwork.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
     return {
@@ -180,7 +167,8 @@ def period_preview(request: Request, period: str) -> Any:
         month = Period.parse(period)
     except ValueError as err:
         return JSONResponse({"detail": str(err)}, status_code=422)
-    rating = services.rate(request.app.state.engine, month, request.app.state.contract_now())
+    here = site(request)
+    rating = services.rate(here.engine, month, here.contract())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     return {
         **rating.as_json(),
@@ -202,12 +190,3 @@ def period_preview(request: Request, period: str) -> Any:
             ],
         },
     }
-
-
-def _period(request: Request, text: str | None) -> Period:
-    if text:
-        try:
-            return Period.parse(text)
-        except ValueError:
-            pass
-    return Period.of(request.app.state.today())

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ecmbill.web import accounts
 from ecmbill.web.accounts import ActiveSession, UserRole
+from ecmbill.web.site import site
 
 SESSION_COOKIE = "ecmbill_session"
 # Before login there is no session to bind a CSRF token to: the login form uses a
@@ -59,8 +60,7 @@ class ApiUnauthorized(Exception):
 
 
 def current_session(request: Request) -> ActiveSession | None:
-    engine = request.app.state.engine
-    return accounts.session_for(engine, request.cookies.get(SESSION_COOKIE))
+    return accounts.session_for(site(request).engine, request.cookies.get(SESSION_COOKIE))
 
 
 def _check(active: ActiveSession, roles: Iterable[UserRole]) -> ActiveSession:
@@ -104,6 +104,11 @@ async def form_user(
     if area is not None:
         _check(active, ACCESS[area])
     return active, form
+
+
+def actor(active: ActiveSession) -> str:
+    """Who made a change, as the audit trail records it."""
+    return f"web:{active.account.username}"
 
 
 def login_csrf(request: Request) -> str:

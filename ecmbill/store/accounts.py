@@ -1,0 +1,235 @@
+"""The stored side of web accounts: users, logged-in sessions and failed login attempts.
+
+The rules (password strength, hashing, the rate limit, session lifetime) live in
+``ecmbill.web.accounts``; these functions only read and write what it decided. A session is
+found by the SHA-256 of its token, never by the token itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from ecmbill.store import audit, models
+from ecmbill.store.db import unit_of_work
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    """A user as stored, without the password hash."""
+
+    id: int
+    username: str
+    role: str
+    staff_id: str | None
+    team: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class LoginCandidate:
+    """A user about to be checked against a typed password."""
+
+    user: StoredUser
+    password_hash: str
+
+
+class UnknownStaff(LookupError):
+    pass
+
+
+class UsernameTaken(ValueError):
+    pass
+
+
+class NoSuchUser(LookupError):
+    pass
+
+
+def _stored(user: models.User) -> StoredUser:
+    return StoredUser(user.id, user.username, user.role, user.staff_id, user.team, user.active)
+
+
+def create_user(
+    engine: Engine,
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    staff_id: str | None,
+    team: str | None,
+    actor: str,
+) -> StoredUser:
+    """Add an active user (audited). Raises ``UnknownStaff`` or ``UsernameTaken``."""
+    with unit_of_work(engine) as session:
+        if staff_id and session.get(models.Staff, staff_id) is None:
+            raise UnknownStaff(staff_id)
+        if session.scalar(select(models.User.id).where(models.User.username == username)):
+            raise UsernameTaken(username)
+        now = audit.now()
+        user = models.User(
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            staff_id=staff_id or None,
+            team=team or None,
+            active=True,
+            created_at=now,
+        )
+        session.add(user)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another request added the same username between the check and the insert.
+            raise UsernameTaken(username) from None
+        audit.record_change(
+            session,
+            actor=actor,
+            at=now,
+            action="create",
+            entity="users",
+            key=username,
+            before=None,
+            after={"role": role, "staff_id": staff_id, "team": team},
+        )
+        return _stored(user)
+
+
+def set_user_active(engine: Engine, username: str, active: bool, *, actor: str) -> None:
+    """Let a user log in again, or stop them: their open sessions end at once (audited).
+    Raises ``NoSuchUser``."""
+    with unit_of_work(engine) as session:
+        user = session.scalar(select(models.User).where(models.User.username == username))
+        if user is None:
+            raise NoSuchUser(username)
+        if user.active == active:
+            return
+        user.active = active
+        if not active:
+            session.execute(delete(models.WebSession).where(models.WebSession.user_id == user.id))
+        audit.record_change(
+            session,
+            actor=actor,
+            at=audit.now(),
+            action="update",
+            entity="users",
+            key=username,
+            before={"active": not active},
+            after={"active": active},
+        )
+
+
+def list_users(engine: Engine) -> list[StoredUser]:
+    with unit_of_work(engine) as session:
+        return [
+            _stored(user)
+            for user in session.scalars(select(models.User).order_by(models.User.username))
+        ]
+
+
+def team_staff_ids(engine: Engine, team: str | None) -> frozenset[str]:
+    """The staff members whose users belong to a team."""
+    if not team:
+        return frozenset()
+    with unit_of_work(engine) as session:
+        return frozenset(
+            sid
+            for sid in session.scalars(
+                select(models.User.staff_id).where(
+                    models.User.team == team, models.User.staff_id.is_not(None)
+                )
+            )
+            if sid
+        )
+
+
+def failed_logins(engine: Engine, username: str, address: str, *, since: datetime) -> int:
+    attempt = models.LoginAttempt
+    with unit_of_work(engine) as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    attempt.username == username,
+                    attempt.address == address,
+                    attempt.at > since,
+                )
+            )
+            or 0
+        )
+
+
+def record_failed_login(engine: Engine, username: str, address: str, *, at: datetime) -> None:
+    with unit_of_work(engine) as session:
+        session.add(models.LoginAttempt(username=username, address=address, at=at))
+
+
+def login_candidate(engine: Engine, username: str) -> LoginCandidate | None:
+    with unit_of_work(engine) as session:
+        user = session.scalar(select(models.User).where(models.User.username == username))
+        return None if user is None else LoginCandidate(_stored(user), user.password_hash)
+
+
+def open_session(
+    engine: Engine,
+    user: StoredUser,
+    *,
+    address: str,
+    token_hash: str,
+    csrf_token: str,
+    at: datetime,
+    expires_at: datetime,
+    new_password_hash: str | None = None,
+) -> None:
+    """Start a session after a successful login: the user's failed attempts from that
+    address are forgotten, and a password hash made with older settings is replaced."""
+    with unit_of_work(engine) as session:
+        if new_password_hash is not None:
+            stored = session.get(models.User, user.id)
+            if stored is not None:
+                stored.password_hash = new_password_hash
+        session.execute(
+            delete(models.LoginAttempt).where(
+                models.LoginAttempt.username == user.username,
+                models.LoginAttempt.address == address,
+            )
+        )
+        # Expired sessions are of no use to anyone: tidy them while here.
+        session.execute(delete(models.WebSession).where(models.WebSession.expires_at <= at))
+        session.add(
+            models.WebSession(
+                token_hash=token_hash,
+                user_id=user.id,
+                csrf_token=csrf_token,
+                created_at=at,
+                expires_at=expires_at,
+            )
+        )
+
+
+def session_user(
+    engine: Engine, token_hash: str, *, now: datetime
+) -> tuple[StoredUser, str] | None:
+    """The active user of an unexpired session, with the session's CSRF token. An expired
+    session is deleted on sight."""
+    with unit_of_work(engine) as session:
+        found = session.get(models.WebSession, token_hash)
+        if found is None:
+            return None
+        expires = found.expires_at
+        if expires.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
+            expires = expires.replace(tzinfo=now.tzinfo)
+        if expires <= now:
+            session.delete(found)
+            return None
+        user = session.get(models.User, found.user_id)
+        if user is None or not user.active:
+            return None
+        return _stored(user), found.csrf_token
+
+
+def end_session(engine: Engine, token_hash: str) -> None:
+    with unit_of_work(engine) as session:
+        session.execute(delete(models.WebSession).where(models.WebSession.token_hash == token_hash))

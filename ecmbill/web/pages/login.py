@@ -1,0 +1,104 @@
+"""Logging in and out, and the start page each role lands on."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ecmbill.web import accounts
+from ecmbill.web.accounts import UserRole
+from ecmbill.web.render import error_page, render
+from ecmbill.web.security import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    current_session,
+    form_user,
+    login_csrf,
+    login_csrf_ok,
+    safe_next,
+    set_cookie,
+)
+from ecmbill.web.site import site
+
+log = logging.getLogger("ecmbill.web")
+router = APIRouter()
+HOME = {
+    UserRole.STAFF: "/time",
+    UserRole.SUPERVISOR: "/time",
+    UserRole.BILLER: "/billing",
+    UserRole.ADMIN: "/admin",
+}
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    token = login_csrf(request)
+    response = render(request, "login.html", login_csrf=token, next=safe_next(next))
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username = str(form.get("username") or "")
+    password = str(form.get("password") or "")
+    next_path = safe_next(str(form.get("next") or "/"))
+    if not login_csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        return error_page(
+            request,
+            403,
+            "Not allowed",
+            "the form's security token is missing or out of date: reload the page",
+        )
+    address = request.client.host if request.client else "unknown"
+    result = accounts.log_in(site(request).engine, username, password, address)
+    if result.account is None or result.token is None:
+        # The username is not logged: it may be someone's password typed in the wrong box.
+        log.info("failed login from %s", address)
+        message = (
+            "Too many failed attempts: wait 15 minutes, then try again."
+            if result.rate_limited
+            else "Wrong username or password."
+        )
+        return render(
+            request,
+            "login.html",
+            429 if result.rate_limited else 401,
+            login_csrf=login_csrf(request),
+            next=next_path,
+            username=username,
+            error=message,
+        )
+    response = RedirectResponse(
+        next_path if next_path != "/" else HOME[result.account.role], status_code=303
+    )
+    set_cookie(
+        request,
+        response,
+        SESSION_COOKIE,
+        result.token,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await form_user(request, None)
+    accounts.log_out(site(request).engine, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    active = current_session(request)
+    if active is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME[active.account.role], status_code=303)

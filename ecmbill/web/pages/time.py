@@ -1,0 +1,183 @@
+"""My time: a care manager records and corrects their own time entries; a supervisor also
+reads and approves the team's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ecmbill import fieldwork
+from ecmbill.domain.period import Period
+from ecmbill.domain.vocabulary import Modality
+from ecmbill.imports.kinds import RowReject
+from ecmbill.store.lookups import TimeEntryView, member_names, time_entry_view
+from ecmbill.web.accounts import ActiveSession, UserRole, visible_staff
+from ecmbill.web.forms import field_of, form_values, record_from_form
+from ecmbill.web.render import render
+from ecmbill.web.security import Forbidden, actor, form_user, page_user
+from ecmbill.web.site import month_before, site
+
+router = APIRouter()
+
+
+def time_page(
+    request: Request,
+    active: ActiveSession,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    saved: str | None = None,
+) -> HTMLResponse:
+    here = site(request)
+    day = here.today()
+    week_start = day - timedelta(days=day.weekday())
+    account = active.account
+    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
+    entries = fieldwork.time_entries(here.engine, staff_ids=mine, start=week_start, end=day)
+    # Last month and this one: the months a supervisor still reviews before billing.
+    team_start = month_before(Period.of(day)).start
+    team_ids = visible_staff(here.engine, account) - mine
+    team = (
+        fieldwork.time_entries(here.engine, staff_ids=team_ids, start=team_start, end=day)
+        if team_ids
+        else []
+    )
+    return render(
+        request,
+        "time.html",
+        status_code,
+        contract=here.contract(),
+        values=values or {"date": day.isoformat(), "modality": Modality.IN_PERSON.value},
+        errors=errors or {},
+        today_entries=[time_entry_view(e) for e in entries if e.date == day],
+        week_entries=[time_entry_view(e) for e in entries if e.date != day],
+        team_entries=[time_entry_view(e) for e in team],
+        team_start=team_start,
+        approved=fieldwork.approved(here.engine, team),
+        names=member_names(here.engine, {e.member_id for e in [*entries, *team]}),
+        saved=saved,
+        editing=None,
+    )
+
+
+@router.get("/time", response_class=HTMLResponse)
+def my_time(request: Request, saved: str | None = None) -> Response:
+    active = page_user(request, "time")
+    return time_page(request, active, saved=saved)
+
+
+@router.post("/time", response_class=HTMLResponse)
+async def record_time(request: Request) -> Response:
+    return await record_from_form(
+        request,
+        "time",
+        fieldwork.record_time,
+        time_page,
+        lambda saved: f"/time?saved={saved['entry_id']}",
+    )
+
+
+def own_entry(request: Request, active: ActiveSession, entry_id: str) -> TimeEntryView:
+    entry = fieldwork.time_entry(site(request).engine, entry_id)
+    if entry is None:
+        raise Forbidden("no such time entry")
+    if entry.staff_id != active.account.staff_id:
+        raise Forbidden("this is another staff member's entry")
+    return time_entry_view(entry)
+
+
+@router.get("/time/{entry_id}", response_class=HTMLResponse)
+def show_entry(request: Request, entry_id: str) -> Response:
+    active = page_user(request, "time")
+    here = site(request)
+    entry = fieldwork.time_entry(here.engine, entry_id)
+    if (
+        entry is not None
+        and entry.staff_id != active.account.staff_id
+        and entry.staff_id in visible_staff(here.engine, active.account)
+    ):
+        # A supervisor reads a team member's entry, and does not edit it.
+        return render(
+            request,
+            "entry.html",
+            entry=time_entry_view(entry),
+            names=member_names(here.engine, {entry.member_id}),
+            contract=here.contract(),
+            approved=entry.entry_id in fieldwork.approved(here.engine, [entry]),
+        )
+    mine = own_entry(request, active, entry_id)
+    return edit_page(request, mine, mine.form_values(), {})
+
+
+def edit_page(
+    request: Request,
+    entry: TimeEntryView,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    here = site(request)
+    return render(
+        request,
+        "time_edit.html",
+        status_code,
+        contract=here.contract(),
+        values=values,
+        errors=errors,
+        editing=entry,
+        open=fieldwork.period_is_open(here.engine, Period.of(entry.date)),
+        closed_message=fieldwork.closed_message(Period.of(entry.date)),
+    )
+
+
+@router.post("/time/{entry_id}", response_class=HTMLResponse)
+async def correct_entry(request: Request, entry_id: str) -> Response:
+    active, form = await form_user(request, "time")
+    entry = own_entry(request, active, entry_id)
+    values = form_values(form)
+    here = site(request)
+    try:
+        fieldwork.record_time(
+            here.engine,
+            here.contract(),
+            values,
+            actor=actor(active),
+            staff_id=entry.staff_id,
+            entry_id=entry_id,
+            today=here.today(),
+        )
+    except RowReject as reject:
+        return edit_page(request, entry, values, {field_of(reject): reject.reason}, 422)
+    return RedirectResponse(f"/time?saved={entry_id}", status_code=303)
+
+
+@router.post("/time/{entry_id}/approve")
+async def approve_entry(request: Request, entry_id: str) -> Response:
+    active, _ = await form_user(request, "time")
+    account = active.account
+    if account.role is not UserRole.SUPERVISOR:
+        raise Forbidden("only a supervisor approves time")
+    engine = site(request).engine
+    entry = fieldwork.time_entry(engine, entry_id)
+    if entry is None or entry.staff_id not in visible_staff(engine, account):
+        raise Forbidden("this entry is not of your team")
+    if entry.staff_id == account.staff_id:
+        raise Forbidden("a supervisor does not approve their own time")
+    fieldwork.approve_time(engine, entry_id, actor=actor(active))
+    return RedirectResponse(f"/time/{entry_id}", status_code=303)
+
+
+@router.post("/time/{entry_id}/delete")
+async def delete_entry(request: Request, entry_id: str) -> Response:
+    active, _ = await form_user(request, "time")
+    entry = own_entry(request, active, entry_id)
+    try:
+        fieldwork.delete_time(
+            site(request).engine, entry_id, actor=actor(active), staff_id=entry.staff_id
+        )
+    except RowReject as reject:
+        return edit_page(request, entry, entry.form_values(), {"date": reject.reason}, 409)
+    return RedirectResponse("/time", status_code=303)
