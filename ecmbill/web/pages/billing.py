@@ -82,6 +82,18 @@ def no_period_chosen(request: Request, what: str) -> HTMLResponse:
     return billing_page(request, month, status_code=422, problem=f"choose the period to {what}")
 
 
+FIX_SETTINGS = "an admin must fix these settings first"
+
+
+def unfit_settings(
+    request: Request, month: Period, problem: str, err: SettingsError
+) -> HTMLResponse:
+    """The settings a claim needs are missing or wrong: nothing was done, each is listed."""
+    return billing_page(
+        request, month, status_code=422, problem=problem, problem_items=err.problems
+    )
+
+
 @router.get("/billing", response_class=HTMLResponse)
 def billing(request: Request, period: str | None = None) -> Response:
     page_user(request, "billing")
@@ -107,14 +119,8 @@ async def close_period(request: Request) -> Response:
     except claims_service.PeriodNotOver as err:
         return billing_page(request, month, status_code=422, problem=str(err))
     except SettingsError as err:
-        return billing_page(
-            request,
-            month,
-            status_code=422,
-            problem=f"{month} was not closed: an admin must fix these settings first "
-            "(`ecmbill settings show`)",
-            problem_items=err.problems,
-        )
+        problem = f"{month} was not closed: {FIX_SETTINGS} (`ecmbill settings show`)"
+        return unfit_settings(request, month, problem, err)
     return billing_page(request, month, closed=result)
 
 
@@ -147,13 +153,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
         except claims_service.NothingToExport as err:
             return billing_page(request, month, status_code=409, problem=str(err))
         except SettingsError as err:
-            return billing_page(
-                request,
-                month,
-                status_code=422,
-                problem="nothing was written: an admin must fix these settings first",
-                problem_items=err.problems,
-            )
+            return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
         content = target.read_bytes()
     return attachment(content, name, media_type)
 
