@@ -22,8 +22,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ecmbill import fieldwork, services
-from ecmbill.claims import service as claims_service
-from ecmbill.claims.settings import SettingsError
+from ecmbill.claims import close as claim_close
+from ecmbill.claims import export as claim_export
+from ecmbill.claims.settings import SettingsError, settings_problems
+from ecmbill.claims.views import list_claims
 from ecmbill.contract import Contract
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
@@ -32,9 +34,10 @@ from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.kinds import RowReject
-from ecmbill.remit import service as remit_service
 from ecmbill.remit.model import AGEING_BUCKETS, Status
+from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.remit.reader import RemitFileError
+from ecmbill.remit.reconcile import reconcile
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 from ecmbill.store.files import OutputProblem
@@ -498,13 +501,13 @@ def create_app(
         month: Period,
         *,
         status_code: int = 200,
-        closed: claims_service.CloseResult | None = None,
+        closed: claim_close.CloseResult | None = None,
         problem: str | None = None,
         problem_items: list[str] | None = None,
     ) -> HTMLResponse:
         rating = services.rate(engine, month, contract_now())
         report = honesty_report(rating.period, rating.lines, rating.not_billed)
-        claims = claims_service.list_claims(engine, month)
+        claims = list_claims(engine, month)
         return render(
             request,
             "billing.html",
@@ -521,10 +524,10 @@ def create_app(
             following=month.next(),
             claims=claims,
             waiting={fmt: sum(fmt not in c.exported for c in claims) for fmt in CLAIM_FILES},
-            first_close=claims_service.first_close(engine, month),
-            unclaimed=claims_service.unclaimed_changes(engine, month),
+            first_close=claim_close.first_close(engine, month),
+            unclaimed=claim_close.unclaimed_changes(engine, month),
             closable=month.end < app.state.today(),
-            settings_problems=claims_service.settings_problems(engine),
+            settings_problems=settings_problems(engine),
             identity_missing=provider_identity(engine).missing(),
             closed=closed,
             problem=problem,
@@ -549,14 +552,14 @@ def create_app(
             )
         try:
             result = await run_in_threadpool(
-                claims_service.close_period,
+                claim_close.close_period,
                 engine,
                 month,
                 contract_now(),
                 actor=actor(active),
                 today=app.state.today(),
             )
-        except claims_service.PeriodNotOver as err:
+        except claim_close.PeriodNotOver as err:
             return billing_page(request, month, status_code=422, problem=str(err))
         except SettingsError as err:
             return billing_page(
@@ -592,7 +595,7 @@ def create_app(
             target = Path(folder) / name
             try:
                 await run_in_threadpool(
-                    claims_service.export_claims,
+                    claim_export.export_claims,
                     engine,
                     month,
                     fmt,
@@ -600,7 +603,7 @@ def create_app(
                     actor=actor(active),
                     now=moment,
                 )
-            except claims_service.NothingToExport as err:
+            except claim_export.NothingToExport as err:
                 return billing_page(request, month, status_code=409, problem=str(err))
             except SettingsError as err:
                 return billing_page(
@@ -666,7 +669,7 @@ def create_app(
         period: str | None,
         *,
         status_code: int = 200,
-        outcome: remit_service.ImportOutcome | None = None,
+        outcome: ImportOutcome | None = None,
         problem: str | None = None,
         problem_items: list[str] | None = None,
     ) -> HTMLResponse:
@@ -676,7 +679,7 @@ def create_app(
                 month = Period.parse(period)
             except ValueError:
                 month = None
-        result = remit_service.reconcile(engine, month, app.state.today())
+        result = reconcile(engine, month, app.state.today())
         return render(
             request,
             "remittances.html",
@@ -718,9 +721,7 @@ def create_app(
             path = Path(folder) / name
             path.write_bytes(content)
             try:
-                outcome = await run_in_threadpool(
-                    remit_service.import_835, engine, path, actor=actor(active)
-                )
+                outcome = await run_in_threadpool(import_835, engine, path, actor=actor(active))
             except RemitFileError as err:
                 return remittances_page(
                     request,
