@@ -163,12 +163,13 @@ def _post_claim(
     ours: list[OurLine] = []
     ids: dict[int, int] = {}
     if claim is not None:
-        for line in stored_claims.stored_lines(session, claim.id):
+        for row in stored_claims.stored_lines(session, claim.id):
+            line = row.line
             ours.append(
-                OurLine(line.number, line.code, line.modifiers, line.units, line.first_date,
+                OurLine(row.number, line.code, line.modifiers, line.units, line.first_date,
                         line.last_date)
             )  # fmt: skip
-            ids[line.number] = line.id
+            ids[row.number] = row.id
     for svc, ours_line, how in match_lines(ours, payment.lines):
         line_answer_id = stored.add_line_answer(
             session,
@@ -206,5 +207,5 @@ def _add_adjustments(
         session,
         answer_id,
         line_answer_id,
-        (stored.StoredAdjustment(a.group, a.reason, a.amount, a.quantity) for a in adjustments),
+        ((a.group, a.reason, a.amount, a.quantity) for a in adjustments),
     )

@@ -71,7 +71,7 @@ class Reconciliation:
 
 
 def _as_adjustment(row: AnswerAdjustment) -> Adjustment:
-    return Adjustment(row.adjustment.group, row.adjustment.reason, row.adjustment.amount)
+    return Adjustment(row.group, row.reason, row.amount)
 
 
 def reconcile(
@@ -107,7 +107,8 @@ def reconcile(
                 continue
             line_reports = []
             answered_lines = False
-            for line in stored_claims.stored_lines(session, claim.id):
+            for row in stored_claims.stored_lines(session, claim.id):
+                line = row.line
                 postings = [
                     Posting(
                         paid=r.paid,
@@ -116,7 +117,7 @@ def reconcile(
                         ),
                         reversal=reversal_of[r.answer_id],
                     )
-                    for r in line_answers.get(line.id, [])
+                    for r in line_answers.get(row.id, [])
                 ]
                 answered_lines = answered_lines or bool(postings)
                 result = balance(line.charge, postings)
@@ -126,9 +127,9 @@ def reconcile(
                             denial_lines[a.reason].append(a.amount)
                 line_reports.append(
                     LineReport(
-                        line.number, line.code, line.modifiers, line.first_date, line.last_date,
+                        row.number, line.code, line.modifiers, line.first_date, line.last_date,
                         result,
-                        any(r.match == Match.INFERRED.value for r in line_answers.get(line.id, [])),
+                        any(r.match == Match.INFERRED.value for r in line_answers.get(row.id, [])),
                     )
                 )  # fmt: skip
             claim_postings = [

@@ -65,12 +65,7 @@ class StoredLine:
 
     id: int
     number: int
-    code: str
-    modifiers: tuple[str, ...]
-    units: int
-    charge: Decimal
-    first_date: date
-    last_date: date
+    line: ChargeLine
 
 
 def _claim(row: models.Claim) -> StoredClaim:
@@ -325,38 +320,30 @@ def _line_rows(session: Session, claim_id: int) -> Iterable[models.ClaimLineReco
     )
 
 
-def charge_lines(session: Session, claim_id: int) -> list[ChargeLine]:
-    return [
-        ChargeLine(
-            kind=Kind(row.kind),
-            code=row.code,
-            modifiers=tuple(row.modifiers.split()),
-            units=row.units,
-            charge=Decimal(row.charge).quantize(CENT),
-            first_date=row.first_date,
-            last_date=row.last_date,
-            minutes=row.minutes,
-            source_ids=tuple(json.loads(row.source_ids)),
-            rendering_npi=row.rendering_npi,
-        )
-        for row in _line_rows(session, claim_id)
-    ]
-
-
 def stored_lines(session: Session, claim_id: int) -> list[StoredLine]:
     return [
         StoredLine(
-            id=row.id,
-            number=row.line_number,
-            code=row.code,
-            modifiers=tuple(row.modifiers.split()),
-            units=row.units,
-            charge=Decimal(row.charge),
-            first_date=row.first_date,
-            last_date=row.last_date,
+            row.id,
+            row.line_number,
+            ChargeLine(
+                kind=Kind(row.kind),
+                code=row.code,
+                modifiers=tuple(row.modifiers.split()),
+                units=row.units,
+                charge=Decimal(row.charge).quantize(CENT),
+                first_date=row.first_date,
+                last_date=row.last_date,
+                minutes=row.minutes,
+                source_ids=tuple(json.loads(row.source_ids)),
+                rendering_npi=row.rendering_npi,
+            ),
         )
         for row in _line_rows(session, claim_id)
     ]
+
+
+def charge_lines(session: Session, claim_id: int) -> list[ChargeLine]:
+    return [stored.line for stored in stored_lines(session, claim_id)]
 
 
 def staff_npis(session: Session) -> dict[tuple[Source, str], str | None]:

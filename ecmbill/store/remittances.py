@@ -20,12 +20,8 @@ from ecmbill.store import models
 ZERO = Decimal("0.00")
 
 
-@dataclass(frozen=True)
-class StoredAdjustment:
-    group: str
-    reason: str
-    amount: Decimal
-    quantity: Decimal | None = None
+# One CAS reason as stored: group code, CARC, amount, quantity.
+AdjustmentRow = tuple[str, str, Decimal, Decimal | None]
 
 
 @dataclass(frozen=True)
@@ -51,9 +47,13 @@ class LineAnswer:
 
 @dataclass(frozen=True)
 class AnswerAdjustment:
+    """A CAS reason of a claim answer (``line_answer_id`` None) or of one service line."""
+
     answer_id: int
     line_answer_id: int | None
-    adjustment: StoredAdjustment
+    group: str
+    reason: str
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -184,18 +184,18 @@ def add_adjustments(
     session: Session,
     answer_id: int,
     line_answer_id: int | None,
-    adjustments: Iterable[StoredAdjustment],
+    adjustments: Iterable[AdjustmentRow],
 ) -> None:
     session.add_all(
         models.RemitAdjustment(
             remit_claim_id=answer_id,
             remit_line_id=line_answer_id,
-            group_code=a.group,
-            reason_code=a.reason,
-            amount=a.amount,
-            quantity=a.quantity,
+            group_code=group,
+            reason_code=reason,
+            amount=amount,
+            quantity=quantity,
         )
-        for a in adjustments
+        for group, reason, amount, quantity in adjustments
     )
 
 
@@ -241,7 +241,9 @@ def answer_adjustments(session: Session, answer_ids: Iterable[int]) -> list[Answ
         AnswerAdjustment(
             row.remit_claim_id,
             row.remit_line_id,
-            StoredAdjustment(row.group_code, row.reason_code, Decimal(row.amount), row.quantity),
+            row.group_code,
+            row.reason_code,
+            Decimal(row.amount),
         )
         for row in session.scalars(
             select(models.RemitAdjustment).where(
