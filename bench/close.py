@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecmbill.claims import service as claims  # noqa: E402
-from ecmbill.claims.settings import DEMO_SETTINGS  # noqa: E402
+from ecmbill.claims.close import close_period  # noqa: E402
+from ecmbill.claims.export import export_claims  # noqa: E402
+from ecmbill.claims.settings import DEMO_SETTINGS, set_settings  # noqa: E402
 from ecmbill.contract import default_contract  # noqa: E402
 from ecmbill.demo.plan_scale import generate, load_store  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
@@ -37,12 +38,12 @@ def run(url: str, entries: int, folder: Path) -> None:
     month = generate(entries, PERIOD)
     load_store(engine, month)
     # The synthetic staff have no NPIs: claims carry the billing provider's NPI only.
-    claims.set_settings(engine, {**DEMO_SETTINGS, "rendering_npi_on_line": "no"}, actor="bench")
+    set_settings(engine, {**DEMO_SETTINGS, "rendering_npi_on_line": "no"}, actor="bench")
     contract = default_contract()
     started = time.perf_counter()
-    closed = claims.close_period(engine, PERIOD, contract, actor="bench", today=TODAY)
+    closed = close_period(engine, PERIOD, contract, actor="bench", today=TODAY)
     rated = time.perf_counter()
-    exported = claims.export_claims(engine, PERIOD, "837p", folder / "october.837", actor="bench")
+    exported = export_claims(engine, PERIOD, "837p", folder / "october.837", actor="bench")
     done = time.perf_counter()
     print(
         f"  {engine.dialect.name:10s} {entries:,d} entries: close {rated - started:.1f} s "

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
-from ecmbill.claims.service import first_close
+from ecmbill.claims.close import first_close
 from ecmbill.contract import Contract
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.lines import ClaimLine

@@ -22,6 +22,7 @@ from ecmbill.rating.expression import classify
 from ecmbill.rating.service import ibis_backend, rate_store, store_inputs
 from ecmbill.store import audit, models
 from ecmbill.store.db import make_engine, migrate, unit_of_work
+from ecmbill.store.settings import read_setting, write_settings
 
 CONTRACT_SETTING = "contract_toml"
 EARLIEST, LATEST = date(1900, 1, 1), date(9999, 12, 31)
@@ -40,8 +41,7 @@ def current_contract(engine: Engine, override: Path | None = None) -> Contract:
     if override is not None:
         return load_contract(override)
     with unit_of_work(engine) as session:
-        stored = session.get(models.Setting, CONTRACT_SETTING)
-        text = stored.value if stored else None
+        text = read_setting(session, CONTRACT_SETTING)
     return parse_contract(text, "stored contract") if text else default_contract()
 
 
@@ -50,21 +50,12 @@ def store_contract(engine: Engine, path: Path, actor: str) -> Contract:
     contract = load_contract(path)
     text = path.read_text(encoding="utf-8")
     with unit_of_work(engine) as session:
-        stored = session.get(models.Setting, CONTRACT_SETTING)
-        before = {"name": current_name(stored.value)} if stored else None
-        if stored:
-            stored.value = text
-        else:
-            session.add(models.Setting(key=CONTRACT_SETTING, value=text))
-        audit.record_change(
+        # The trail keeps the contract's name, not the whole file.
+        write_settings(
             session,
+            {CONTRACT_SETTING: text},
             actor=actor,
-            at=audit.now(),
-            action="update" if stored else "create",
-            entity="settings",
-            key=CONTRACT_SETTING,
-            before=before,
-            after={"name": contract.name},
+            audited_as=lambda value: {"name": current_name(value)},
         )
     return contract
 

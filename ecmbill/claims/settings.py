@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecmbill.domain.identifiers import is_npi
+from ecmbill.store.db import Engine, Session, unit_of_work
+from ecmbill.store.settings import read_prefixed, write_settings
 
 PREFIX = "claims."
 # ISA/GS identifiers: letters, digits and spaces only, so they can never hold a delimiter.
@@ -172,6 +175,56 @@ def settings_from_toml(text: str, source: str) -> dict[str, str]:
         else:
             raise SettingsError([f"{key}: expected a text value"])
     return values
+
+
+def stored_settings(session: Session) -> dict[str, str]:
+    """The claims settings as stored, keyed without their prefix, valid or not."""
+    return read_prefixed(session, PREFIX)
+
+
+def provider_settings(engine: Engine) -> ProviderSettings:
+    """The complete, valid settings; ``SettingsError`` names every missing or bad field."""
+    with unit_of_work(engine) as session:
+        values = stored_settings(session)
+    return parse_settings(values)
+
+
+def settings_problems(engine: Engine) -> list[str]:
+    try:
+        provider_settings(engine)
+    except SettingsError as err:
+        return err.problems
+    return []
+
+
+def show_settings(engine: Engine) -> dict[str, str | None]:
+    with unit_of_work(engine) as session:
+        values = stored_settings(session)
+    return {name: values.get(name) for name in FIELDS}
+
+
+def set_settings(engine: Engine, values: dict[str, str], actor: str) -> list[str]:
+    """Check every value on its own, then store them all or none. Returns the changed keys."""
+    problems: list[str] = []
+    checked: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            checked[PREFIX + key] = check_one(key, value)
+        except SettingsError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise SettingsError(problems)
+    with unit_of_work(engine) as session:
+        changed = write_settings(session, checked, actor=actor)
+    return [key.removeprefix(PREFIX) for key in changed]
+
+
+def load_settings_file(engine: Engine, path: Path, actor: str) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise SettingsError([f"{path}: cannot read the settings file ({err.strerror})"]) from None
+    return set_settings(engine, settings_from_toml(text, str(path)), actor)
 
 
 # For `ecmbill demo` only: a fictional provider and plan. Every identifier is made up; the NPI

@@ -10,8 +10,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecmbill.claims import service
-from ecmbill.claims.settings import FIELDS, ProviderSettings, SettingsError
+from ecmbill.claims.close import CloseResult, PeriodNotOver, close_period
+from ecmbill.claims.export import FORMATS, NothingToExport, export_claims
+from ecmbill.claims.settings import (
+    FIELDS,
+    ProviderSettings,
+    SettingsError,
+    load_settings_file,
+    set_settings,
+    settings_problems,
+    show_settings,
+)
+from ecmbill.claims.views import claim_history, list_claims
 from ecmbill.cli.app import (
     ContractOption,
     DatabaseOption,
@@ -26,7 +36,7 @@ from ecmbill.cli.foundation import PeriodOption, parse_period
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
 
-ExportFormat = StrEnum("ExportFormat", {name: name for name in service.FORMATS})  # type: ignore[misc]
+ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})  # type: ignore[misc]
 
 claims_app = typer.Typer(help="Claims: list, show, export (837P, CSV, XLSX).", no_args_is_help=True)
 settings_app = typer.Typer(
@@ -54,7 +64,7 @@ def settings_set(
 ) -> None:
     """Set one setting (checked before it is stored)."""
     try:
-        changed = service.set_settings(store(database), {key: value}, cli_actor())
+        changed = set_settings(store(database), {key: value}, cli_actor())
     except SettingsError as err:
         settings_failure(err, "the setting was not stored")
     console.print(f"{key} {'set' if changed else 'unchanged'}.")
@@ -67,7 +77,7 @@ def settings_load(
 ) -> None:
     """Set every setting in a TOML file: all of them, or none when any is wrong."""
     try:
-        changed = service.load_settings_file(store(database), file, cli_actor())
+        changed = load_settings_file(store(database), file, cli_actor())
     except SettingsError as err:
         settings_failure(err, "no setting was stored")
     console.print(f"{len(changed)} setting(s) changed: {', '.join(changed) or 'none'}.")
@@ -78,11 +88,11 @@ def settings_show(database: DatabaseOption = None) -> None:
     """Show the settings and what is still missing or wrong."""
     engine = store(database)
     table = Table("setting", "value", "meaning")
-    for key, value in service.show_settings(engine).items():
+    for key, value in show_settings(engine).items():
         meaning = ProviderSettings.model_fields[key].description or ""
         table.add_row(key, value if value is not None else "[red](not set)[/]", meaning)
     console.print(table)
-    problems = service.settings_problems(engine)
+    problems = settings_problems(engine)
     if problems:
         console.print("[yellow]Not ready to close a period:[/]")
         for problem in problems:
@@ -104,15 +114,15 @@ def close(
     engine = store(database)
     terms = contract_for(engine, contract)
     try:
-        result = service.close_period(engine, month, terms, actor=cli_actor(), today=date.today())
-    except service.PeriodNotOver as err:
+        result = close_period(engine, month, terms, actor=cli_actor(), today=date.today())
+    except PeriodNotOver as err:
         fail(str(err))
     except SettingsError as err:
         settings_failure(err, f"{month} was not closed")
     show_close(result)
 
 
-def show_close(result: service.CloseResult) -> None:
+def show_close(result: CloseResult) -> None:
     if result.first_closed_at is not None:
         console.print(
             f"{result.period} was first closed on {result.first_closed_at:%Y-%m-%d %H:%M} UTC."
@@ -160,7 +170,7 @@ def claims_list(
 ) -> None:
     """List claims with their frequency, status and charge."""
     month = parse_period(period) if period else None
-    claims = service.list_claims(store(database), month)
+    claims = list_claims(store(database), month)
     table = Table("claim", "period", "member", "frequency", "status", "lines", "charge", "sent")
     for claim in claims:
         table.add_row(
@@ -183,7 +193,7 @@ def claims_show(
     database: DatabaseOption = None,
 ) -> None:
     """Show a claim, its lines and its history (original → replacement → void)."""
-    history = service.claim_history(store(database), claim_id)
+    history = claim_history(store(database), claim_id)
     if history is None:
         fail(f"no claim {claim_id}")
     for claim in history:
@@ -233,10 +243,10 @@ def claims_export(
     if not out.parent.exists():
         fail(f"folder {out.parent} does not exist")
     try:
-        result = service.export_claims(store(database), month, format.value, out, actor=cli_actor())
+        result = export_claims(store(database), month, format.value, out, actor=cli_actor())
     except SettingsError as err:
         settings_failure(err, "nothing was written")
-    except service.NothingToExport as err:
+    except NothingToExport as err:
         fail(str(err))
     control = (
         f", interchange control number {result.control.interchange:09d}" if result.control else ""

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 
 from ecmbill import services
-from ecmbill.claims import service as claims_service
-from ecmbill.claims.settings import DEMO_SETTINGS
+from ecmbill.claims.close import close_period
+from ecmbill.claims.export import export_claims
+from ecmbill.claims.settings import DEMO_SETTINGS, provider_settings, set_settings
 from ecmbill.cli.app import app, console, fail
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.foundation import parse_period, show_honesty, show_import
@@ -22,7 +23,8 @@ from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
-from ecmbill.remit import service as remit_service
+from ecmbill.remit.post import import_835
+from ecmbill.remit.reconcile import reconcile
 
 
 @app.command()
@@ -70,24 +72,22 @@ def demo(
         "The provider and plan named in them are fictional."
     )
     console.rule("Close and claims")
-    claims_service.set_settings(engine, DEMO_SETTINGS, actor="demo")
+    set_settings(engine, DEMO_SETTINGS, actor="demo")
     console.print(
         "Provider and payer settings: a fictional provider and plan (fake NPI, tax id and "
         "payer id; the 837P is marked as a test file). See `ecmbill settings show`."
     )
-    show_close(
-        claims_service.close_period(engine, month, contract, actor="demo", today=date.today())
-    )
+    show_close(close_period(engine, month, contract, actor="demo", today=date.today()))
     x12_file = db.with_name("demo-837p.txt")
     invoice_file = db.with_name("demo-invoice.xlsx")
     for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
-        claims_service.export_claims(engine, month, fmt, target, actor="demo")
+        export_claims(engine, month, fmt, target, actor="demo")
     console.rule("Remittance: a simulated payer's 835, imported and reconciled")
     remittance = db.with_name("demo-835.txt")
-    settings = claims_service.provider_settings(engine)
+    settings = provider_settings(engine)
     write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
-    show_remit_import(remit_service.import_835(engine, remittance, actor="demo"))
-    show_report(remit_service.reconcile(engine, month, date.today()), most=4)
+    show_remit_import(import_835(engine, remittance, actor="demo"))
+    show_report(reconcile(engine, month, date.today()), most=4)
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")

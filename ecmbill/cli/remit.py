@@ -11,10 +11,11 @@ from rich.table import Table
 
 from ecmbill.cli.app import DatabaseOption, app, console, errors, store
 from ecmbill.cli.foundation import parse_period
-from ecmbill.remit import service
 from ecmbill.remit.codes import load_codes
 from ecmbill.remit.model import Status
+from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.remit.reader import RemitFileError
+from ecmbill.remit.reconcile import Reconciliation, reconcile
 from ecmbill.store.audit import cli_actor
 
 remit_app = typer.Typer(help="Remittances (X12 835): import and reconcile.", no_args_is_help=True)
@@ -31,7 +32,7 @@ def remit_import(
     One transaction per file: a file with any error is refused whole (exit 2) with the
     segment number and the reason. The same 835 again (same TRN) changes nothing."""
     try:
-        outcome = service.import_835(store(database), file, actor=cli_actor())
+        outcome = import_835(store(database), file, actor=cli_actor())
     except RemitFileError as err:
         errors.print(f"[bold red]error:[/] {file.name} was not imported; nothing was posted:")
         for problem in err.problems:
@@ -40,7 +41,7 @@ def remit_import(
     show_import(outcome)
 
 
-def show_import(outcome: service.ImportOutcome) -> None:
+def show_import(outcome: ImportOutcome) -> None:
     for trace in outcome.already_imported:
         console.print(f"TRN {trace} was imported before: nothing changed.")
     for posted in outcome.posted:
@@ -72,12 +73,12 @@ def remit_report(
     """Per claim and line: billed, paid, adjusted, patient responsibility, balance, status;
     denials by reason code; ageing of claims with no answer yet."""
     month = parse_period(period) if period else None
-    result = service.reconcile(store(database), month, date.today(), load_codes(codes))
+    result = reconcile(store(database), month, date.today(), load_codes(codes))
     show_report(result, all_claims=all_claims)
 
 
 def show_report(
-    result: service.Reconciliation, *, all_claims: bool = False, most: int | None = None
+    result: Reconciliation, *, all_claims: bool = False, most: int | None = None
 ) -> None:
     counts = ", ".join(f"{result.count(status)} {status.value}" for status in Status)
     console.print(f"{len(result.claims)} claim(s): {counts}.")

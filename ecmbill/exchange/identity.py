@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Engine, select
-
-from ecmbill.claims.service import stored_settings
-from ecmbill.store import audit, models
-from ecmbill.store.db import unit_of_work
+from ecmbill.claims.settings import stored_settings
+from ecmbill.store.db import Engine, unit_of_work
+from ecmbill.store.settings import read_settings, write_settings
 
 
 @dataclass(frozen=True)
@@ -41,12 +39,7 @@ FROM_CLAIMS = {
 
 def provider_identity(engine: Engine) -> ProviderIdentity:
     with unit_of_work(engine) as session:
-        stored = {
-            key: value
-            for key, value in session.execute(
-                select(models.Setting.key, models.Setting.value).where(models.Setting.key.in_(KEYS))
-            )
-        }
+        stored = read_settings(session, KEYS)
         claims = stored_settings(session)
     return ProviderIdentity(
         **{key: stored.get(key) or claims.get(FROM_CLAIMS[key], "") for key in KEYS}
@@ -59,25 +52,5 @@ def set_provider_identity(engine: Engine, values: dict[str, str], actor: str) ->
     if unknown:
         raise ValueError(f"unknown provider setting(s): {', '.join(unknown)}")
     with unit_of_work(engine) as session:
-        trail = []
-        for key, value in values.items():
-            stored = session.get(models.Setting, key)
-            if stored is not None and stored.value == value:
-                continue
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=audit.now(),
-                    action="update" if stored else "create",
-                    entity="settings",
-                    key=key,
-                    before={"value": stored.value} if stored else None,
-                    after={"value": value},
-                )
-            )
-            if stored:
-                stored.value = value
-            else:
-                session.add(models.Setting(key=key, value=value))
-        audit.record(session, trail)
+        write_settings(session, values, actor=actor)
     return provider_identity(engine)

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, delete, select
 from typer.testing import CliRunner
 
-from ecmbill.claims import service
+from ecmbill.claims.close import PeriodNotOver, close_period
+from ecmbill.claims.export import export_claims
 from ecmbill.claims.invoice import COLUMNS, InvoiceRow, write_csv, write_xlsx
 from ecmbill.cli import app
 from ecmbill.contract import Contract
@@ -54,7 +55,7 @@ def test_control_numbers_only_increase_across_separate_processes(
 ) -> None:
     load(store_engine, tmp_path, contract)
     configure(store_engine)
-    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     first, second = tmp_path / "first.837", tmp_path / "second.837"
     run = ecmbill(store_engine, "claims", "export", "--period", "2026-10", "--format", "837p",
                   "--out", str(first))  # fmt: skip
@@ -94,7 +95,7 @@ def test_bad_settings_name_each_field_and_nothing_is_written(
 
     # Settings that go missing after the close stop the export before a file appears.
     configure(store_engine)
-    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     with unit_of_work(store_engine) as session:
         session.execute(delete(models.Setting).where(models.Setting.key == "claims.billing_ein"))
     out = tmp_path / "claims.837"
@@ -126,8 +127,8 @@ def test_a_period_that_has_not_ended_is_not_closed_by_either_shell(
     result = runner.invoke(app, ["close", "--period", this_month, "--database", url(store_engine)])
     assert result.exit_code == 2
     assert f"{this_month} has not ended yet" in result.output
-    with pytest.raises(service.PeriodNotOver):
-        service.close_period(store_engine, OCTOBER, contract, actor="test", today=OCTOBER.end)
+    with pytest.raises(PeriodNotOver):
+        close_period(store_engine, OCTOBER, contract, actor="test", today=OCTOBER.end)
     with unit_of_work(store_engine) as session:
         assert session.scalars(select(models.PeriodClose)).all() == []
 
@@ -137,10 +138,10 @@ def test_claims_list_and_show_tell_the_history(
 ) -> None:
     load(store_engine, tmp_path, contract)
     configure(store_engine)
-    first = service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    first = close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     add_time(store_engine, tmp_path, contract,
              [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
-    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     database = url(store_engine)
     listed = runner.invoke(app, ["claims", "list", "--period", "2026-10", "--database", database])
     assert listed.exit_code == 0 and "5 claim(s)." in listed.output
@@ -157,9 +158,9 @@ def test_invoice_csv_and_xlsx_have_a_row_per_claim_line(
 ) -> None:
     load(store_engine, tmp_path, contract)
     configure(store_engine)
-    service.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
-    service.export_claims(store_engine, OCTOBER, "csv", tmp_path / "i.csv", actor="test")
-    service.export_claims(store_engine, OCTOBER, "xlsx", tmp_path / "i.xlsx", actor="test")
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    export_claims(store_engine, OCTOBER, "csv", tmp_path / "i.csv", actor="test")
+    export_claims(store_engine, OCTOBER, "xlsx", tmp_path / "i.xlsx", actor="test")
     with (tmp_path / "i.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 6  # A, B: one service line each; C: two; D: two outreach attempts

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from ecmbill.claims import service
+from ecmbill.claims.close import CloseResult, close_period
+from ecmbill.claims.export import NothingToExport, export_claims
 from ecmbill.claims.settings import SettingsError
+from ecmbill.claims.views import claim_history
 from ecmbill.contract import Contract
 from ecmbill.domain.claims import Action
 from ecmbill.imports.service import import_file
@@ -33,17 +35,17 @@ from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY
 
 
-def close(engine: Engine, contract: Contract) -> service.CloseResult:
-    return service.close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
+def close(engine: Engine, contract: Contract) -> CloseResult:
+    return close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
 
 
 def export_837(engine: Engine, path: Path) -> str:
-    service.export_claims(engine, OCTOBER, "837p", path, actor="test")
+    export_claims(engine, OCTOBER, "837p", path, actor="test")
     assert x12_errors(path) == []
     return path.read_text()
 
 
-def actions(result: service.CloseResult) -> dict[str, Action]:
+def actions(result: CloseResult) -> dict[str, Action]:
     return {claim.member_id: claim.action for claim in result.created}
 
 
@@ -81,11 +83,11 @@ def test_lifecycle_late_entry_replaces_one_claim_and_deleting_its_entries_voids_
 
     fourth = close(engine, contract)
     assert fourth.created == []
-    with pytest.raises(service.NothingToExport):
-        service.export_claims(engine, OCTOBER, "837p", tmp_path / "none.837", actor="test")
+    with pytest.raises(NothingToExport):
+        export_claims(engine, OCTOBER, "837p", tmp_path / "none.837", actor="test")
     assert not (tmp_path / "none.837").exists()
 
-    history = service.claim_history(engine, a_original)
+    history = claim_history(engine, a_original)
     assert history is not None
     assert [(c.frequency, c.status) for c in history] == [
         ("1", "replaced"), ("7", "voided"), ("8", "void"),
@@ -113,7 +115,7 @@ def test_charge_is_units_times_the_contract_rate_to_the_cent(
     configure(engine)
     result = close(engine, contract)
     c_claim = next(c for c in result.created if c.member_id == C)
-    history = service.claim_history(engine, c_claim.patient_control_number)
+    history = claim_history(engine, c_claim.patient_control_number)
     assert history is not None
     assert lines_json(history[0]) == [
         {"code": "G9008", "modifiers": ["U1"], "units": 2, "charge": "200.00"},
@@ -128,7 +130,7 @@ def test_retroactive_loss_of_eligibility_voids_the_members_claim(
     load(engine, tmp_path, contract)
     configure(engine)
     close(engine, contract)
-    service.export_claims(engine, OCTOBER, "837p", tmp_path / "first.837", actor="test")
+    export_claims(engine, OCTOBER, "837p", tmp_path / "first.837", actor="test")
     path = write_csv(
         tmp_path / "elig.csv", ["member_id", "month", "eligible"], [[B, "2026-10", "false"]]
     )

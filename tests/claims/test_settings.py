@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from ecmbill.claims import service
-from ecmbill.claims.settings import FIELDS, SettingsError, parse_settings, settings_from_toml
+from ecmbill.claims.settings import (
+    FIELDS,
+    SettingsError,
+    parse_settings,
+    set_settings,
+    settings_from_toml,
+    settings_problems,
+    show_settings,
+)
 from tests.claims.world import SETTINGS
 
 
@@ -65,14 +72,12 @@ def test_a_settings_file_may_use_a_claims_table_and_toml_booleans() -> None:
 
 def test_setting_values_are_stored_all_or_none_and_audited(store_engine: Engine) -> None:
     with pytest.raises(SettingsError) as caught:
-        service.set_settings(
-            store_engine, {"payer_id": "PLAN1", "billing_npi": "123"}, actor="test"
-        )
+        set_settings(store_engine, {"payer_id": "PLAN1", "billing_npi": "123"}, actor="test")
     assert [p.split(":")[0] for p in caught.value.problems] == ["billing_npi"]
-    assert service.show_settings(store_engine)["payer_id"] is None
-    assert service.set_settings(store_engine, SETTINGS, actor="test") == list(SETTINGS)
-    assert service.set_settings(store_engine, SETTINGS, actor="test") == []
-    assert service.settings_problems(store_engine) == []
+    assert show_settings(store_engine)["payer_id"] is None
+    assert set_settings(store_engine, SETTINGS, actor="test") == list(SETTINGS)
+    assert set_settings(store_engine, SETTINGS, actor="test") == []
+    assert settings_problems(store_engine) == []
 
 
 def test_the_documented_example_settings_file_is_complete_and_valid() -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 
-from ecmbill.claims import service
+from ecmbill.claims.settings import set_settings
+from ecmbill.claims.views import ClaimView
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.imports.service import import_file
@@ -130,10 +131,10 @@ def delete_time_of(engine: Engine, member_id: str) -> None:
 
 
 def configure(engine: Engine, **changes: str) -> None:
-    service.set_settings(engine, {**SETTINGS, **changes}, actor="test")
+    set_settings(engine, {**SETTINGS, **changes}, actor="test")
 
 
-def lines_json(view: service.ClaimView) -> list[dict[str, object]]:
+def lines_json(view: ClaimView) -> list[dict[str, object]]:
     return json.loads(
         json.dumps(
             [

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from ecmbill.claims import service as claims
+from ecmbill.claims.close import close_period
 from ecmbill.cli import app
 from ecmbill.contract import Contract
 from tests.claims.world import OCTOBER, configure, load
@@ -22,7 +22,7 @@ def test_remit_import_twice_then_report(
 ) -> None:
     load(store_engine, tmp_path, contract)
     configure(store_engine)
-    claims.close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
     database = store_engine.url.render_as_string(hide_password=False)
     args = ["remit", "import", str(FIXTURES / "denial.835"), "--database", database]
     first = runner.invoke(app, args)

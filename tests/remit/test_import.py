@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from ecmbill.claims import service as claims
+from ecmbill.claims.close import close_period
+from ecmbill.claims.export import export_claims
 from ecmbill.contract import Contract
-from ecmbill.remit import service
 from ecmbill.remit.model import Status
+from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.remit.reader import RemitFileError
+from ecmbill.remit.reconcile import ClaimReport, reconcile
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.claims.world import OCTOBER, A, add_time, configure, load
@@ -33,17 +35,17 @@ FIXTURES = Path(__file__).with_name("fixtures")
 def closed(engine: Engine, contract: Contract, tmp_path: Path) -> Engine:
     load(engine, tmp_path, contract)
     configure(engine)
-    claims.close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
-    claims.export_claims(engine, OCTOBER, "837p", tmp_path / "october.837", actor="test")
+    close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
+    export_claims(engine, OCTOBER, "837p", tmp_path / "october.837", actor="test")
     return engine
 
 
-def post(engine: Engine, name: str) -> service.ImportOutcome:
-    return service.import_835(engine, FIXTURES / name, actor="test")
+def post(engine: Engine, name: str) -> ImportOutcome:
+    return import_835(engine, FIXTURES / name, actor="test")
 
 
-def report_for(engine: Engine, pcn: str) -> service.ClaimReport:
-    result = service.reconcile(engine, OCTOBER, TODAY)
+def report_for(engine: Engine, pcn: str) -> ClaimReport:
+    result = reconcile(engine, OCTOBER, TODAY)
     return next(c for c in result.claims if c.patient_control_number == pcn)
 
 
@@ -75,7 +77,7 @@ def test_partial_payment_shows_the_contractual_adjustment_per_line(closed: Engin
 
 def test_denial_is_grouped_by_its_reason_code_with_the_description(closed: Engine) -> None:
     post(closed, "denial.835")
-    result = service.reconcile(closed, OCTOBER, TODAY)
+    result = reconcile(closed, OCTOBER, TODAY)
     claim = next(c for c in result.claims if c.patient_control_number == "ECM000000002")
     assert claim.balance.status is Status.DENIED
     assert [(d.carc, d.description, d.lines, d.amount) for d in result.denials] == [
@@ -105,7 +107,7 @@ def test_reversal_cancels_the_payment_and_a_repayment_posts_again(closed: Engine
 def test_provider_level_adjustment_is_posted_apart_from_claims(closed: Engine) -> None:
     outcome = post(closed, "provider_adjustment.835")
     assert outcome.posted[0].provider_adjustments == Decimal("15.00")
-    result = service.reconcile(closed, OCTOBER, TODAY)
+    result = reconcile(closed, OCTOBER, TODAY)
     assert result.provider_adjustments == Decimal("15.00")
     assert report_for(closed, "ECM000000004").balance.status is Status.PAID
 
@@ -122,7 +124,7 @@ def test_a_line_whose_modifiers_the_payer_dropped_is_matched_and_marked_inferred
 def test_an_unknown_claim_is_listed_not_dropped(closed: Engine) -> None:
     outcome = post(closed, "unknown_claim.835")
     assert outcome.posted[0].unmatched_claims == ["ECM999999999"]
-    result = service.reconcile(closed, OCTOBER, TODAY)
+    result = reconcile(closed, OCTOBER, TODAY)
     assert [(u.patient_control_number, u.paid) for u in result.unmatched] == [
         ("ECM999999999", Decimal("50.00"))
     ]
@@ -132,7 +134,7 @@ def test_the_same_835_again_changes_nothing_and_says_so(closed: Engine, tmp_path
     post(closed, "full_payment.835")
     copy = tmp_path / "renamed.835"
     shutil.copy(FIXTURES / "full_payment.835", copy)
-    again = service.import_835(closed, copy, actor="test")
+    again = import_835(closed, copy, actor="test")
     assert again.posted == [] and again.already_imported == ["CHK-1001"]
     with unit_of_work(closed) as session:
         assert session.scalar(select(func.count()).select_from(models.RemitClaim)) == 1
@@ -145,7 +147,7 @@ def test_a_truncated_file_is_refused_with_the_segment_and_nothing_is_posted(
     cut = tmp_path / "cut.835"
     cut.write_text(text[: text.index("SVC*HC:G9012")])
     with pytest.raises(RemitFileError) as caught:
-        service.import_835(closed, cut, actor="test")
+        import_835(closed, cut, actor="test")
     assert caught.value.problems[0] == "the file is truncated: it ends after segment 16"
     assert any("Transaction Set Trailer" in p for p in caught.value.problems)
     with unit_of_work(closed) as session:
@@ -160,7 +162,7 @@ def test_a_malformed_segment_is_refused_with_its_number_and_reason(
         (FIXTURES / "denial.835").read_text().replace("CLP*ECM000000002*4*", "CLP*ECM000000002*X*")
     )
     with pytest.raises(RemitFileError) as caught:
-        service.import_835(closed, bad, actor="test")
+        import_835(closed, bad, actor="test")
     assert caught.value.problems == [
         "segment 10 (CLP): the value is not a valid code for Claim Status Code (CLP02)"
     ]
@@ -172,7 +174,7 @@ def test_a_binary_file_offered_as_an_835_is_refused_with_a_reason(
     pdf = tmp_path / "remit.pdf"
     pdf.write_bytes(b"%PDF-1.4\n" + bytes(range(256)))
     with pytest.raises(RemitFileError) as caught:
-        service.import_835(closed, pdf, actor="test")
+        import_835(closed, pdf, actor="test")
     assert caught.value.problems == [
         "not an X12 file: it is not plain text (a PDF, spreadsheet or zip file?)"
     ]
@@ -180,7 +182,7 @@ def test_a_binary_file_offered_as_an_835_is_refused_with_a_reason(
 
 def test_claims_never_answered_are_aged_from_the_day_they_were_sent(closed: Engine) -> None:
     post(closed, "full_payment.835")
-    result = service.reconcile(closed, OCTOBER, TODAY)
+    result = reconcile(closed, OCTOBER, TODAY)
     assert result.count(Status.NO_ANSWER) == 3
     assert result.ageing == {"0-30": 3, "31-60": 0, "61-90": 0, "90+": 0}
 
@@ -191,9 +193,9 @@ def test_a_replacement_after_a_remittance_carries_clp07_in_ref_f8(
     post(closed, "full_payment.835")
     add_time(closed, tmp_path, contract,
              [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
-    claims.close_period(closed, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(closed, OCTOBER, contract, actor="test", today=TODAY)
     out = tmp_path / "replacement.837"
-    claims.export_claims(closed, OCTOBER, "837p", out, actor="test")
+    export_claims(closed, OCTOBER, "837p", out, actor="test")
     assert x12_errors(out) == []
     text = out.read_text()
     assert ":B:7*" in text and "REF*F8*PAYER0000001~" in text
@@ -204,14 +206,14 @@ def test_a_replacement_made_before_the_remittance_is_sent_with_clp07_in_ref_f8(
 ) -> None:
     add_time(closed, tmp_path, contract,
              [["A-3", "S1", A, "2026-10-28", "40", "care_coordination", "in_person"]])  # fmt: skip
-    claims.close_period(closed, OCTOBER, contract, actor="test", today=TODAY)
+    close_period(closed, OCTOBER, contract, actor="test", today=TODAY)
     post(closed, "full_payment.835")  # the answer to the original arrives after the close
     out = tmp_path / "replacement.837"
-    claims.export_claims(closed, OCTOBER, "837p", out, actor="test")
+    export_claims(closed, OCTOBER, "837p", out, actor="test")
     assert x12_errors(out) == []
     assert "REF*F8*PAYER0000001~" in out.read_text()
 
 
 def test_an_837_offered_as_an_835_is_refused(closed: Engine, tmp_path: Path) -> None:
     with pytest.raises(RemitFileError, match="not an 835 005010X221A1"):
-        service.import_835(closed, tmp_path / "october.837", actor="test")
+        import_835(closed, tmp_path / "october.837", actor="test")

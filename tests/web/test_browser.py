@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
-from ecmbill.claims.service import provider_settings
+from ecmbill.claims.settings import provider_settings
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.period import Period
 from ecmbill.services import open_store

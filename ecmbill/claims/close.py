@@ -1,0 +1,196 @@
+"""Closing a period into claims: originals, replacements and voids, one transaction per close.
+
+The rules live in ``ecmbill.domain.claims`` (claim building, the correction rule, timely
+filing); this module reads and writes the store around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ecmbill.claims.settings import ProviderSettings, provider_settings
+from ecmbill.contract import Contract
+from ecmbill.domain.claims import (
+    Action,
+    ChargeLine,
+    Claimed,
+    FilingWarning,
+    Frequency,
+    billed_lines,
+    build_claims,
+    plan_corrections,
+    timely_filing,
+)
+from ecmbill.domain.period import Period
+from ecmbill.rating.service import rate_store
+from ecmbill.store import audit
+from ecmbill.store import claims as stored
+from ecmbill.store.claims import PeriodClosed, StoredClaim
+from ecmbill.store.db import Engine, Session, serialise, unit_of_work
+
+
+class PeriodNotOver(Exception):
+    """The period has not ended yet: it cannot be closed."""
+
+
+@dataclass(frozen=True)
+class CreatedClaim:
+    claim_id: int
+    patient_control_number: str
+    member_id: str
+    action: Action
+    total_charge: Decimal
+    lines: int
+
+
+@dataclass
+class CloseResult:
+    period: str
+    created: list[CreatedClaim] = field(default_factory=list)
+    unchanged: int = 0
+    warnings: tuple[FilingWarning, ...] = ()
+    first_closed_at: datetime | None = None
+    changed_after_close: list[str] = field(default_factory=list)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for claim in self.created if claim.action is action)
+
+
+def close_period(
+    engine: Engine, period: Period, contract: Contract, *, actor: str, today: date
+) -> CloseResult:
+    """Rate the period and claim it: originals for members never claimed, replacements for
+    members whose lines changed, voids for members with nothing billable left. Settings are
+    checked first; nothing is written when they are incomplete, nor for a period that has
+    not ended yet."""
+    if period.end >= today:
+        raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
+    settings = provider_settings(engine)
+    rating = rate_store(engine, period, contract)
+    result = CloseResult(period=str(period))
+    with unit_of_work(engine) as session:
+        # Two closes of one period at once would both see "never claimed" and both create
+        # originals: the second waits here and then sees the first one's claims.
+        serialise(session, f"ecmbill-close-{period}")
+        npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
+        drafts = build_claims(rating, contract.rate_for, npi_of)
+        latest = stored.latest_claims(session, str(period))
+        claimed = {
+            member: Claimed(
+                Frequency(claim.frequency), billed_lines(stored.charge_lines(session, claim.id))
+            )
+            for member, claim in latest.items()
+        }
+        decisions = plan_corrections(drafts, claimed)
+        first = stored.first_close(session, str(period))
+        if first is not None:
+            result.first_closed_at = first.closed_at
+            result.changed_after_close = stored.changed_after(session, period, first.closed_at)
+        todo = [decision for decision in decisions if decision.action is not Action.NOTHING]
+        result.unchanged = len(decisions) - len(todo)
+        result.warnings = timely_filing(
+            [d.draft for d in todo if d.draft is not None and d.action is not Action.VOID],
+            today,
+            contract.timely_filing_days,
+        )
+        if not todo and first is not None:
+            return result
+        now = audit.now()
+        close_id = stored.add_close(session, str(period), now, actor, len(todo))
+        trail: list[dict[str, Any]] = []
+        for decision in todo:
+            previous = latest.get(decision.member_id)
+            if decision.action is Action.VOID:
+                assert previous is not None
+                lines = stored.charge_lines(session, previous.id)
+            else:
+                assert decision.draft is not None
+                lines = list(decision.draft.lines)
+            claim = _new_claim(
+                session, decision.member_id, str(period), decision.action, lines, previous,
+                settings, close_id, now,
+            )  # fmt: skip
+            if previous is not None and decision.action is not Action.ORIGINAL:
+                status = "voided" if decision.action is Action.VOID else "replaced"
+                stored.set_status(session, previous.id, status)
+                trail.append(
+                    audit.audit_row(
+                        actor=actor, at=now, action="update", entity="claim",
+                        key=previous.patient_control_number, before={"status": previous.status},
+                        after={"status": status},
+                    )
+                )  # fmt: skip
+            trail.append(
+                audit.audit_row(
+                    actor=actor, at=now, action="create", entity="claim",
+                    key=claim.patient_control_number, before=None,
+                    after={
+                        "member_id": claim.member_id, "period": claim.period,
+                        "frequency": claim.frequency, "total_charge": claim.total_charge,
+                        "lines": len(lines), "corrects": previous.patient_control_number
+                        if previous is not None and decision.action is not Action.ORIGINAL
+                        else None,
+                    },
+                )
+            )  # fmt: skip
+            result.created.append(
+                CreatedClaim(
+                    claim.id, claim.patient_control_number, claim.member_id, decision.action,
+                    claim.total_charge, len(lines),
+                )
+            )  # fmt: skip
+        trail.append(
+            audit.audit_row(
+                actor=actor, at=now, action="create", entity="period_close", key=str(period),
+                before=None, after={"claims_created": len(todo)},
+            )
+        )  # fmt: skip
+        audit.record(session, trail)
+    return result
+
+
+def first_close(engine: Engine, period: Period) -> PeriodClosed | None:
+    """The period's first close, or None while it was never closed."""
+    with unit_of_work(engine) as session:
+        return stored.first_close(session, str(period))
+
+
+def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
+    """Time and outreach records of the period changed since its latest close: what closing
+    again would look at. Empty for a period never closed (everything is still to claim)."""
+    with unit_of_work(engine) as session:
+        latest = stored.latest_close_time(session, str(period))
+        return [] if latest is None else stored.changed_after(session, period, latest)
+
+
+def _new_claim(
+    session: Session,
+    member_id: str,
+    period: str,
+    action: Action,
+    lines: list[ChargeLine],
+    previous: StoredClaim | None,
+    settings: ProviderSettings,
+    close_id: int,
+    now: datetime,
+) -> StoredClaim:
+    corrects = previous if action in (Action.REPLACEMENT, Action.VOID) else None
+    return stored.add_claim(
+        session,
+        period=period,
+        member_id=member_id,
+        billing_npi=settings.billing_npi,
+        frequency=action.frequency.value,
+        status="void" if action is Action.VOID else "active",
+        patient_control_number=f"ECM{stored.next_number(session, 'claim'):09d}",
+        corrects_claim_id=corrects.id if corrects else None,
+        original_reference=stored.reference_for(session, corrects.id) if corrects else None,
+        diagnosis_code=settings.diagnosis_code,
+        place_of_service=settings.place_of_service,
+        close_id=close_id,
+        created_at=now,
+        lines=lines,
+    )

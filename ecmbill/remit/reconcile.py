@@ -1,0 +1,190 @@
+"""Reconciling remittances with our claims: what was billed, paid, adjusted and still due."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ecmbill.domain.period import Period
+from ecmbill.remit.codes import CodeTables, default_codes
+from ecmbill.remit.model import (
+    AGEING_BUCKETS,
+    ZERO,
+    Adjustment,
+    Balance,
+    Match,
+    Posting,
+    Status,
+    ageing_bucket,
+    balance,
+)
+from ecmbill.store import claims as stored_claims
+from ecmbill.store import remittances as stored
+from ecmbill.store.db import Engine, unit_of_work
+from ecmbill.store.remittances import AnswerAdjustment, LineAnswer, UnmatchedAnswer
+
+
+@dataclass(frozen=True)
+class LineReport:
+    number: int
+    code: str
+    modifiers: tuple[str, ...]
+    first_date: date
+    last_date: date
+    balance: Balance
+    inferred: bool
+
+
+@dataclass(frozen=True)
+class ClaimReport:
+    patient_control_number: str
+    member_id: str
+    period: str
+    frequency: str
+    balance: Balance
+    lines: tuple[LineReport, ...]
+    sent_on: date | None
+    ageing: str | None
+
+
+@dataclass(frozen=True)
+class DenialGroup:
+    carc: str
+    description: str
+    lines: int
+    amount: Decimal
+
+
+@dataclass
+class Reconciliation:
+    claims: list[ClaimReport]
+    denials: list[DenialGroup]
+    ageing: dict[str, int]
+    unmatched: list[UnmatchedAnswer]
+    provider_adjustments: Decimal
+
+    def count(self, status: Status) -> int:
+        return sum(1 for claim in self.claims if claim.balance.status is status)
+
+
+def _as_adjustment(row: AnswerAdjustment) -> Adjustment:
+    return Adjustment(row.group, row.reason, row.amount)
+
+
+def reconcile(
+    engine: Engine,
+    period: Period | None,
+    today: date,
+    codes: CodeTables | None = None,
+) -> Reconciliation:
+    """Per claim and line: billed, paid, adjusted, patient responsibility, balance and status;
+    denials by CARC; ageing of claims not answered; answers we could not match."""
+    tables = codes or default_codes()
+    with unit_of_work(engine) as session:
+        claims = stored_claims.claims_of(
+            session, str(period) if period is not None else None, voids=False
+        )
+        answers = defaultdict(list)
+        for answer in stored.claim_answers(session, [c.id for c in claims]):
+            answers[answer.claim_id].append(answer)
+        adjustments: dict[tuple[int, int | None], list[AnswerAdjustment]] = defaultdict(list)
+        line_answers: dict[int | None, list[LineAnswer]] = defaultdict(list)
+        answer_ids = [a.id for items in answers.values() for a in items]
+        for adjustment in stored.answer_adjustments(session, answer_ids):
+            adjustments[(adjustment.answer_id, adjustment.line_answer_id)].append(adjustment)
+        for remit_line in stored.line_answers(session, answer_ids):
+            line_answers[remit_line.claim_line_id].append(remit_line)
+        reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
+        sent = stored_claims.last_sent(session)
+        reports: list[ClaimReport] = []
+        denial_lines: dict[str, list[Decimal]] = defaultdict(list)
+        for claim in claims:
+            mine = answers.get(claim.id, [])
+            if claim.status != "active" and not mine:
+                continue
+            line_reports = []
+            answered_lines = False
+            for row in stored_claims.stored_lines(session, claim.id):
+                line = row.line
+                postings = [
+                    Posting(
+                        paid=r.paid,
+                        adjustments=tuple(
+                            _as_adjustment(a) for a in adjustments[(r.answer_id, r.id)]
+                        ),
+                        reversal=reversal_of[r.answer_id],
+                    )
+                    for r in line_answers.get(row.id, [])
+                ]
+                answered_lines = answered_lines or bool(postings)
+                result = balance(line.charge, postings)
+                if result.status is Status.DENIED:
+                    for posting in postings:
+                        for a in posting.adjustments:
+                            denial_lines[a.reason].append(a.amount)
+                line_reports.append(
+                    LineReport(
+                        row.number, line.code, line.modifiers, line.first_date, line.last_date,
+                        result,
+                        any(r.match == Match.INFERRED.value for r in line_answers.get(row.id, [])),
+                    )
+                )  # fmt: skip
+            claim_postings = [
+                Posting(
+                    paid=a.paid,
+                    adjustments=tuple(
+                        _as_adjustment(adj)
+                        for (claim_answer, _line), items in adjustments.items()
+                        if claim_answer == a.id
+                        for adj in items
+                    ),
+                    reversal=a.status_code == "22",
+                )
+                for a in mine
+            ]
+            result = balance(Decimal(claim.total_charge), claim_postings)
+            if result.status is Status.DENIED and not answered_lines:
+                for posting in claim_postings:
+                    for a in posting.adjustments:
+                        denial_lines[a.reason].append(a.amount)
+            sent_at = sent.get(claim.id) or claim.created_at
+            sent_on = stored_claims.aware(sent_at).date()
+            reports.append(
+                ClaimReport(
+                    claim.patient_control_number, claim.member_id, claim.period,
+                    claim.frequency, result, tuple(line_reports), sent_on,
+                    ageing_bucket(sent_on, today) if result.status is Status.NO_ANSWER else None,
+                )
+            )  # fmt: skip
+        unmatched = stored.unmatched(session)
+        plb = stored.provider_adjustment_total(session)
+    ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
+    for report in reports:
+        if report.ageing:
+            ageing[report.ageing] += 1
+    denials = sorted(
+        (
+            DenialGroup(code, tables.describe_carc(code), len(amounts), sum(amounts, ZERO))
+            for code, amounts in denial_lines.items()
+        ),
+        key=lambda group: (-group.amount, group.carc),
+    )
+    return Reconciliation(reports, denials, ageing, unmatched, plb)
+
+
+def as_json(reconciliation: Reconciliation) -> str:
+    return json.dumps(
+        {
+            "claims": [
+                {"patient_control_number": c.patient_control_number,
+                 "status": c.balance.status.value, "billed": f"{c.balance.billed:.2f}",
+                 "paid": f"{c.balance.paid:.2f}", "balance": f"{c.balance.balance:.2f}"}
+                for c in reconciliation.claims
+            ],
+            "ageing": reconciliation.ageing,
+        },
+        indent=2,
+    )  # fmt: skip

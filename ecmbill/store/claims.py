@@ -1,0 +1,441 @@
+"""Claims, their lines, period closes, control numbers and exports as the store keeps them.
+
+Every function works inside the caller's transaction (``unit_of_work``) and hands back plain
+values, so the claims services decide and this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ecmbill.domain.claims import ChargeLine
+from ecmbill.domain.period import Period
+from ecmbill.domain.vocabulary import Kind, Source
+from ecmbill.store import models
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class StoredClaim:
+    id: int
+    period: str
+    member_id: str
+    billing_npi: str
+    frequency: str
+    status: str
+    patient_control_number: str
+    payer_claim_control_number: str | None
+    corrects_claim_id: int | None
+    original_reference: str | None
+    total_charge: Decimal
+    diagnosis_code: str
+    place_of_service: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PeriodClosed:
+    """One close of a period: when, by whom, how many claims it created."""
+
+    period: str
+    closed_at: datetime
+    actor: str
+    claims_created: int
+
+
+@dataclass(frozen=True)
+class BilledMember:
+    member_id: str
+    first_name: str
+    last_name: str
+    birth_date: date
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    """A claim line with its row id, which a remittance's answer points to."""
+
+    id: int
+    number: int
+    line: ChargeLine
+
+
+def _claim(row: models.Claim) -> StoredClaim:
+    return StoredClaim(
+        id=row.id,
+        period=row.period,
+        member_id=row.member_id,
+        billing_npi=row.billing_npi,
+        frequency=row.frequency,
+        status=row.status,
+        patient_control_number=row.patient_control_number,
+        payer_claim_control_number=row.payer_claim_control_number,
+        corrects_claim_id=row.corrects_claim_id,
+        original_reference=row.original_reference,
+        total_charge=row.total_charge,
+        diagnosis_code=row.diagnosis_code,
+        place_of_service=row.place_of_service,
+        created_at=row.created_at,
+    )
+
+
+# Control numbers --------------------------------------------------------------------------
+
+
+def next_number(session: Session, name: str) -> int:
+    """The counter's next value. The UPDATE takes the row's write lock until the transaction
+    ends, so two processes can never receive the same number, and a rolled-back transaction
+    gives its number back without ever letting a counter go down."""
+    session.execute(
+        update(models.ControlCounter)
+        .where(models.ControlCounter.name == name)
+        .values(value=models.ControlCounter.value + 1)
+    )
+    value = session.scalar(
+        select(models.ControlCounter.value).where(models.ControlCounter.name == name)
+    )
+    if value is None:
+        raise RuntimeError(f"control counter {name!r} is missing (migration 0002 not applied?)")
+    return value
+
+
+# Closes -----------------------------------------------------------------------------------
+
+
+def first_close(session: Session, period: str) -> PeriodClosed | None:
+    row = session.scalar(
+        select(models.PeriodClose)
+        .where(models.PeriodClose.period == period)
+        .order_by(models.PeriodClose.id)
+        .limit(1)
+    )
+    if row is None:
+        return None
+    return PeriodClosed(row.period, row.closed_at, row.actor, row.claims_created)
+
+
+def latest_close_time(session: Session, period: str) -> datetime | None:
+    return session.scalar(
+        select(models.PeriodClose.closed_at)
+        .where(models.PeriodClose.period == period)
+        .order_by(models.PeriodClose.id.desc())
+        .limit(1)
+    )
+
+
+def add_close(
+    session: Session, period: str, closed_at: datetime, actor: str, claims_created: int
+) -> int:
+    close = models.PeriodClose(
+        period=period, closed_at=closed_at, actor=actor, claims_created=claims_created
+    )
+    session.add(close)
+    session.flush()
+    return close.id
+
+
+def changed_after(session: Session, period: Period, closed_at: datetime) -> list[str]:
+    """Time entries and outreach attempts of the period created, changed or deleted after the
+    period was first closed, read from the audit trail (which records every such change with
+    its time), so the flag can never disagree with the history."""
+    keys: set[str] = set()
+    rows = session.execute(
+        select(
+            models.AuditRecord.entity,
+            models.AuditRecord.entity_key,
+            models.AuditRecord.at,
+            models.AuditRecord.before,
+            models.AuditRecord.after,
+        ).where(
+            models.AuditRecord.entity.in_(("time", "outreach")),
+            models.AuditRecord.at > closed_at,
+        )
+    )
+    for entity, key, at, before, after in rows:
+        if aware(at) <= aware(closed_at):
+            continue
+        for values in (before, after):
+            day = json.loads(values).get("date") if values else None
+            if day and date.fromisoformat(day[:10]) in period:
+                keys.add(f"{entity}/{key}")
+    return sorted(keys)
+
+
+def aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything ecmbill stores is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Claims -----------------------------------------------------------------------------------
+
+
+def add_claim(
+    session: Session,
+    *,
+    period: str,
+    member_id: str,
+    billing_npi: str,
+    frequency: str,
+    status: str,
+    patient_control_number: str,
+    corrects_claim_id: int | None,
+    original_reference: str | None,
+    diagnosis_code: str,
+    place_of_service: str,
+    close_id: int,
+    created_at: datetime,
+    lines: list[ChargeLine],
+) -> StoredClaim:
+    """A new claim with its lines numbered from 1; its total is the sum of their charges."""
+    claim = models.Claim(
+        period=period,
+        member_id=member_id,
+        billing_npi=billing_npi,
+        frequency=frequency,
+        status=status,
+        patient_control_number=patient_control_number,
+        corrects_claim_id=corrects_claim_id,
+        original_reference=original_reference,
+        total_charge=sum((line.charge for line in lines), Decimal("0.00")),
+        diagnosis_code=diagnosis_code,
+        place_of_service=place_of_service,
+        close_id=close_id,
+        created_at=created_at,
+    )
+    session.add(claim)
+    session.flush()
+    session.add_all(
+        models.ClaimLineRecord(
+            claim_id=claim.id,
+            line_number=number,
+            kind=line.kind.value,
+            code=line.code,
+            modifiers=" ".join(line.modifiers),
+            units=line.units,
+            charge=line.charge,
+            first_date=line.first_date,
+            last_date=line.last_date,
+            minutes=line.minutes,
+            source_ids=json.dumps(list(line.source_ids)),
+            rendering_npi=line.rendering_npi,
+        )
+        for number, line in enumerate(lines, start=1)
+    )
+    return _claim(claim)
+
+
+def _row(session: Session, claim_id: int) -> models.Claim:
+    row = session.get(models.Claim, claim_id)
+    if row is None:
+        raise LookupError(f"claim {claim_id} is not in the store")
+    return row
+
+
+def set_status(session: Session, claim_id: int, status: str) -> None:
+    _row(session, claim_id).status = status
+
+
+def set_original_reference(session: Session, claim_id: int, reference: str) -> None:
+    _row(session, claim_id).original_reference = reference
+
+
+def set_payer_claim_control_number(session: Session, claim_id: int, number: str) -> None:
+    _row(session, claim_id).payer_claim_control_number = number
+
+
+def claim(session: Session, claim_id: int) -> StoredClaim:
+    return _claim(_row(session, claim_id))
+
+
+def reference_for(session: Session, claim_id: int) -> str:
+    """REF*F8 of a replacement or void of this claim: the payer's claim control number from
+    the nearest claim in the chain a remittance answered, else our control number of it."""
+    corrected = _row(session, claim_id)
+    row: models.Claim | None = corrected
+    while row is not None:
+        if row.payer_claim_control_number:
+            return row.payer_claim_control_number
+        row = session.get(models.Claim, row.corrects_claim_id) if row.corrects_claim_id else None
+    return corrected.patient_control_number
+
+
+def latest_claims(session: Session, period: str) -> dict[str, StoredClaim]:
+    """Each member's newest claim of the period."""
+    latest: dict[str, StoredClaim] = {}
+    for row in session.scalars(
+        select(models.Claim).where(models.Claim.period == period).order_by(models.Claim.id)
+    ):
+        latest[row.member_id] = _claim(row)
+    return latest
+
+
+def claims_of(
+    session: Session,
+    period: str | None = None,
+    *,
+    member_id: str | None = None,
+    voids: bool = True,
+) -> list[StoredClaim]:
+    """Claims oldest first, of one period (or all), one member (or all), voids or not."""
+    query = select(models.Claim).order_by(models.Claim.id)
+    if not voids:
+        query = query.where(models.Claim.frequency != "8")
+    if period is not None:
+        query = query.where(models.Claim.period == period)
+    if member_id is not None:
+        query = query.where(models.Claim.member_id == member_id)
+    return [_claim(row) for row in session.scalars(query)]
+
+
+def find_claim(session: Session, claim_ref: str) -> StoredClaim | None:
+    """A claim by its patient control number (ECM000000001) or its number (1)."""
+    row = session.scalar(
+        select(models.Claim).where(models.Claim.patient_control_number == claim_ref.upper())
+    )
+    if row is None and claim_ref.isdigit():
+        row = session.get(models.Claim, int(claim_ref))
+    return _claim(row) if row is not None else None
+
+
+def claim_by_control_number(session: Session, patient_control_number: str) -> StoredClaim | None:
+    row = session.scalar(
+        select(models.Claim).where(models.Claim.patient_control_number == patient_control_number)
+    )
+    return _claim(row) if row is not None else None
+
+
+def _line_rows(session: Session, claim_id: int) -> Iterable[models.ClaimLineRecord]:
+    return session.scalars(
+        select(models.ClaimLineRecord)
+        .where(models.ClaimLineRecord.claim_id == claim_id)
+        .order_by(models.ClaimLineRecord.line_number)
+    )
+
+
+def stored_lines(session: Session, claim_id: int) -> list[StoredLine]:
+    return [
+        StoredLine(
+            row.id,
+            row.line_number,
+            ChargeLine(
+                kind=Kind(row.kind),
+                code=row.code,
+                modifiers=tuple(row.modifiers.split()),
+                units=row.units,
+                charge=Decimal(row.charge).quantize(CENT),
+                first_date=row.first_date,
+                last_date=row.last_date,
+                minutes=row.minutes,
+                source_ids=tuple(json.loads(row.source_ids)),
+                rendering_npi=row.rendering_npi,
+            ),
+        )
+        for row in _line_rows(session, claim_id)
+    ]
+
+
+def charge_lines(session: Session, claim_id: int) -> list[ChargeLine]:
+    return [stored.line for stored in stored_lines(session, claim_id)]
+
+
+def staff_npis(session: Session) -> dict[tuple[Source, str], str | None]:
+    """The NPI of whoever recorded each time entry and outreach attempt."""
+    npi = {
+        row[0]: row[1] for row in session.execute(select(models.Staff.staff_id, models.Staff.npi))
+    }
+    out: dict[tuple[Source, str], str | None] = {}
+    for entry_id, staff_id in session.execute(
+        select(models.TimeEntry.entry_id, models.TimeEntry.staff_id)
+    ):
+        out[(Source.TIME, entry_id)] = npi.get(staff_id)
+    for attempt_id, staff_id in session.execute(
+        select(models.OutreachAttempt.attempt_id, models.OutreachAttempt.staff_id)
+    ):
+        out[(Source.OUTREACH, attempt_id)] = npi.get(staff_id)
+    return out
+
+
+def staff_names(session: Session) -> dict[str, str]:
+    """Rendering providers' names by NPI."""
+    return {
+        str(npi): name
+        for npi, name in session.execute(
+            select(models.Staff.npi, models.Staff.name).where(models.Staff.npi.is_not(None))
+        )
+    }
+
+
+def billed_members(session: Session, member_ids: Iterable[str]) -> dict[str, BilledMember]:
+    return {
+        row.member_id: BilledMember(row.member_id, row.first_name, row.last_name, row.birth_date)
+        for row in session.scalars(
+            select(models.Member).where(models.Member.member_id.in_(set(member_ids)))
+        )
+    }
+
+
+# Exports ----------------------------------------------------------------------------------
+
+
+def not_exported(session: Session, period: str, fmt: str) -> list[StoredClaim]:
+    """The period's claims never written in this format, oldest first."""
+    done = select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
+    return [
+        _claim(row)
+        for row in session.scalars(
+            select(models.Claim)
+            .where(models.Claim.period == period, models.Claim.id.not_in(done))
+            .order_by(models.Claim.id)
+        )
+    ]
+
+
+def exported_formats(session: Session, claim_id: int) -> tuple[str, ...]:
+    formats = session.scalars(
+        select(models.ClaimExport.format).where(models.ClaimExport.claim_id == claim_id)
+    )
+    return tuple(sorted(set(formats)))
+
+
+def record_exports(
+    session: Session,
+    claim_ids: Iterable[int],
+    *,
+    fmt: str,
+    file_name: str,
+    interchange: int | None,
+    at: datetime,
+    actor: str,
+) -> None:
+    session.add_all(
+        models.ClaimExport(
+            claim_id=claim_id,
+            format=fmt,
+            file_name=file_name,
+            interchange_control_number=interchange,
+            exported_at=at,
+            actor=actor,
+        )
+        for claim_id in claim_ids
+    )
+
+
+def last_sent(session: Session) -> dict[int, datetime]:
+    """When each exported claim was first written to a file (newest first, so the oldest
+    export of a claim is the one that stays)."""
+    return dict(
+        (claim_id, moment)
+        for claim_id, moment in session.execute(
+            select(models.ClaimExport.claim_id, models.ClaimExport.exported_at).order_by(
+                models.ClaimExport.exported_at.desc()
+            )
+        )
+    )
