@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from ecmbill import services
 from ecmbill.claims import service as claims_service
 from ecmbill.claims.settings import DEMO_SETTINGS
-from ecmbill.cli.app import app, console, fail
+from ecmbill.cli.app import app, console, fail, parse_period
 from ecmbill.cli.claims import show_close
-from ecmbill.cli.foundation import parse_period, show_honesty, show_import
+from ecmbill.cli.imports import show_import
+from ecmbill.cli.rating import show_honesty
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
@@ -22,7 +22,9 @@ from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
+from ecmbill.rating.service import rate
 from ecmbill.remit import service as remit_service
+from ecmbill.store.db import open_store
 
 
 @app.command()
@@ -46,11 +48,11 @@ def demo(
     folder = db.with_name(f"{db.stem}-data")
     files = generate(folder, month, members=members)
     console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
-    engine = services.open_store(f"sqlite:///{db}")
+    engine = open_store(f"sqlite:///{db}")
     contract = default_contract()
     for kind, path in files.in_import_order():
         show_import(import_file(engine, kind, path, contract, actor="demo"))
-    rating = services.rate(engine, month, contract)
+    rating = rate(engine, month, contract)
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
     console.print(

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ecmbill import fieldwork, services
+from ecmbill import fieldwork
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.imports.kinds import RowReject
+from ecmbill.rating.service import rate
 from ecmbill.store import models
 from ecmbill.web import accounts
 from ecmbill.web.accounts import ActiveSession, UserRole
@@ -151,7 +152,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
     engine = request.app.state.engine
     month = _period(request, period)
     member_id = member_id.upper()
-    rating = services.rate(engine, month, request.app.state.contract_now())
+    rating = rate(engine, month, request.app.state.contract_now())
     found = fieldwork.member_month(engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
@@ -180,7 +181,7 @@ def period_preview(request: Request, period: str) -> Any:
         month = Period.parse(period)
     except ValueError as err:
         return JSONResponse({"detail": str(err)}, status_code=422)
-    rating = services.rate(request.app.state.engine, month, request.app.state.contract_now())
+    rating = rate(request.app.state.engine, month, request.app.state.contract_now())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     return {
         **rating.as_json(),

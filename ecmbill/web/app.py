@@ -25,6 +25,7 @@ from ecmbill import fieldwork, services
 from ecmbill.claims import service as claims_service
 from ecmbill.claims.settings import SettingsError
 from ecmbill.contract import Contract
+from ecmbill.contract.stored import current_contract
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome
@@ -32,6 +33,7 @@ from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.kinds import RowReject
+from ecmbill.rating.service import honesty, rate
 from ecmbill.remit import service as remit_service
 from ecmbill.remit.model import AGEING_BUCKETS, Status
 from ecmbill.remit.reader import RemitFileError
@@ -474,7 +476,7 @@ def create_app(
     def member(request: Request, member_id: str, period: str | None = None) -> Response:
         page_user(request, "members")
         month = parse_period_or_today(period)
-        rating = services.rate(engine, month, contract_now())
+        rating = rate(engine, month, contract_now())
         found = fieldwork.member_month(
             engine, member_id.upper(), month, rating.lines_for(member_id.upper())
         )
@@ -502,7 +504,7 @@ def create_app(
         problem: str | None = None,
         problem_items: list[str] | None = None,
     ) -> HTMLResponse:
-        rating = services.rate(engine, month, contract_now())
+        rating = rate(engine, month, contract_now())
         report = honesty_report(rating.period, rating.lines, rating.not_billed)
         claims = claims_service.list_claims(engine, month)
         return render(
@@ -654,7 +656,7 @@ def create_app(
         configuration script pygal always writes into the SVG never run."""
         page_user(request, "billing")
         month = parse_period_or_today(period, previous=True)
-        report = services.honesty(engine, month, contract_now())
+        report = honesty(engine, month, contract_now())
         return Response(
             honesty_chart(report),
             media_type="image/svg+xml",
@@ -817,7 +819,7 @@ def create_app(
     # --- helpers ---------------------------------------------------------------------------
 
     def contract_now() -> Contract:
-        return app.state.contract_override or services.current_contract(engine)
+        return app.state.contract_override or current_contract(engine)
 
     def member_names(member_ids: set[str]) -> dict[str, str]:
         member_ids = {m for m in member_ids if m}
