@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from ecmbill.claims import service as claims_service
-from ecmbill.claims.settings import DEMO_SETTINGS
 from ecmbill.cli.app import app, console, fail, parse_period
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
@@ -20,6 +19,7 @@ from ecmbill.contract import default_contract
 from ecmbill.demo.exchange import demo_exchange
 from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
+from ecmbill.demo.provider import DEMO_SETTINGS
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
 from ecmbill.rating.service import rate
@@ -46,10 +46,10 @@ def demo(
     if db.exists():
         db.unlink()
     folder = db.with_name(f"{db.stem}-data")
-    files = generate(folder, month, members=members)
+    contract = default_contract()
+    files = generate(folder, month, members=members, contract=contract)
     console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
     engine = open_store(f"sqlite:///{db}")
-    contract = default_contract()
     for kind, path in files.in_import_order():
         show_import(import_file(engine, kind, path, contract, actor="demo"))
     rating = rate(engine, month, contract)
