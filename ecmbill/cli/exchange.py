@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ecmbill.cli.app import (
     ContractOption,
@@ -21,7 +20,7 @@ from ecmbill.cli.app import (
     parse_period,
     store,
 )
-from ecmbill.cli.imports import show_import
+from ecmbill.cli.imports import rejections_table, show_import
 from ecmbill.domain import values
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
 from ecmbill.exchange.mif import import_mif
@@ -87,10 +86,9 @@ def show_834(result: X834Result) -> None:
         highlight=False,
     )
     if result.rejections:
-        table = Table("segment", "element", "reason", title="Rejected member loops")
-        for rejection in result.rejections:
-            table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
-        console.print(table)
+        console.print(
+            rejections_table(result.rejections, ("segment", "element"), "Rejected member loops")
+        )
     if result.not_on_roster:
         console.print(
             "Not on the roster (not added; import the plan's Member Information File first): "

@@ -3,6 +3,7 @@ outreach), each row checked, the rejected ones listed with their reasons."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from ecmbill.cli.app import (
     store,
 )
 from ecmbill.imports.kinds import KINDS
-from ecmbill.imports.service import ImportResult, import_file
+from ecmbill.imports.service import ImportResult, Rejection, import_file
 from ecmbill.store.audit import cli_actor
 
 ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
@@ -75,8 +76,15 @@ def show_import(result: ImportResult) -> None:
         highlight=False,
     )
     if result.rejections:
-        table = Table("line", "column", "reason", title="Rejected rows (first 20)")
-        for rejection in result.rejections[:20]:
-            table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
-        console.print(table)
+        console.print(
+            rejections_table(result.rejections[:20], ("line", "column"), "Rejected rows (first 20)")
+        )
         console.print(f"All rejected rows, with their reasons: {result.rejects_file}")
+
+
+def rejections_table(rejections: Sequence[Rejection], where: tuple[str, str], title: str) -> Table:
+    """Rejected rows (or loops) with where each was found and why."""
+    table = Table(*where, "reason", title=title)
+    for rejection in rejections:
+        table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
+    return table

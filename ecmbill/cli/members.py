@@ -3,6 +3,8 @@ status) and whether they may be reported unable to reach."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -37,11 +39,16 @@ def _member(member_id: str) -> str:
         fail(f"member_id {err}")
 
 
-def _refused(err: lifecycle.LifecycleError) -> None:
-    errors.print(f"[bold red]refused:[/] {err}", highlight=False)
-    for missing in err.missing:
-        errors.print(f"  - {missing}", highlight=False)
-    raise typer.Exit(1)
+@contextmanager
+def _refusal_shown() -> Iterator[None]:
+    """A change the lifecycle rules refuse ends the command with the reason (exit status 1)."""
+    try:
+        yield
+    except lifecycle.LifecycleError as err:
+        errors.print(f"[bold red]refused:[/] {err}", highlight=False)
+        for missing in err.missing:
+            errors.print(f"  - {missing}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @members_app.command("utr")
@@ -98,10 +105,8 @@ def enroll_command(
 ) -> None:
     """Enroll a member in ECM from a date: services bill from then on."""
     engine = store(database)
-    try:
+    with _refusal_shown():
         lifecycle.enroll(engine, _member(member_id), parse_day(on, "--on"), cli_actor())
-    except lifecycle.LifecycleError as err:
-        _refused(err)
     console.print("Enrolled.")
 
 
@@ -116,12 +121,10 @@ def discontinue_command(
     """End a member's ECM with a reason code from the contract; the enrollment span closes."""
     engine = store(database)
     terms = contract_for(engine, contract)
-    try:
+    with _refusal_shown():
         lifecycle.discontinue(
             engine, _member(member_id), parse_day(on, "--on"), reason.strip(), terms, cli_actor()
         )
-    except lifecycle.LifecycleError as err:
-        _refused(err)
     console.print(f"Discontinued: {terms.discontinuation_reasons[reason.strip()]}.")
 
 
@@ -136,7 +139,7 @@ def assign_lcm_command(
 ) -> None:
     """Make a staff member the member's lead care manager from a date."""
     engine = store(database)
-    try:
+    with _refusal_shown():
         lifecycle.assign_lead_care_manager(
             engine,
             _member(member_id),
@@ -146,8 +149,6 @@ def assign_lcm_command(
             phone=phone,
             email=email,
         )
-    except lifecycle.LifecycleError as err:
-        _refused(err)
     console.print("Lead care manager assigned.")
 
 
