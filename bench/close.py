@@ -27,7 +27,7 @@ from ecmbill.claims.settings import DEMO_SETTINGS, set_settings  # noqa: E402
 from ecmbill.contract import default_contract  # noqa: E402
 from ecmbill.demo.plan_scale import generate, load_store  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
-from ecmbill.services import open_store  # noqa: E402
+from ecmbill.store.db import open_store  # noqa: E402
 
 PERIOD = Period(2026, 10)
 TODAY = date(2026, 11, 25)

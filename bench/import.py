@@ -26,7 +26,7 @@ from ecmbill.contract import default_contract  # noqa: E402
 from ecmbill.demo.plan_scale import generate  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
 from ecmbill.imports.service import import_file  # noqa: E402
-from ecmbill.services import open_store  # noqa: E402
+from ecmbill.store.db import open_store  # noqa: E402
 
 TODAY = date(2026, 11, 25)
 

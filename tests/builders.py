@@ -21,7 +21,7 @@ from ecmbill.contract import Contract
 from ecmbill.domain.lines import ClaimLine, NotBilled, PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.imports.service import ImportResult, import_file
-from ecmbill.rating.service import rate_store
+from ecmbill.rating.service import rate
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY
@@ -97,7 +97,7 @@ class Ledger:
         return self
 
     def rate(self, period: str = "2026-10") -> PeriodRating:
-        return rate_store(self.engine, Period.parse(period), self.contract)
+        return rate(self.engine, Period.parse(period), self.contract)
 
     def audit_rows(self) -> int:
         with unit_of_work(self.engine) as session:

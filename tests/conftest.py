@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import Engine, make_url
 
 from ecmbill.contract import Contract, default_contract
-from ecmbill.services import open_store
+from ecmbill.store.db import open_store
 from tests.postgres import PostgresServer, find_pg_bin
 
 # Rating tests use dates in October 2026; imports refuse dates in the future, so the tests'

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, make_url, select
 
-from ecmbill.services import open_store
 from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import open_store, unit_of_work
 from tests.conftest import TEST_DATABASE, Databases
 
 

@@ -25,7 +25,7 @@ from ecmbill.domain.claims import (
     timely_filing,
 )
 from ecmbill.domain.period import Period
-from ecmbill.rating.service import rate_store
+from ecmbill.rating.service import rate
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
 from ecmbill.store.claims import PeriodClosed, StoredClaim
@@ -69,7 +69,7 @@ def close_period(
     if period.end >= today:
         raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
-    rating = rate_store(engine, period, contract)
+    rating = rate(engine, period, contract)
     result = CloseResult(period=str(period))
     with unit_of_work(engine) as session:
         # Two closes of one period at once would both see "never claimed" and both create

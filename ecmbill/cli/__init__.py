@@ -1,12 +1,19 @@
-"""The ``ecmbill`` command: a thin shell that parses input, calls ``ecmbill.services`` and
-renders the result. Each group of commands lives in its own module here."""
+"""The ``ecmbill`` command: a thin shell that parses input, calls a use-case service and renders
+the result. Each group of commands lives in its own module here."""
 
-from ecmbill.cli import claims as _claims  # noqa: F401  (registers commands)
-from ecmbill.cli import demo as _demo  # noqa: F401  (registers commands)
-from ecmbill.cli import exchange as _exchange  # noqa: F401  (registers commands)
-from ecmbill.cli import foundation as _foundation  # noqa: F401  (registers commands)
-from ecmbill.cli import remit as _remit  # noqa: F401  (registers commands)
-from ecmbill.cli import web as _web  # noqa: F401  (registers commands)
+# isort: off
+# Importing a module registers its commands; `ecmbill --help` lists them in this order.
+from ecmbill.cli import imports as _imports  # noqa: F401
+from ecmbill.cli import rating as _rating  # noqa: F401
+from ecmbill.cli import members as _members  # noqa: F401
+from ecmbill.cli import contract as _contract  # noqa: F401
+from ecmbill.cli import claims as _claims  # noqa: F401
+from ecmbill.cli import remit as _remit  # noqa: F401
+from ecmbill.cli import demo as _demo  # noqa: F401
+from ecmbill.cli import exchange as _exchange  # noqa: F401
+from ecmbill.cli import web as _web  # noqa: F401
+
+# isort: on
 from ecmbill.cli.app import app
 
 __all__ = ["app"]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ecmbill.contract import Contract, ContractError
-from ecmbill.services import current_contract, open_store
+from ecmbill.contract.stored import current_contract
+from ecmbill.domain import values
+from ecmbill.domain.period import Period
+from ecmbill.store.db import Engine, StoreUnavailable, open_store
 
 # Locals are never shown in tracebacks: they may hold member names and identifiers.
 app = typer.Typer(
@@ -33,6 +35,7 @@ ContractOption = Annotated[
         dir_okay=False,
     ),
 ]
+PeriodOption = Annotated[str, typer.Option("--period", help="Billing period, YYYY-MM.")]
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
@@ -46,9 +49,8 @@ DatabaseOption = Annotated[
 def store(database: str | None) -> Engine:
     try:
         return open_store(database)
-    except (OperationalError, ArgumentError) as err:
-        reason = getattr(err, "orig", None) or err
-        fail(f"cannot open the database: {reason}".splitlines()[0])
+    except StoreUnavailable as err:
+        fail(str(err))
 
 
 def contract_for(engine: Engine, override: Path | None) -> Contract:
@@ -61,3 +63,20 @@ def contract_for(engine: Engine, override: Path | None) -> Contract:
 def fail(message: str, code: int = 2) -> NoReturn:
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+def parse_period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as err:
+        fail(str(err))
+
+
+def parse_day(text: str | None, option: str = "--on") -> date:
+    """A date typed after ``option``, read as an import file's date is; none given: today."""
+    if text is None:
+        return date.today()
+    try:
+        return values.day(text, today=date.max)
+    except values.FieldError:
+        fail(f"{option}: {text!r} is not a date: use YYYY-MM-DD (e.g. 2026-10-31)")

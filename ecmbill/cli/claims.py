@@ -25,14 +25,15 @@ from ecmbill.claims.views import claim_history, list_claims
 from ecmbill.cli.app import (
     ContractOption,
     DatabaseOption,
+    PeriodOption,
     app,
     console,
     contract_for,
     errors,
     fail,
+    parse_period,
     store,
 )
-from ecmbill.cli.foundation import PeriodOption, parse_period
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
 

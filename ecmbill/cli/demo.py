@@ -8,23 +8,26 @@ from typing import Annotated
 
 import typer
 
-from ecmbill import services
 from ecmbill.claims.close import close_period
 from ecmbill.claims.export import export_claims
-from ecmbill.claims.settings import DEMO_SETTINGS, provider_settings, set_settings
-from ecmbill.cli.app import app, console, fail
+from ecmbill.claims.settings import provider_settings, set_settings
+from ecmbill.cli.app import app, console, fail, parse_period
 from ecmbill.cli.claims import show_close
-from ecmbill.cli.foundation import parse_period, show_honesty, show_import
+from ecmbill.cli.imports import show_import
+from ecmbill.cli.rating import show_honesty
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
 from ecmbill.demo.exchange import demo_exchange
 from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
+from ecmbill.demo.provider import DEMO_SETTINGS
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
+from ecmbill.rating.service import rate
 from ecmbill.remit.post import import_835
 from ecmbill.remit.reconcile import reconcile
+from ecmbill.store.db import open_store
 
 
 @app.command()
@@ -46,13 +49,13 @@ def demo(
     if db.exists():
         db.unlink()
     folder = db.with_name(f"{db.stem}-data")
-    files = generate(folder, month, members=members)
-    console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
-    engine = services.open_store(f"sqlite:///{db}")
     contract = default_contract()
+    files = generate(folder, month, members=members, contract=contract)
+    console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
+    engine = open_store(f"sqlite:///{db}")
     for kind, path in files.in_import_order():
         show_import(import_file(engine, kind, path, contract, actor="demo"))
-    rating = services.rate(engine, month, contract)
+    rating = rate(engine, month, contract)
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
     console.print(

@@ -1,36 +1,33 @@
-"""Commands for the plan data exchange: the Member Information File and 834 in, the Outreach
-Tracker and Return Transmission files out, and the member lifecycle they report."""
+"""``ecmbill exchange``: files exchanged with the plan: the Member Information File and 834 in,
+the Outreach Tracker and Return Transmission files out, and the provider identity they carry."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ecmbill.cli.app import (
     ContractOption,
     DatabaseOption,
+    PeriodOption,
     app,
     console,
     contract_for,
     errors,
     fail,
+    parse_period,
     store,
 )
-from ecmbill.cli.foundation import PeriodOption, members_app, parse_period, show_import
-from ecmbill.domain import values as fields
-from ecmbill.domain.values import FieldError
+from ecmbill.cli.imports import rejections_table, show_import
+from ecmbill.domain import values
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
 from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.exchange.x834 import X834Result, import_834
-from ecmbill.members import lifecycle
 from ecmbill.store.audit import cli_actor
-from ecmbill.store.db import unit_of_work
 from ecmbill.store.files import OutputProblem
 
 exchange_app = typer.Typer(
@@ -39,15 +36,6 @@ exchange_app = typer.Typer(
 )
 app.add_typer(exchange_app, name="exchange")
 OutOption = Annotated[Path, typer.Option("--out", help="File to write: .xlsx or .csv.")]
-
-
-def _day(text: str | None, option: str) -> date:
-    if text is None:
-        return date.today()
-    try:
-        return fields.day(text, today=date.max)
-    except FieldError as err:
-        fail(f"{option} {err}")
 
 
 @exchange_app.command("import-mif")
@@ -98,10 +86,9 @@ def show_834(result: X834Result) -> None:
         highlight=False,
     )
     if result.rejections:
-        table = Table("segment", "element", "reason", title="Rejected member loops")
-        for rejection in result.rejections:
-            table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
-        console.print(table)
+        console.print(
+            rejections_table(result.rejections, ("segment", "element"), "Rejected member loops")
+        )
     if result.not_on_roster:
         console.print(
             "Not on the roster (not added; import the plan's Member Information File first): "
@@ -174,116 +161,16 @@ def identity_command(
         "mcp_id": mcp_id,
         "mcp_name": mcp_name,
     }
-    values = {k: v.strip() for k, v in given.items() if v is not None}
-    try:
-        if "provider_npi" in values:
-            values["provider_npi"] = fields.npi(values["provider_npi"])
-    except FieldError as err:
-        fail(f"--provider-npi {err}")
-    tin = values.get("provider_tin", "").replace("-", "")
-    if "provider_tin" in values and not (len(tin) == 9 and tin.isdigit()):
-        fail("--provider-tin is not a TIN (9 digits)")
-    if "provider_tin" in values:
-        values["provider_tin"] = tin
+    typed = {k: v.strip() for k, v in given.items() if v is not None}
+    for key, parse in (("provider_npi", values.npi), ("provider_tin", values.tin)):
+        if key in typed:
+            try:
+                typed[key] = parse(typed[key])
+            except values.FieldError as err:
+                fail(f"--{key.replace('_', '-')} {err}")
     engine = store(database)
     identity = (
-        set_provider_identity(engine, values, cli_actor()) if values else provider_identity(engine)
+        set_provider_identity(engine, typed, cli_actor()) if typed else provider_identity(engine)
     )
     for key in KEYS:
         console.print(f"{key}: {getattr(identity, key) or '(not set)'}", highlight=False)
-
-
-def _member(member_id: str) -> str:
-    try:
-        return fields.member_id(member_id)
-    except FieldError as err:
-        fail(f"member_id {err}")
-
-
-def _refused(err: lifecycle.LifecycleError) -> None:
-    errors.print(f"[bold red]refused:[/] {err}", highlight=False)
-    for missing in err.missing:
-        errors.print(f"  - {missing}", highlight=False)
-    raise typer.Exit(1)
-
-
-@members_app.command("enroll")
-def enroll_command(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    on: Annotated[
-        str | None, typer.Option("--on", help="Enrollment start (default today).")
-    ] = None,
-    database: DatabaseOption = None,
-) -> None:
-    """Enroll a member in ECM from a date: services bill from then on."""
-    engine = store(database)
-    try:
-        lifecycle.enroll(engine, _member(member_id), _day(on, "--on"), cli_actor())
-    except lifecycle.LifecycleError as err:
-        _refused(err)
-    console.print("Enrolled.")
-
-
-@members_app.command("discontinue")
-def discontinue_command(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    reason: Annotated[str, typer.Option("--reason", help="Discontinuation reason code.")],
-    on: Annotated[str | None, typer.Option("--on", help="Last day of ECM (default today).")] = None,
-    database: DatabaseOption = None,
-    contract: ContractOption = None,
-) -> None:
-    """End a member's ECM with a reason code from the contract; the enrollment span closes."""
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    try:
-        lifecycle.discontinue(
-            engine, _member(member_id), _day(on, "--on"), reason.strip(), terms, cli_actor()
-        )
-    except lifecycle.LifecycleError as err:
-        _refused(err)
-    console.print(f"Discontinued: {terms.discontinuation_reasons[reason.strip()]}.")
-
-
-@members_app.command("assign-lcm")
-def assign_lcm_command(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    staff_id: Annotated[str, typer.Argument(help="The lead care manager's staff_id.")],
-    start: Annotated[str | None, typer.Option("--from", help="From (default today).")] = None,
-    phone: Annotated[str | None, typer.Option(help="Their phone, for the RTF.")] = None,
-    email: Annotated[str | None, typer.Option(help="Their e-mail, for the RTF.")] = None,
-    database: DatabaseOption = None,
-) -> None:
-    """Make a staff member the member's lead care manager from a date."""
-    engine = store(database)
-    try:
-        lifecycle.assign_lead_care_manager(
-            engine,
-            _member(member_id),
-            staff_id.strip(),
-            _day(start, "--from"),
-            cli_actor(),
-            phone=phone,
-            email=email,
-        )
-    except lifecycle.LifecycleError as err:
-        _refused(err)
-    console.print("Lead care manager assigned.")
-
-
-@members_app.command("status")
-def status_command(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    on: Annotated[str | None, typer.Option("--on", help="Date (default today).")] = None,
-    database: DatabaseOption = None,
-) -> None:
-    """A member's ECM status on a date: assigned, outreach, enrolled, discontinued or unable
-    to reach."""
-    engine = store(database)
-    with unit_of_work(engine) as session:
-        standing = lifecycle.standing(session, _member(member_id), _day(on, "--on"))
-    if standing is None:
-        fail("no ECM status recorded for that member by that date")
-    since = f" since {standing.since.isoformat()}" if standing.since else ""
-    console.print(
-        f"{standing.status.value}{since}" + (f" ({standing.reason})" if standing.reason else "")
-    )

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecmbill.cli.app import DatabaseOption, app, console, errors, store
-from ecmbill.cli.foundation import parse_period
+from ecmbill.cli.app import DatabaseOption, app, console, errors, parse_period, store
 from ecmbill.remit.codes import load_codes
 from ecmbill.remit.model import Status
 from ecmbill.remit.post import ImportOutcome, import_835

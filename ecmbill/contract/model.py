@@ -131,6 +131,10 @@ class Contract(_Strict):
             )
         return self
 
+    def activity_names(self, *, reimbursable: bool) -> tuple[str, ...]:
+        """The catalogue's activities that are (or are not) reimbursable, in the file's order."""
+        return tuple(n for n, a in self.activities.items() if a.reimbursable is reimbursable)
+
     def code_for(self, role: Role, modality: Modality, kind: Kind) -> CodeEntry:
         for entry in self.codes:
             if (entry.role, entry.modality, entry.kind) == (role, modality, kind):

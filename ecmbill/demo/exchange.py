@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from ecmbill.contract import Contract
 from ecmbill.demo.month import DemoFiles, fake_npi
 from ecmbill.exchange.identity import set_provider_identity
@@ -20,6 +18,7 @@ from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.service import ImportResult
 from ecmbill.members.lifecycle import assign_lead_care_manager
+from ecmbill.store.db import Engine
 
 POPULATIONS = (
     "Adults Experiencing Homelessness",

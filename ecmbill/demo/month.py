@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.identifiers import luhn_ok
 from ecmbill.domain.period import Period
 
@@ -58,27 +59,6 @@ SURNAMES = (
     "Johnson",
     "Nguyen",
 )
-SERVICE_ACTIVITIES = (
-    "assessment",
-    "care_plan",
-    "care_coordination",
-    "case_conference",
-    "phone_call",
-    "documentation",
-    "travel",
-    "transportation",
-    "basic_needs",
-    "appointment_support",
-    "pcp_follow_up",
-    "health_education",
-    "medication_education",
-    "benefits_assistance",
-    "referral_follow_up",
-    "support_system_coordination",
-    "hospital_visit",
-    "community_referral",
-)
-NOT_REIMBURSABLE = ("administrative", "billing", "other_contract")
 
 
 @dataclass(frozen=True)
@@ -109,8 +89,20 @@ def fake_npi(rng: random.Random) -> str:
             return candidate
 
 
-def generate(folder: Path, period: Period, *, members: int = 300, seed: int = 2026) -> DemoFiles:
+def generate(
+    folder: Path,
+    period: Period,
+    *,
+    members: int = 300,
+    seed: int = 2026,
+    contract: Contract | None = None,
+) -> DemoFiles:
+    """The month's six import files. Time is spread over the contract's activity catalogue
+    (default: the plan's billing guide), a few entries on activities that do not bill."""
     rng = random.Random(seed)
+    catalogue = contract or default_contract()
+    service_activities = catalogue.activity_names(reimbursable=True)
+    not_reimbursable = catalogue.activity_names(reimbursable=False)
     folder.mkdir(parents=True, exist_ok=True)
     start, end = period.start, period.end
     previous = Period.of(start - timedelta(days=1))
@@ -268,7 +260,7 @@ def generate(folder: Path, period: Period, *, members: int = 300, seed: int = 20
             modality = "in_person" if rng.random() < 0.75 else "telephonic"
             visit_team = rng.sample(team, k=rng.choice([1, 1, 1, 2, 3]))
             for staff_id in visit_team:
-                activity = rng.choice(SERVICE_ACTIVITIES)
+                activity = rng.choice(service_activities)
                 add_time(
                     staff_id,
                     member_id,
@@ -277,24 +269,44 @@ def generate(folder: Path, period: Period, *, members: int = 300, seed: int = 20
                     activity,
                     modality,
                 )
-        if rng.random() < 0.06:
+        if not_reimbursable and rng.random() < 0.06:
             add_time(
                 rng.choice(team),
                 member_id,
                 rng.choice(service_days),
                 15,
-                rng.choice(NOT_REIMBURSABLE),
+                rng.choice(not_reimbursable),
                 "in_person",
             )
         if rng.random() < 0.03:
-            add_time("S099", member_id, rng.choice(service_days), 30, "documentation", "in_person")
+            add_time(
+                "S099", member_id, rng.choice(service_days), 30, service_activities[0], "in_person"
+            )
 
     # Two typing mistakes a biller would make, to show how rejects are reported.
     time_rows.append(
-        ["DEMO-T99998", "S001", "99000001", start.isoformat(), "30", "assessment", "in_person", ""]
+        [
+            "DEMO-T99998",
+            "S001",
+            "99000001",
+            start.isoformat(),
+            "30",
+            service_activities[0],
+            "in_person",
+            "",
+        ]
     )
     time_rows.append(
-        ["DEMO-T99999", "S002", "99000002F", start.isoformat(), "0", "care_plan", "in_person", ""]
+        [
+            "DEMO-T99999",
+            "S002",
+            "99000002F",
+            start.isoformat(),
+            "0",
+            service_activities[0],
+            "in_person",
+            "",
+        ]
     )
 
     def write(name: str, header: list[str], rows: list[list[str]]) -> Path:

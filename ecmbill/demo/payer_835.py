@@ -8,42 +8,23 @@ Only for ``ecmbill demo``; tests read hand-written 835s instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-
+from ecmbill.claims.service import ClaimView, list_claims
 from ecmbill.claims.settings import ProviderSettings
 from ecmbill.claims.x12 import clean, money
 from ecmbill.domain.period import Period
-from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import Engine
 from ecmbill.store.files import write_atomically
 
 DENIALS = (("177", "N30"), ("16", "M51"), ("27", None), ("18", None))
 
 
-@dataclass(frozen=True)
-class SimLine:
-    code: str
-    modifiers: tuple[str, ...]
-    units: int
-    charge: Decimal
-    first_date: date
-    last_date: date
-
-
-@dataclass(frozen=True)
-class SimClaim:
-    patient_control_number: str
-    member_id: str
-    lines: tuple[SimLine, ...]
-
-
 def payer_835(
-    claims: list[SimClaim], settings: ProviderSettings, created: datetime, trace: str
+    claims: Sequence[ClaimView], settings: ProviderSettings, created: datetime, trace: str
 ) -> str:
     body: list[str] = []
     total = Decimal("0.00")
@@ -113,33 +94,6 @@ def payer_835(
 def write_simulated_835(
     engine: Engine, period: Period, settings: ProviderSettings, out: Path, created: datetime
 ) -> None:
-    with unit_of_work(engine) as session:
-        stored = session.scalars(
-            select(models.Claim)
-            .where(models.Claim.period == str(period), models.Claim.status == "active")
-            .order_by(models.Claim.id)
-        ).all()
-        claims = [
-            SimClaim(
-                claim.patient_control_number,
-                claim.member_id,
-                tuple(
-                    SimLine(
-                        line.code,
-                        tuple(line.modifiers.split()),
-                        line.units,
-                        Decimal(line.charge),
-                        line.first_date,
-                        line.last_date,
-                    )
-                    for line in session.scalars(
-                        select(models.ClaimLineRecord)
-                        .where(models.ClaimLineRecord.claim_id == claim.id)
-                        .order_by(models.ClaimLineRecord.line_number)
-                    )
-                ),
-            )
-            for claim in stored
-        ]
+    claims = [claim for claim in list_claims(engine, period) if claim.status == "active"]
     text = payer_835(claims, settings, created, f"DEMO-{period}")
     write_atomically(out, lambda path: path.write_text(text, encoding="ascii"))

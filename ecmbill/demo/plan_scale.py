@@ -13,32 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, Table, insert
 
+from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.period import Period
-from ecmbill.store import models
+from ecmbill.store.bulk import bulk_insert
+from ecmbill.store.db import Engine
 
-REIMBURSABLE = (
-    "assessment",
-    "care_plan",
-    "care_coordination",
-    "case_conference",
-    "phone_call",
-    "documentation",
-    "travel",
-    "transportation",
-    "basic_needs",
-    "appointment_support",
-    "health_education",
-    "community_referral",
-)
-NOT_REIMBURSABLE = ("administrative", "billing", "other_contract")
 OUTREACH_METHODS = ("phone", "phone", "in_person", "text", "video", "email", "mail")
 KINDS = ("staff", "members", "eligibility", "enrollments", "time", "outreach")
 
@@ -68,9 +53,15 @@ def _ids(prefix: str, count: int, width: int) -> pa.Array:
     return pa.array([f"{prefix}{i:0{width}d}" for i in range(1, count + 1)], pa.string())
 
 
-def generate(entries: int, period: Period, *, seed: int = 2026) -> PlanMonth:
-    """About ``entries`` time entries in ``period`` (2% dated just before it), and outreach."""
+def generate(
+    entries: int, period: Period, *, seed: int = 2026, contract: Contract | None = None
+) -> PlanMonth:
+    """About ``entries`` time entries in ``period`` (2% dated just before it), on the contract's
+    activities (default: the plan's billing guide), and outreach."""
     rng = np.random.default_rng(seed)
+    catalogue = contract or default_contract()
+    reimbursable = catalogue.activity_names(reimbursable=True)
+    not_reimbursable = catalogue.activity_names(reimbursable=False) or reimbursable
     start, end = period.start, period.end
     length = (end - start).days + 1
     members = max(1000, entries // 12)
@@ -178,8 +169,8 @@ def generate(entries: int, period: Period, *, seed: int = 2026) -> PlanMonth:
     on = np.where(outside, _days(rng, start, -5, 0, entries), _days(rng, start, 0, length, entries))
     activity = np.where(
         rng.random(entries) < 0.03,
-        rng.choice(NOT_REIMBURSABLE, size=entries),
-        rng.choice(REIMBURSABLE, size=entries),
+        rng.choice(not_reimbursable, size=entries),
+        rng.choice(reimbursable, size=entries),
     )
     time_table = pa.table(
         {
@@ -260,19 +251,17 @@ def load_store(engine: Engine, month: PlanMonth) -> None:
     staff = month.staff.to_pylist()
     people = {row["staff_id"]: row for row in staff}
     role_columns = ("staff_id", "role", "effective_from", "effective_to")
-    tables: list[tuple[type[models.Base], list[dict[str, Any]]]] = [
-        (
-            models.Staff,
-            [{"staff_id": s, "name": r["name"], "npi": r["npi"]} for s, r in people.items()],
-        ),
-        (models.Member, month.members.to_pylist()),
-        (models.StaffRole, [{k: row[k] for k in role_columns} for row in staff]),
-        (models.Eligibility, month.eligibility.to_pylist()),
-        (models.Enrollment, month.enrollments.to_pylist()),
-        (models.TimeEntry, month.time.to_pylist()),
-        (models.OutreachAttempt, month.outreach.to_pylist()),
-    ]
-    with engine.begin() as conn:
-        for model, rows in tables:
-            for start in range(0, len(rows), 5000):
-                conn.execute(insert(cast(Table, model.__table__)), rows[start : start + 5000])
+    bulk_insert(
+        engine,
+        {
+            "staff": [
+                {"staff_id": s, "name": r["name"], "npi": r["npi"]} for s, r in people.items()
+            ],
+            "members": month.members.to_pylist(),
+            "staff_roles": [{k: row[k] for k in role_columns} for row in staff],
+            "eligibility": month.eligibility.to_pylist(),
+            "enrollments": month.enrollments.to_pylist(),
+            "time_entries": month.time.to_pylist(),
+            "outreach_attempts": month.outreach.to_pylist(),
+        },
+    )

@@ -88,6 +88,14 @@ def npi(value: str) -> str:
     return value
 
 
+def tin(value: str) -> str:
+    """A taxpayer identification number (EIN or SSN), as its 9 digits."""
+    digits = value.strip().replace("-", "")
+    if not (len(digits) == 9 and digits.isdigit()):
+        raise FieldError("is not a TIN (9 digits)")
+    return digits
+
+
 def day(value: str, *, today: date) -> date:
     value = value.strip()
     if not value:

@@ -275,3 +275,9 @@ def assign_lead_care_manager(
                 )
             )
         audit.record(session, trail)
+
+
+def member_status(engine: Engine, member_id: str, day: date) -> Standing | None:
+    """The member's ECM status on ``day``; None when nothing is recorded by then."""
+    with unit_of_work(engine) as session:
+        return standing(session, member_id, day)

@@ -1,5 +1,6 @@
-"""Running the rating expression on the store (or any Ibis backend) and turning its rows into
-domain values: claim lines and not-billed items with their reasons in words."""
+"""Rating a period from the store (or any Ibis backend): the rating expression's rows turned into
+domain values, claim lines and not-billed items with their reasons in words, and the honesty
+report built from them."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 import ibis
 from ibis.backends import BaseBackend
-from sqlalchemy import Engine
 
 from ecmbill.contract import Contract
+from ecmbill.domain.honesty import HonestyReport, honesty_report
 from ecmbill.domain.lines import ClaimLine, NotBilled, PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
@@ -28,6 +29,7 @@ from ecmbill.rating.expression import (
     billable_lines,
     classify,
 )
+from ecmbill.store.db import Engine
 
 
 def ibis_backend(engine: Engine) -> BaseBackend:
@@ -75,12 +77,18 @@ def rate_period(inputs: RatingInputs, period: Period, contract: Contract) -> Per
     )
 
 
-def rate_store(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+def rate(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+    """The rating of ``period`` from what the store holds now."""
     con = ibis_backend(engine)
     try:
         return rate_period(store_inputs(con), period, contract)
     finally:
         con.disconnect()
+
+
+def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:
+    rating = rate(engine, period, contract)
+    return honesty_report(rating.period, rating.lines, rating.not_billed)
 
 
 def to_claim_line(row: dict[str, Any]) -> ClaimLine:

@@ -12,7 +12,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = [
+    "DEFAULT_URL",
+    "Engine",
+    "StoreUnavailable",
+    "alembic_config",
+    "database_url",
+    "make_engine",
+    "migrate",
+    "open_store",
+    "serialise",
+    "session_factory",
+    "unit_of_work",
+]
 
 DEFAULT_URL = "sqlite:///ecmbill.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -67,6 +82,21 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened: a bad URL, a missing folder, a server that is down."""
+
+
+def open_store(url: str | None = None) -> Engine:
+    """The database, migrated to the newest schema."""
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+    except (OperationalError, ArgumentError) as err:
+        reason = getattr(err, "orig", None) or err
+        raise StoreUnavailable(f"cannot open the database: {reason}".splitlines()[0]) from err
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

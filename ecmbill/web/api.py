@@ -12,10 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ecmbill import fieldwork, services
+from ecmbill import fieldwork
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.imports.kinds import RowReject
+from ecmbill.rating.service import rate
 from ecmbill.store.lookups import time_entry_view
 from ecmbill.web.accounts import visible_staff
 from ecmbill.web.security import (
@@ -138,7 +139,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
     here = site(request)
     month = here.period_or_current(period)
     member_id = member_id.upper()
-    rating = services.rate(here.engine, month, here.contract())
+    rating = rate(here.engine, month, here.contract())
     found = fieldwork.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
@@ -168,7 +169,7 @@ def period_preview(request: Request, period: str) -> Any:
     except ValueError as err:
         return JSONResponse({"detail": str(err)}, status_code=422)
     here = site(request)
-    rating = services.rate(here.engine, month, here.contract())
+    rating = rate(here.engine, month, here.contract())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     return {
         **rating.as_json(),

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from fastapi import Request
 
-from ecmbill import services
 from ecmbill.contract import Contract
+from ecmbill.contract.stored import current_contract
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine
 
@@ -24,7 +24,7 @@ class Site:
     today: Callable[[], date]
 
     def contract(self) -> Contract:
-        return self.contract_override or services.current_contract(self.engine)
+        return self.contract_override or current_contract(self.engine)
 
     def period_or_current(self, text: str | None, *, previous: bool = False) -> Period:
         """The period typed, else the current one (``previous``: the one before it, the

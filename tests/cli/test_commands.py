@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ecmbill.services import open_store
 from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import open_store, unit_of_work
 from tests.builders import ELIGIBLE_AUTUMN, MEMBERS, STAFF
 from tests.cli.conftest import Cli
 

@@ -14,7 +14,7 @@ from ecmbill.domain.reasons import ReasonCode
 from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.x834 import import_834
 from ecmbill.members import lifecycle
-from ecmbill.rating.service import rate_store
+from ecmbill.rating.service import rate
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY
@@ -99,7 +99,7 @@ def test_retroactive_termination_marks_the_months_for_rerating_and_they_rate_not
     first = import_834(provider, write_834(tmp_path, "a.834", [MARIA]), actor="test", today=TODAY)
     assert first.rerate == [("91234567A", "2026-10")]  # time was recorded before coverage came
     october = Period.parse("2026-10")
-    assert [line.units for line in rate_store(provider, october, contract).lines] == [2]
+    assert [line.units for line in rate(provider, october, contract).lines] == [2]
 
     terminated = Member834(
         "91234567A", "GARCIA", "MARIA", "19700101", "20260901", "20260930", maintenance="024"
@@ -111,7 +111,7 @@ def test_retroactive_termination_marks_the_months_for_rerating_and_they_rate_not
     assert later.rerate == [("91234567A", "2026-10")]
     assert eligibility(provider)[("91234567A", "2026-10")] is False
     assert eligibility(provider)[("91234567A", "2026-11")] is False
-    rating = rate_store(provider, october, contract)
+    rating = rate(provider, october, contract)
     assert rating.lines == ()
     assert [(n.id, n.reason_code) for n in rating.not_billed] == [("T1", ReasonCode.NOT_ELIGIBLE)]
     with unit_of_work(provider) as session:

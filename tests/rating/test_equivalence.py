@@ -20,7 +20,7 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.rating.files import rate_folder, rate_folder_to_file
-from ecmbill.rating.service import rate_store
+from ecmbill.rating.service import rate
 
 PERIOD = Period(2026, 10)
 ENTRIES = 60_000
@@ -93,7 +93,7 @@ def test_the_store_rates_the_month_like_duckdb_on_files(
     engine: Engine, month: PlanMonth, duckdb_rating: PeriodRating, contract_module: Contract
 ) -> None:
     load_store(engine, month)
-    assert_same_rating(rate_store(engine, PERIOD, contract_module), duckdb_rating)
+    assert_same_rating(rate(engine, PERIOD, contract_module), duckdb_rating)
 
 
 def test_csv_files_rate_like_parquet_files(

@@ -25,10 +25,9 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Kind, Modality, Role
 from ecmbill.rating.expression import RatingInputs
-from ecmbill.rating.service import rate_period, rate_store
-from ecmbill.services import open_store
+from ecmbill.rating.service import rate, rate_period
 from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import open_store, unit_of_work
 from tests.conftest import Databases
 
 CONTRACT = default_contract()
@@ -363,7 +362,7 @@ def test_the_same_invariants_hold_through_a_store(databases: Databases, world: W
                     insert(models.OutreachAttempt),
                     [{**a, "outcome": "not_reached"} for a in world.outreach],
                 )
-        rating = rate_store(engine, OCTOBER, CONTRACT)
+        rating = rate(engine, OCTOBER, CONTRACT)
     finally:
         engine.dispose()
     check_invariants(world, rating)

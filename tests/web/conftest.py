@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from ecmbill.contract import Contract, default_contract
 from ecmbill.imports.service import import_file
-from ecmbill.services import open_store
+from ecmbill.store.db import open_store
 from ecmbill.web import accounts, create_app
 from ecmbill.web.accounts import UserRole
 from tests.conftest import TODAY, Databases

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from ecmbill.claims.settings import provider_settings
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.period import Period
-from ecmbill.services import open_store
+from ecmbill.store.db import open_store
 from ecmbill.web import create_app
 from tests.claims.world import configure
 from tests.claims.x12check import x12_errors

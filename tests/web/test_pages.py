@@ -9,11 +9,11 @@ from html import unescape
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from ecmbill import services
 from ecmbill.cli import app as cli
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.members.lifecycle import assign_lead_care_manager
+from ecmbill.rating.service import rate
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.web.conftest import PASSWORD, Clients, csrf_of
@@ -84,7 +84,7 @@ def test_the_members_month_shows_eligibility_enrollment_and_projected_units(
     assert "2026-10: eligible" in page and "2026-11: eligible" in page
     assert "2026-02-01 to open" in page
     assert "<dt>Lead care manager</dt><dd>Ben Road</dd>" in page
-    (line,) = services.rate(world, Period(2026, 10), contract).lines_for("92345678B")
+    (line,) = rate(world, Period(2026, 10), contract).lines_for("92345678B")
     mods = " ".join(line.modifiers)
     assert (
         f'<td>{line.code} {mods}</td><td>service</td><td class="num">{line.minutes}</td>'
@@ -96,7 +96,7 @@ def test_the_billing_preview_shows_lines_not_billed_reasons_and_the_honesty_char
     clients: Clients, world: Engine, contract: Contract
 ) -> None:
     page = clients.as_user("bill").get("/billing?period=2026-10").text
-    rating = services.rate(world, Period(2026, 10), contract)
+    rating = rate(world, Period(2026, 10), contract)
     units = sum(line.units for line in rating.lines)
     assert f"{len(rating.lines)} claim lines, {units} units; 1 entry does not bill." in page
     # Rosa (93456789C) is not enrolled: her time is kept and says why.
@@ -117,7 +117,7 @@ def test_the_api_period_preview_is_the_rating(
     clients: Clients, world: Engine, contract: Contract
 ) -> None:
     preview = clients.as_user("bill").get("/api/periods/2026-10/preview").json()
-    rating = services.rate(world, Period(2026, 10), contract)
+    rating = rate(world, Period(2026, 10), contract)
     assert preview["lines"] == rating.as_json()["lines"]
     assert preview["not_billed"] == rating.as_json()["not_billed"]
     assert preview["honesty"]["service_minutes"] == sum(x.minutes for x in rating.lines)

@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from ecmbill.contract import Contract
-from ecmbill.services import open_store
 from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store.db import open_store, unit_of_work
 from ecmbill.web import accounts, create_app
 from ecmbill.web.accounts import UserRole
 from tests.claims.world import configure, load

@@ -11,14 +11,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ecmbill import services
-from ecmbill.claims import service as claims_service
-from ecmbill.claims.settings import SettingsError
+from ecmbill.claims import close as claim_close
+from ecmbill.claims import export as claim_export
+from ecmbill.claims.settings import SettingsError, settings_problems
+from ecmbill.claims.views import list_claims
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.rating.service import honesty, rate
 from ecmbill.store.files import OutputProblem
 from ecmbill.store.lookups import member_names
 from ecmbill.web.chart import honesty_chart
@@ -42,14 +44,14 @@ def billing_page(
     month: Period,
     *,
     status_code: int = 200,
-    closed: claims_service.CloseResult | None = None,
+    closed: claim_close.CloseResult | None = None,
     problem: str | None = None,
     problem_items: list[str] | None = None,
 ) -> HTMLResponse:
     here = site(request)
-    rating = services.rate(here.engine, month, here.contract())
+    rating = rate(here.engine, month, here.contract())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
-    claims = claims_service.list_claims(here.engine, month)
+    claims = list_claims(here.engine, month)
     return render(
         request,
         "billing.html",
@@ -66,10 +68,10 @@ def billing_page(
         following=month.next(),
         claims=claims,
         waiting={fmt: sum(fmt not in c.exported for c in claims) for fmt in CLAIM_FILES},
-        first_close=claims_service.first_close(here.engine, month),
-        unclaimed=claims_service.unclaimed_changes(here.engine, month),
+        first_close=claim_close.first_close(here.engine, month),
+        unclaimed=claim_close.unclaimed_changes(here.engine, month),
         closable=month.end < here.today(),
-        settings_problems=claims_service.settings_problems(here.engine),
+        settings_problems=settings_problems(here.engine),
         identity_missing=provider_identity(here.engine).missing(),
         closed=closed,
         problem=problem,
@@ -109,14 +111,14 @@ async def close_period(request: Request) -> Response:
     here = site(request)
     try:
         result = await run_in_threadpool(
-            claims_service.close_period,
+            claim_close.close_period,
             here.engine,
             month,
             here.contract(),
             actor=actor(active),
             today=here.today(),
         )
-    except claims_service.PeriodNotOver as err:
+    except claim_close.PeriodNotOver as err:
         return billing_page(request, month, status_code=422, problem=str(err))
     except SettingsError as err:
         problem = f"{month} was not closed: {FIX_SETTINGS} (`ecmbill settings show`)"
@@ -142,7 +144,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
         target = Path(folder) / name
         try:
             await run_in_threadpool(
-                claims_service.export_claims,
+                claim_export.export_claims,
                 site(request).engine,
                 month,
                 fmt,
@@ -150,7 +152,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
                 actor=actor(active),
                 now=moment,
             )
-        except claims_service.NothingToExport as err:
+        except claim_export.NothingToExport as err:
             return billing_page(request, month, status_code=409, problem=str(err))
         except SettingsError as err:
             return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
@@ -202,7 +204,7 @@ def billing_chart(request: Request, period: str | None = None) -> Response:
     page_user(request, "billing")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    report = services.honesty(here.engine, month, here.contract())
+    report = honesty(here.engine, month, here.contract())
     return Response(
         honesty_chart(report),
         media_type="image/svg+xml",

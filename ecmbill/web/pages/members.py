@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ecmbill import fieldwork, services
+from ecmbill import fieldwork
+from ecmbill.rating.service import rate
 from ecmbill.store.lookups import staff_names
 from ecmbill.web.render import not_found, render
 from ecmbill.web.security import page_user
@@ -37,7 +38,7 @@ def member(request: Request, member_id: str, period: str | None = None) -> Respo
     member_id = member_id.upper()
     month = here.period_or_current(period)
     contract = here.contract()
-    rating = services.rate(here.engine, month, contract)
+    rating = rate(here.engine, month, contract)
     found = fieldwork.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")

@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ecmbill.domain.period import Period
-from ecmbill.remit import service as remit_service
 from ecmbill.remit.model import AGEING_BUCKETS, Status
+from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.remit.reader import RemitFileError
+from ecmbill.remit.reconcile import reconcile
 from ecmbill.store.lookups import member_names
 from ecmbill.web.render import render, safe_file_name
 from ecmbill.web.security import actor, form_user, page_user
@@ -29,7 +30,7 @@ def remittances_page(
     period: str | None,
     *,
     status_code: int = 200,
-    outcome: remit_service.ImportOutcome | None = None,
+    outcome: ImportOutcome | None = None,
     problem: str | None = None,
     problem_items: list[str] | None = None,
 ) -> HTMLResponse:
@@ -40,7 +41,7 @@ def remittances_page(
             month = Period.parse(period)
         except ValueError:
             month = None
-    result = remit_service.reconcile(here.engine, month, here.today())
+    result = reconcile(here.engine, month, here.today())
     return render(
         request,
         "remittances.html",
@@ -85,7 +86,7 @@ async def upload_835(request: Request) -> Response:
         path.write_bytes(content)
         try:
             outcome = await run_in_threadpool(
-                remit_service.import_835, site(request).engine, path, actor=actor(active)
+                import_835, site(request).engine, path, actor=actor(active)
             )
         except RemitFileError as err:
             return remittances_page(

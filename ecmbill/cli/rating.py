@@ -1,120 +1,34 @@
-"""Commands for the foundation: import, rate, report, members, contract."""
+"""``ecmbill rate`` and ``ecmbill report``: a period's claim lines, what does not bill and why,
+and the honesty report."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from ecmbill import services
 from ecmbill.cli.app import (
     ContractOption,
     DatabaseOption,
+    PeriodOption,
     app,
     console,
     contract_for,
     errors,
     fail,
+    parse_period,
     store,
 )
 from ecmbill.contract import Contract, ContractError, default_contract, load_contract
-from ecmbill.contract.model import default_toml
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
-from ecmbill.imports.kinds import KINDS
-from ecmbill.imports.service import ImportResult, import_file
-from ecmbill.members import lifecycle
-from ecmbill.rating.files import SourceProblem
-from ecmbill.store.audit import cli_actor
-
-ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
-PeriodOption = Annotated[str, typer.Option("--period", help="Billing period, YYYY-MM.")]
-
-members_app = typer.Typer(
-    help="Members: ECM status, enrollment, lead care manager, unable to reach.",
-    no_args_is_help=True,
-)
-contract_app = typer.Typer(
-    help="The contract: codes, rates, activities, outreach rules.", no_args_is_help=True
-)
-app.add_typer(members_app, name="members")
-app.add_typer(contract_app, name="contract")
-
-
-def parse_period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as err:
-        fail(str(err))
-
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        fail(f"{text!r} is not a date: use YYYY-MM-DD (e.g. 2026-10-31)")
-
-
-@app.command("import")
-def import_command(
-    kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
-    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file.")],
-    database: DatabaseOption = None,
-    contract: ContractOption = None,
-) -> None:
-    """Import staff, members, eligibility, enrollments, time or outreach from CSV or XLSX.
-
-    Exit status: 0 every row accepted, 1 some rows rejected (the rest imported), 2 the file
-    could not be read (nothing imported). Rejected rows go to NAME.rejects.csv beside the file.
-    """
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    with Progress(
-        TextColumn("importing {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(file.name, total=None)
-        result = import_file(
-            engine,
-            kind.value,
-            file,
-            terms,
-            actor=cli_actor(),
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    show_import(result)
-    raise typer.Exit(result.exit_code)
-
-
-def show_import(result: ImportResult) -> None:
-    if result.file_problem:
-        errors.print(
-            f"[bold red]{result.file.name}: nothing imported[/]: {result.file_problem}",
-            highlight=False,
-        )
-        return
-    console.print(
-        f"{result.file.name} ({result.kind}): {result.rows_read} rows read, "
-        f"[green]{result.accepted} accepted[/] ({result.changed} records added or changed), "
-        f"[{'red' if result.rejected else 'green'}]{result.rejected} rejected[/]",
-        highlight=False,
-    )
-    if result.rejections:
-        table = Table("line", "column", "reason", title="Rejected rows (first 20)")
-        for rejection in result.rejections[:20]:
-            table.add_row(str(rejection.line), rejection.column or "", rejection.reason)
-        console.print(table)
-        console.print(f"All rejected rows, with their reasons: {result.rejects_file}")
+from ecmbill.rating import service
+from ecmbill.rating.files import SourceProblem, rate_folder, rate_folder_to_file
 
 
 class RatingEngine(StrEnum):
@@ -165,7 +79,7 @@ def rate(
         engine_ = store(database)
         terms = contract_for(engine_, contract)
         with errors.status(f"rating {month}"):
-            rating = services.rate(engine_, month, terms)
+            rating = service.rate(engine_, month, terms)
     else:
         # Files carry no contract: --contract, else the database's if one is named, else the
         # default. No database file is created for a file-only rating.
@@ -202,10 +116,10 @@ def rate_source(
         with errors.status(f"rating {month} from {source} on {engine}") as status:
             say = lambda text: status.update(f"{text} ({engine})")  # noqa: E731
             if out is None:
-                return services.rate_files(
+                return rate_folder(
                     source, month, terms, engine=engine, spark_master=spark_master, status=say
                 )
-            written = services.rate_files_to(
+            written = rate_folder_to_file(
                 source, month, terms, out, engine=engine, spark_master=spark_master, status=say
             )
     except SourceProblem as problem:
@@ -270,7 +184,7 @@ def report(
     engine = store(database)
     terms = contract_for(engine, contract)
     with errors.status(f"rating {month}"):
-        honest = services.honesty(engine, month, terms)
+        honest = service.honesty(engine, month, terms)
     show_honesty(honest)
 
 
@@ -332,108 +246,3 @@ def show_honesty(report: HonestyReport, *, most: int | None = None) -> None:
         for reason, count in report.not_billed_by_reason:
             reasons.add_row(reason, str(count))
         console.print(reasons)
-
-
-@members_app.command("utr")
-def unable_to_reach(
-    member_id: Annotated[str, typer.Argument(help="The member's Medi-Cal CIN.")],
-    report_it: Annotated[
-        bool,
-        typer.Option(
-            "--report",
-            help="Record the member as unable to reach, if the contract's rule allows it.",
-        ),
-    ] = False,
-    on: Annotated[str | None, typer.Option("--on", help="Date to report (default today).")] = None,
-    database: DatabaseOption = None,
-    contract: ContractOption = None,
-) -> None:
-    """May this member be reported unable to reach? If not, which attempts are missing."""
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    member_id = member_id.strip().upper()
-    day = parse_day(on) if on else date.today()
-    check = services.check_unable_to_reach(engine, member_id, terms)
-    if not check.member_known or check.decision is None:
-        fail("no member with that member_id")
-    if report_it and check.decision.allowed and not check.reported_on:
-        try:
-            check = lifecycle.unable_to_reach(engine, member_id, day, terms, cli_actor())
-        except lifecycle.LifecycleError as err:
-            fail(f"not recorded: {err}", code=1)
-    decision = check.decision
-    assert decision is not None
-    console.print(f"Outreach attempts that count: {len(decision.counted)}")
-    for attempt in decision.counted:
-        console.print(f"  {attempt.on.isoformat()}  {attempt.method}  {attempt.outcome.value}")
-    if decision.allowed:
-        if check.reported_on:
-            console.print(f"[green]Reported unable to reach on {check.reported_on}.[/]")
-        else:
-            console.print("[green]May be reported unable to reach[/] (use --report to record it).")
-        return
-    console.print("[yellow]May not be reported unable to reach yet:[/]")
-    for missing in decision.missing:
-        console.print(f"  - {missing}")
-    raise typer.Exit(1)
-
-
-@contract_app.command("show")
-def contract_show(database: DatabaseOption = None, contract: ContractOption = None) -> None:
-    """Show the contract in force: codes, rates and outreach rules."""
-    engine = store(database)
-    terms = contract_for(engine, contract)
-    table = Table("role", "modality", "kind", "code", "modifiers", "rate/unit", title=terms.name)
-    for entry in terms.codes:
-        table.add_row(
-            entry.role.value,
-            entry.modality.value,
-            entry.kind.value,
-            entry.code,
-            " ".join(entry.modifiers),
-            f"${entry.rate}",
-        )
-    console.print(table)
-    utr = terms.unable_to_reach
-    console.print(
-        f"Unable to reach after {utr.required_attempts} attempts"
-        + (f", {utr.distinct_methods} methods" if utr.distinct_methods else "")
-        + (f", within {utr.window_days} days" if utr.window_days else "")
-    )
-    console.print(
-        "Activities: "
-        + ", ".join(
-            f"{name}{'' if a.reimbursable else ' (not reimbursable)'}"
-            for name, a in terms.activities.items()
-        )
-    )
-
-
-@contract_app.command("check")
-def contract_check(file: Annotated[Path, typer.Argument(help="Contract TOML file.")]) -> None:
-    """Validate a contract file; a bad one fails with the key and the reason."""
-    try:
-        terms = load_contract(file)
-    except ContractError as err:
-        fail(str(err))
-    console.print(f"[green]{file}: valid[/] ({terms.name})")
-
-
-@contract_app.command("set")
-def contract_set(
-    file: Annotated[Path, typer.Argument(help="Contract TOML file.")],
-    database: DatabaseOption = None,
-) -> None:
-    """Store a contract in the database; every later command uses it."""
-    engine = store(database)
-    try:
-        terms = services.store_contract(engine, file, cli_actor())
-    except ContractError as err:
-        fail(str(err))
-    console.print(f"Contract stored: {terms.name}")
-
-
-@contract_app.command("default")
-def contract_default() -> None:
-    """Print the default contract (the plan's billing guide) as TOML, to copy and edit."""
-    typer.echo(default_toml(), nl=False)
