@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ecmbill.claims.service import ClaimView, list_claims
+from ecmbill.claims.views import ClaimView, list_claims
 from ecmbill.claims.settings import ProviderSettings
 from ecmbill.claims.x12 import clean, money
 from ecmbill.domain.period import Period
