@@ -13,8 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ecmbill.claims.views import ClaimView, list_claims
 from ecmbill.claims.settings import ProviderSettings
+from ecmbill.claims.views import ClaimView, list_claims
 from ecmbill.claims.x12 import clean, money
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine

@@ -36,7 +36,9 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path, databases: Databases) -> Iterator[Cli]:
     # Wide consoles, so a reason is never wrapped across lines of a table.
-    saved = (console.width, errors.width)
+    # Restore the private width, not the public one: reading ``console.width`` while it is
+    # unset measures the terminal, and writing that back would pin every later command to it.
+    saved = (console._width, errors._width)
     console.width = errors.width = 250
     yield Cli(tmp_path, databases.new_url())
-    console.width, errors.width = saved
+    console._width, errors._width = saved
