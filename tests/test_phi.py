@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
-from ecmbill.services import check_unable_to_reach, honesty
+from ecmbill.members.lifecycle import check_unable_to_reach
+from ecmbill.services import honesty
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger

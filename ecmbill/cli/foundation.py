@@ -353,7 +353,7 @@ def unable_to_reach(
     terms = contract_for(engine, contract)
     member_id = member_id.strip().upper()
     day = parse_day(on) if on else date.today()
-    check = services.check_unable_to_reach(engine, member_id, terms)
+    check = lifecycle.check_unable_to_reach(engine, member_id, terms)
     if not check.member_known or check.decision is None:
         fail("no member with that member_id")
     if report_it and check.decision.allowed and not check.reported_on:

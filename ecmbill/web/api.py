@@ -12,10 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ecmbill import fieldwork, services
+from ecmbill import services
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
+from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store import models
 from ecmbill.web import accounts
 from ecmbill.web.accounts import ActiveSession, UserRole
@@ -83,7 +86,7 @@ def list_time_entries(
     """Your time entries (a supervisor: also the team's), the last 7 days by default."""
     active = api_user(request, "time")
     today = request.app.state.today()
-    entries = fieldwork.time_entries(
+    entries = stored_work.time_entries(
         request.app.state.engine,
         staff_ids=_visible_staff(request, active),
         start=start or today - timedelta(days=6),
@@ -99,7 +102,7 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
     if not active.account.staff_id:
         raise Forbidden("your account is not linked to a staff member")
     try:
-        return fieldwork.record_time(
+        return field_time.record_time(
             request.app.state.engine,
             request.app.state.contract_now(),
             entry.model_dump(),
@@ -114,7 +117,7 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
 @router.get("/outreach")
 def list_outreach(request: Request, member_id: str | None = None) -> list[dict[str, Any]]:
     active = api_user(request, "outreach")
-    attempts = fieldwork.outreach_attempts(
+    attempts = stored_work.outreach_attempts(
         request.app.state.engine,
         staff_ids=_visible_staff(request, active),
         member_id=member_id.upper() if member_id else None,
@@ -140,7 +143,7 @@ def find_members(request: Request, q: str) -> list[dict[str, str]]:
     api_user(request, "members")
     return [
         {"member_id": m.member_id, "name": m.name}
-        for m in fieldwork.search_members(request.app.state.engine, q, 50)
+        for m in field_members.search_members(request.app.state.engine, q, 50)
     ]
 
 
@@ -152,7 +155,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
     month = _period(request, period)
     member_id = member_id.upper()
     rating = services.rate(engine, month, request.app.state.contract_now())
-    found = fieldwork.member_month(engine, member_id, month, rating.lines_for(member_id))
+    found = field_members.member_month(engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
     return {

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ecmbill import fieldwork, services
+from ecmbill import services
 from ecmbill.claims import service as claims_service
 from ecmbill.claims.settings import SettingsError
 from ecmbill.contract import Contract
@@ -31,11 +31,16 @@ from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome
 from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import outreach as field_outreach
+from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
+from ecmbill.members import lifecycle
 from ecmbill.remit import service as remit_service
 from ecmbill.remit.model import AGEING_BUCKETS, Status
 from ecmbill.remit.reader import RemitFileError
 from ecmbill.store import audit, models
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.db import unit_of_work
 from ecmbill.store.files import OutputProblem
 from ecmbill.web import accounts, api
@@ -234,13 +239,13 @@ def create_app(
         week_start = day - timedelta(days=day.weekday())
         account = active.account
         mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
-        entries = fieldwork.time_entries(engine, staff_ids=mine, start=week_start, end=day)
+        entries = stored_work.time_entries(engine, staff_ids=mine, start=week_start, end=day)
         team: list[models.TimeEntry] = []
         if account.role is UserRole.SUPERVISOR:
             team_ids = accounts.team_staff_ids(engine, account.team) - mine
             # Last month and this one: the months a supervisor still reviews before billing.
             team_start = month_before(Period.of(day)).start
-            team = fieldwork.time_entries(engine, staff_ids=team_ids, start=team_start, end=day)
+            team = stored_work.time_entries(engine, staff_ids=team_ids, start=team_start, end=day)
         return render(
             request,
             "time.html",
@@ -252,7 +257,7 @@ def create_app(
             week_entries=[e for e in entries if e.date != day],
             team_entries=team,
             team_start=month_before(Period.of(day)).start,
-            approved=fieldwork.approved(engine, team),
+            approved=stored_work.approved(engine, team),
             names=member_names({e.member_id for e in [*entries, *team]}),
             saved=saved,
             editing=None,
@@ -300,13 +305,13 @@ def create_app(
         return await record_from_form(
             request,
             "time",
-            fieldwork.record_time,
+            field_time.record_time,
             time_page,
             lambda saved: f"/time?saved={saved['entry_id']}",
         )
 
     def own_entry(active: ActiveSession, entry_id: str) -> models.TimeEntry:
-        entry = fieldwork.time_entry(engine, entry_id)
+        entry = stored_work.time_entry(engine, entry_id)
         if entry is None:
             raise Forbidden("no such time entry")
         if entry.staff_id != active.account.staff_id:
@@ -316,7 +321,7 @@ def create_app(
     @app.get("/time/{entry_id}", response_class=HTMLResponse)
     def show_entry(request: Request, entry_id: str) -> Response:
         active = page_user(request, "time")
-        entry = fieldwork.time_entry(engine, entry_id)
+        entry = stored_work.time_entry(engine, entry_id)
         team = accounts.team_staff_ids(engine, active.account.team)
         if (
             entry is not None
@@ -330,7 +335,7 @@ def create_app(
                 entry=entry,
                 names=member_names({entry.member_id}),
                 contract=contract_now(),
-                approved=entry.entry_id in fieldwork.approved(engine, [entry]),
+                approved=entry.entry_id in stored_work.approved(engine, [entry]),
             )
         entry = own_entry(active, entry_id)
         return edit_page(request, entry, entry_values(entry), {})
@@ -350,8 +355,8 @@ def create_app(
             values=values,
             errors=errors,
             editing=entry,
-            open=fieldwork.period_is_open(engine, Period.of(entry.date)),
-            closed_message=fieldwork.closed_message(Period.of(entry.date)),
+            open=field_time.period_is_open(engine, Period.of(entry.date)),
+            closed_message=field_time.closed_message(Period.of(entry.date)),
         )
 
     @app.post("/time/{entry_id}", response_class=HTMLResponse)
@@ -360,7 +365,7 @@ def create_app(
         entry = own_entry(active, entry_id)
         values = form_values(form)
         try:
-            fieldwork.record_time(
+            field_time.record_time(
                 engine,
                 contract_now(),
                 values,
@@ -379,12 +384,12 @@ def create_app(
         account = active.account
         if account.role is not UserRole.SUPERVISOR:
             raise Forbidden("only a supervisor approves time")
-        entry = fieldwork.time_entry(engine, entry_id)
+        entry = stored_work.time_entry(engine, entry_id)
         if entry is None or entry.staff_id not in accounts.team_staff_ids(engine, account.team):
             raise Forbidden("this entry is not of your team")
         if entry.staff_id == account.staff_id:
             raise Forbidden("a supervisor does not approve their own time")
-        fieldwork.approve_time(engine, entry_id, actor=actor(active))
+        field_time.approve_time(engine, entry_id, actor=actor(active))
         return RedirectResponse(f"/time/{entry_id}", status_code=303)
 
     @app.post("/time/{entry_id}/delete")
@@ -392,7 +397,7 @@ def create_app(
         active, _ = await form_user(request, "time")
         entry = own_entry(active, entry_id)
         try:
-            fieldwork.delete_time(engine, entry_id, actor=actor(active), staff_id=entry.staff_id)
+            field_time.delete_time(engine, entry_id, actor=actor(active), staff_id=entry.staff_id)
         except RowReject as reject:
             return edit_page(request, entry, entry_values(entry), {"date": reject.reason}, 409)
         return RedirectResponse("/time", status_code=303)
@@ -415,10 +420,10 @@ def create_app(
             if account.role is UserRole.SUPERVISOR
             else frozenset({account.staff_id or ""})
         )
-        attempts = fieldwork.outreach_attempts(engine, staff_ids=frozenset(scope))
+        attempts = stored_work.outreach_attempts(engine, staff_ids=frozenset(scope))
         check = None
         if member_id:
-            check = services.check_unable_to_reach(engine, member_id, contract_now())
+            check = lifecycle.check_unable_to_reach(engine, member_id, contract_now())
         return render(
             request,
             "outreach.html",
@@ -440,7 +445,7 @@ def create_app(
         member_id = None
         if member:
             try:
-                member_id = fieldwork.resolve_member(engine, member)
+                member_id = field_members.resolve_member(engine, member)
             except RowReject:
                 member_id = None
         return outreach_page(request, active, member_id=member_id, saved=saved)
@@ -450,7 +455,7 @@ def create_app(
         return await record_from_form(
             request,
             "outreach",
-            fieldwork.record_outreach,
+            field_outreach.record_outreach,
             outreach_page,
             lambda saved: f"/outreach?member={saved['member_id']}&saved=true",
         )
@@ -460,14 +465,16 @@ def create_app(
     @app.get("/members", response_class=HTMLResponse)
     def members(request: Request, q: str = "") -> Response:
         page_user(request, "members")
-        return render(request, "members.html", q=q, found=fieldwork.search_members(engine, q, 50))
+        return render(
+            request, "members.html", q=q, found=field_members.search_members(engine, q, 50)
+        )
 
     @app.get("/members/search", response_class=HTMLResponse)
     def member_options(request: Request, member_id: str = "") -> Response:
         """Suggestions for the member field, as <option>s for its datalist (htmx)."""
         page_user(request, "members")
         return render(
-            request, "member_options.html", found=fieldwork.search_members(engine, member_id)
+            request, "member_options.html", found=field_members.search_members(engine, member_id)
         )
 
     @app.get("/members/{member_id}", response_class=HTMLResponse)
@@ -475,7 +482,7 @@ def create_app(
         page_user(request, "members")
         month = parse_period_or_today(period)
         rating = services.rate(engine, month, contract_now())
-        found = fieldwork.member_month(
+        found = field_members.member_month(
             engine, member_id.upper(), month, rating.lines_for(member_id.upper())
         )
         if found is None:
