@@ -56,7 +56,8 @@ def activities_until(session: Session, day: date) -> dict[str, list[tuple[date, 
     return found
 
 
-def _time_values(entry: models.TimeEntry) -> dict[str, Any]:
+def time_values(entry: models.TimeEntry) -> dict[str, Any]:
+    """What an entry says: the fields its approval fingerprints, audited and shown."""
     return {
         "entry_id": entry.entry_id,
         "staff_id": entry.staff_id,
@@ -72,7 +73,7 @@ def _time_values(entry: models.TimeEntry) -> dict[str, Any]:
 
 
 def _fingerprint(entry: models.TimeEntry) -> str:
-    values = _time_values(entry)
+    values = time_values(entry)
     return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
 
 
@@ -82,7 +83,7 @@ def delete_time_entry(engine: Engine, entry_id: str, *, actor: str) -> None:
         entry = session.get(models.TimeEntry, entry_id)
         if entry is None:
             return
-        before = _time_values(entry)
+        before = time_values(entry)
         trail = []
         approval = session.get(models.TimeApproval, entry_id)
         if approval is not None:

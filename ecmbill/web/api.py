@@ -49,18 +49,7 @@ def _visible_staff(request: Request, active: ActiveSession) -> frozenset[str]:
 
 
 def _entry_json(entry: models.TimeEntry) -> dict[str, Any]:
-    return {
-        "entry_id": entry.entry_id,
-        "staff_id": entry.staff_id,
-        "member_id": entry.member_id,
-        "date": entry.date.isoformat(),
-        "minutes": entry.minutes,
-        "start_time": entry.start_time,
-        "end_time": entry.end_time,
-        "activity": entry.activity,
-        "modality": entry.modality,
-        "note": entry.note,
-    }
+    return {**stored_work.time_values(entry), "date": entry.date.isoformat()}
 
 
 @router.get("/me")
