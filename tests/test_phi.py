@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
+from ecmbill.members.lifecycle import check_unable_to_reach
 from ecmbill.rating.service import honesty
-from ecmbill.services import check_unable_to_reach
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger

@@ -22,7 +22,6 @@ from ecmbill.cli.app import (
 )
 from ecmbill.domain import values
 from ecmbill.members import lifecycle
-from ecmbill.services import check_unable_to_reach
 from ecmbill.store.audit import cli_actor
 
 members_app = typer.Typer(
@@ -70,7 +69,7 @@ def unable_to_reach(
     terms = contract_for(engine, contract)
     member_id = _member(member_id)
     day = parse_day(on, "--on")
-    check = check_unable_to_reach(engine, member_id, terms)
+    check = lifecycle.check_unable_to_reach(engine, member_id, terms)
     if not check.member_known or check.decision is None:
         fail("no member with that member_id")
     if report_it and check.decision.allowed and not check.reported_on:

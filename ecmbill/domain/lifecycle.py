@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from ecmbill.domain.values import EARLIEST
+
+# An open end (a span or role period still running, or with no known start) reaches these
+# dates: no recorded date lies outside them. The rating compares with them instead of testing
+# for null (see ``ecmbill.rating.expression``).
+OPEN_START = EARLIEST
+OPEN_END = date.max
+
 
 class Status(StrEnum):
     ASSIGNED = "assigned"
@@ -48,7 +56,13 @@ class Span:
     end: date | None
 
     def covers(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
+        return self.start <= day <= (self.end or OPEN_END)
+
+
+def enrolled_on(day: date, spans: Iterable[Span]) -> bool:
+    """The member is enrolled in ECM on ``day`` when one of their enrollment spans holds it,
+    both ends included; a span with no end is still open."""
+    return any(span.covers(day) for span in spans)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
-"""The "unable to reach" rule: a member may be reported unable to reach only after all the
-contract's required outreach attempts were made (count, optionally distinct methods and a
-time window)."""
+"""What counts as an outreach attempt, and the "unable to reach" rule.
+
+An outreach attempt is pre-enrollment and individualized: a contact on a day the member is
+enrolled in ECM is a service, and a mass communication (mass mailing, distribution e-mail, bulk
+text) never counts. A member may be reported unable to reach only after all the contract's
+required outreach attempts were made (count, optionally distinct methods and a time window)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ecmbill.domain.lifecycle import Span, enrolled_on
+from ecmbill.domain.reasons import ReasonCode
 from ecmbill.domain.vocabulary import OutreachOutcome
+
+
+def not_outreach_reason(*, individualized: bool, enrolled: bool) -> ReasonCode | None:
+    """Why a contact is not an outreach attempt, or None when it is one. When both apply, the
+    enrollment is named first, as the rating's reason precedence does."""
+    if enrolled:
+        return ReasonCode.ALREADY_ENROLLED
+    if not individualized:
+        return ReasonCode.MASS_COMMUNICATION
+    return None
+
+
+def counts_as_outreach(on: date, individualized: bool, spans: Iterable[Span]) -> bool:
+    """An individualized contact made outside every enrollment span of the member."""
+    enrolled = enrolled_on(on, spans)
+    return not_outreach_reason(individualized=individualized, enrolled=enrolled) is None
 
 
 @dataclass(frozen=True)
@@ -44,7 +65,8 @@ def unable_to_reach(attempts: Iterable[Attempt], rule: UnableToReachRule) -> Una
         last = reached[-1]
         return UnableToReachDecision(
             allowed=False,
-            counted=(),
+            # Reaching the member ends the question, not the attempts: they still count.
+            counted=tuple(valid),
             missing=(
                 f"the member was reached on {last.on.isoformat()} ({last.outcome.value}): "
                 "record that outcome instead of unable to reach",

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Engine, select
-
+from ecmbill.domain.outreach import counts_as_outreach
 from ecmbill.domain.period import Period
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
-from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store import fieldwork as stored_work
+from ecmbill.store import members as stored_members
+from ecmbill.store.db import Engine
 from ecmbill.store.files import Cell, write_table
 
 
@@ -30,42 +30,13 @@ def otf_rows(
     engine: Engine, period: Period, identity: ProviderIdentity, layouts: Layouts
 ) -> list[list[Cell]]:
     values = layouts.otf_values
-    with unit_of_work(engine) as session:
-        attempts = session.execute(
-            select(
-                models.OutreachAttempt,
-                models.Member.first_name,
-                models.Member.last_name,
-                models.MemberDetail.plan_id,
-            )
-            .join(models.Member, models.Member.member_id == models.OutreachAttempt.member_id)
-            .outerjoin(
-                models.MemberDetail,
-                models.MemberDetail.member_id == models.OutreachAttempt.member_id,
-            )
-            .where(
-                models.OutreachAttempt.date >= period.start,
-                models.OutreachAttempt.date <= period.end,
-                models.OutreachAttempt.individualized,
-            )
-        ).all()
-        members = {a.member_id for a, *_ in attempts}
-        spans: dict[str, list[tuple[date, date | None]]] = {}
-        for span in session.scalars(
-            select(models.Enrollment).where(models.Enrollment.member_id.in_(members))
-        ):
-            spans.setdefault(span.member_id, []).append((span.start_date, span.end_date))
-        roles: dict[str, list[tuple[date | None, date | None, str]]] = {}
-        for period_role in session.scalars(select(models.StaffRole)):
-            roles.setdefault(period_role.staff_id, []).append(
-                (period_role.effective_from, period_role.effective_to, period_role.role)
-            )
+    attempts = stored_work.tracker_attempts(engine, period)
+    spans = stored_members.spans(engine, sorted({a.member_id for a, *_ in attempts}))
+    roles = stored_work.staff_roles(engine)
     rows: list[tuple[tuple[date, str, str], list[Cell]]] = []
     for attempt, first, last, plan_id in attempts:
-        if any(
-            start <= attempt.date and (end is None or attempt.date <= end)
-            for start, end in spans.get(attempt.member_id, [])
-        ):
+        member_spans = spans.get(attempt.member_id, [])
+        if not counts_as_outreach(attempt.date, attempt.individualized, member_spans):
             continue
         staff_role = next(
             (

@@ -4,11 +4,8 @@ recorded time entries and their activities, never typed twice."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
-
-from sqlalchemy import Engine, select
 
 from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Status, standing_on
@@ -17,9 +14,9 @@ from ecmbill.domain.vocabulary import Modality
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
 from ecmbill.exchange.otf import ExchangeFile
-from ecmbill.members.lifecycle import member_history
-from ecmbill.store import models
-from ecmbill.store.db import unit_of_work
+from ecmbill.store import fieldwork as stored_work
+from ecmbill.store import members as stored_members
+from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.files import Cell, write_table
 
 ENDED = (Status.DISCONTINUED, Status.UNABLE_TO_REACH)
@@ -50,42 +47,10 @@ def rtf_rows(
     yes_no = layouts.rtf_values["yes_no"]
     status_names = layouts.rtf_values["status"]
     with unit_of_work(engine) as session:
-        assigned = session.execute(
-            select(models.Member, models.MemberDetail)
-            .join(models.MemberDetail, models.MemberDetail.member_id == models.Member.member_id)
-            .where(models.MemberDetail.assignment_date <= period.end)
-            .order_by(models.Member.member_id)
-        ).all()
-        history = member_history(session)
-        entries: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
-        for member_id, day, activity, modality in session.execute(
-            select(
-                models.TimeEntry.member_id,
-                models.TimeEntry.date,
-                models.TimeEntry.activity,
-                models.TimeEntry.modality,
-            ).where(models.TimeEntry.date <= period.end)
-        ):
-            entries[member_id].append((day, activity, modality))
-        managers: dict[str, tuple[str, str | None, str | None]] = {}
-        for lcm, name, contact in session.execute(
-            select(models.LeadCareManager, models.Staff.name, models.StaffContact)
-            .join(models.Staff, models.Staff.staff_id == models.LeadCareManager.staff_id)
-            .outerjoin(
-                models.StaffContact,
-                models.StaffContact.staff_id == models.LeadCareManager.staff_id,
-            )
-            .where(models.LeadCareManager.start_date <= period.end)
-            .order_by(models.LeadCareManager.start_date)
-        ).all():
-            if lcm.end_date is None or lcm.end_date >= period.end:
-                managers[lcm.member_id] = (
-                    name,
-                    contact.phone if contact else None,
-                    contact.email if contact else None,
-                )
-            else:
-                managers.pop(lcm.member_id, None)
+        assigned = stored_members.assigned_by(session, period.end)
+        history = stored_members.history(session)
+        entries = stored_work.activities_until(session, period.end)
+        managers = stored_members.leads_at(session, period.end)
     rows: list[list[Cell]] = []
     for member, detail in assigned:
         events, spans, attempts = history.get(member.member_id, ([], [], []))
@@ -136,9 +101,9 @@ def rtf_rows(
             "assessment_started": min(assessments, default=None),
             "assessment_completed": max(assessments, default=None),
             "last_encounter": max((d for d, _ in encounters), default=None),
-            "lcm_name": manager[0] if manager else None,
-            "lcm_phone": manager[1] if manager else None,
-            "lcm_email": manager[2] if manager else None,
+            "lcm_name": manager.name if manager else None,
+            "lcm_phone": manager.phone if manager else None,
+            "lcm_email": manager.email if manager else None,
             "discontinuation_date": standing.since if standing.status in ENDED else None,
             "discontinuation_code": code,
             "discontinuation_reason": contract.discontinuation_reasons.get(code) if code else None,

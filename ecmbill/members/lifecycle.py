@@ -1,22 +1,24 @@
 """Recording a member's lifecycle: enroll, discontinue, unable to reach, lead care manager.
 
-Every change is checked against the pure rules in ``ecmbill.domain.lifecycle``, writes the
-enrollment spans the rating reads (``enrollments``) and a status event, and is audited.
+Every change is checked against the pure rules in ``ecmbill.domain.lifecycle`` and
+``ecmbill.domain.outreach``, writes the enrollment spans the rating reads and a status event
+(``ecmbill.store.members``), and is audited.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from ecmbill import services
 from ecmbill.contract import Contract
-from ecmbill.domain.lifecycle import Event, Span, Standing, Status, standing_on, transition_problem
-from ecmbill.store import audit, models
-from ecmbill.store.db import unit_of_work
+from ecmbill.domain.lifecycle import Standing, Status, standing_on, transition_problem
+from ecmbill.domain.outreach import Attempt, UnableToReachDecision, counts_as_outreach
+from ecmbill.domain.outreach import unable_to_reach as unable_to_reach_decision
+from ecmbill.domain.vocabulary import OutreachOutcome
+from ecmbill.store import fieldwork as stored_work
+from ecmbill.store import members as stored
+from ecmbill.store.db import Engine, Session, unit_of_work
 
 
 class LifecycleError(ValueError):
@@ -27,52 +29,20 @@ class LifecycleError(ValueError):
         self.missing = tuple(missing)
 
 
-def member_history(
-    session: Session, member_ids: Sequence[str] | None = None
-) -> dict[str, tuple[list[Event], list[Span], list[date]]]:
-    """Events, enrollment spans and individualized outreach dates, per member."""
-    history: dict[str, tuple[list[Event], list[Span], list[date]]] = {}
-
-    def of(member_id: str) -> tuple[list[Event], list[Span], list[date]]:
-        return history.setdefault(member_id, ([], [], []))
-
-    events = select(models.MemberStatusEvent).order_by(models.MemberStatusEvent.id)
-    spans = select(models.Enrollment)
-    attempts = select(models.OutreachAttempt.member_id, models.OutreachAttempt.date).where(
-        models.OutreachAttempt.individualized
-    )
-    if member_ids is not None:
-        events = events.where(models.MemberStatusEvent.member_id.in_(member_ids))
-        spans = spans.where(models.Enrollment.member_id.in_(member_ids))
-        attempts = attempts.where(models.OutreachAttempt.member_id.in_(member_ids))
-    for event in session.scalars(events):
-        if event.status in Status.__members__.values():
-            of(event.member_id)[0].append(Event(Status(event.status), event.on, event.reason))
-    for span in session.scalars(spans):
-        of(span.member_id)[1].append(Span(span.start_date, span.end_date))
-    for member_id, on in session.execute(attempts):
-        of(member_id)[2].append(on)
-    return history
-
-
 def standing(session: Session, member_id: str, day: date) -> Standing | None:
-    events, spans, attempts = member_history(session, [member_id]).get(member_id, ([], [], []))
+    events, spans, attempts = stored.history(session, [member_id]).get(member_id, ([], [], []))
     return standing_on(day, events, spans, attempts)
 
 
 def _known_member(session: Session, member_id: str) -> None:
-    if session.get(models.Member, member_id) is None:
+    if not stored.is_member(session, member_id):
         raise LifecycleError("no member with that member_id")
 
 
 def _check(session: Session, member_id: str, on: date, new: Status) -> Standing | None:
     _known_member(session, member_id)
     now = standing(session, member_id, on)
-    later = session.scalar(
-        select(models.MemberStatusEvent.on)
-        .where(models.MemberStatusEvent.member_id == member_id, models.MemberStatusEvent.on > on)
-        .limit(1)
-    )
+    later = stored.later_status_change(session, member_id, on)
     if later is not None:
         raise LifecycleError(
             f"a later status change ({later.isoformat()}) is already recorded: record changes "
@@ -84,39 +54,11 @@ def _check(session: Session, member_id: str, on: date, new: Status) -> Standing 
     return now
 
 
-def _event(
-    session: Session, member_id: str, status: Status, on: date, reason: str | None, actor: str
-) -> None:
-    now = audit.now()
-    session.add(
-        models.MemberStatusEvent(
-            member_id=member_id, status=status.value, on=on, reason=reason, recorded_at=now
-        )
-    )
-    audit.record_change(
-        session,
-        actor=actor,
-        at=now,
-        action="create",
-        entity="member_status",
-        key=member_id,
-        before=None,
-        after={"status": status.value, "on": on, "reason": reason},
-    )
-
-
 def record_assignment(session: Session, member_id: str, on: date, actor: str) -> bool:
     """The plan assigned (referred) the member on ``on``; recorded once per date."""
-    exists = session.scalar(
-        select(models.MemberStatusEvent.id).where(
-            models.MemberStatusEvent.member_id == member_id,
-            models.MemberStatusEvent.status == Status.ASSIGNED.value,
-            models.MemberStatusEvent.on == on,
-        )
-    )
-    if exists is not None:
+    if on in stored.status_dates(session, member_id, Status.ASSIGNED):
         return False
-    _event(session, member_id, Status.ASSIGNED, on, None, actor)
+    stored.add_status_event(session, member_id, Status.ASSIGNED, on, None, actor)
     return True
 
 
@@ -124,26 +66,10 @@ def enroll(engine: Engine, member_id: str, start: date, actor: str) -> None:
     """Enroll the member in ECM from ``start``: opens an enrollment span the rating bills in."""
     with unit_of_work(engine) as session:
         _check(session, member_id, start, Status.ENROLLED)
-        clash = session.scalar(
-            select(models.Enrollment.id).where(
-                models.Enrollment.member_id == member_id,
-                (models.Enrollment.end_date.is_(None)) | (models.Enrollment.end_date >= start),
-            )
-        )
-        if clash is not None:
+        if stored.span_reaching(session, member_id, start):
             raise LifecycleError("an enrollment span already covers or follows that date")
-        session.add(models.Enrollment(member_id=member_id, start_date=start, end_date=None))
-        audit.record_change(
-            session,
-            actor=actor,
-            at=audit.now(),
-            action="create",
-            entity="enrollments",
-            key=f"{member_id}/{start.isoformat()}",
-            before=None,
-            after={"member_id": member_id, "start_date": start, "end_date": None},
-        )
-        _event(session, member_id, Status.ENROLLED, start, None, actor)
+        stored.open_span(session, member_id, start, actor)
+        stored.add_status_event(session, member_id, Status.ENROLLED, start, None, actor)
 
 
 def discontinue(
@@ -156,37 +82,73 @@ def discontinue(
         raise LifecycleError(f"unknown discontinuation reason code (the contract has: {codes})")
     with unit_of_work(engine) as session:
         _check(session, member_id, on, Status.DISCONTINUED)
-        span = session.scalar(
-            select(models.Enrollment).where(
-                models.Enrollment.member_id == member_id,
-                models.Enrollment.start_date <= on,
-                models.Enrollment.end_date.is_(None),
-            )
+        stored.end_open_span(session, member_id, on, actor)
+        stored.add_status_event(session, member_id, Status.DISCONTINUED, on, reason_code, actor)
+
+
+@dataclass(frozen=True)
+class UnableToReachCheck:
+    member_known: bool
+    decision: UnableToReachDecision | None
+    reported_on: date | None = None
+
+
+def _check_unable_to_reach(
+    session: Session, member_id: str, contract: Contract
+) -> UnableToReachCheck:
+    if not stored.is_member(session, member_id):
+        return UnableToReachCheck(member_known=False, decision=None)
+    _, spans, _ = stored.history(session, [member_id]).get(member_id, ([], [], []))
+    attempts = [
+        Attempt(
+            on=attempt.date,
+            method=attempt.method,
+            outcome=OutreachOutcome(attempt.outcome),
+            counts=counts_as_outreach(attempt.date, attempt.individualized, spans),
         )
-        if span is not None:
-            before = {"member_id": member_id, "start_date": span.start_date, "end_date": None}
-            span.end_date = on
-            audit.record_change(
-                session,
-                actor=actor,
-                at=audit.now(),
-                action="update",
-                entity="enrollments",
-                key=f"{member_id}/{span.start_date.isoformat()}",
-                before=before,
-                after={**before, "end_date": on},
-            )
-        _event(session, member_id, Status.DISCONTINUED, on, reason_code, actor)
+        for attempt in stored_work.member_attempts(session, member_id)
+    ]
+    reported = stored.status_dates(session, member_id, Status.UNABLE_TO_REACH)
+    return UnableToReachCheck(
+        member_known=True,
+        decision=unable_to_reach_decision(attempts, contract.unable_to_reach.rule()),
+        reported_on=reported[0] if reported else None,
+    )
+
+
+def check_unable_to_reach(engine: Engine, member_id: str, contract: Contract) -> UnableToReachCheck:
+    """May the member be reported unable to reach, and if not, what is missing."""
+    with unit_of_work(engine) as session:
+        return _check_unable_to_reach(session, member_id, contract)
+
+
+def _report_unable_to_reach(
+    session: Session, member_id: str, contract: Contract, actor: str, on: date
+) -> UnableToReachCheck:
+    check = _check_unable_to_reach(session, member_id, contract)
+    if not (check.decision and check.decision.allowed) or check.reported_on:
+        return check
+    reason = f"{len(check.decision.counted)} outreach attempts without reaching the member"
+    stored.add_status_event(session, member_id, Status.UNABLE_TO_REACH, on, reason, actor)
+    return replace(check, reported_on=on)
+
+
+def report_unable_to_reach(
+    engine: Engine, member_id: str, contract: Contract, actor: str, on: date
+) -> UnableToReachCheck:
+    """Record "unable to reach" only when the rule allows it; otherwise record nothing."""
+    with unit_of_work(engine) as session:
+        return _report_unable_to_reach(session, member_id, contract, actor, on)
 
 
 def unable_to_reach(
     engine: Engine, member_id: str, on: date, contract: Contract, actor: str
-) -> services.UnableToReachCheck:
-    """Report the member unable to reach, only when the contract's rule allows it (the
-    foundation's check decides and records)."""
+) -> UnableToReachCheck:
+    """Report the member unable to reach, only when the lifecycle allows the change and the
+    contract's rule allows the report."""
     with unit_of_work(engine) as session:
         _check(session, member_id, on, Status.UNABLE_TO_REACH)
-    check = services.report_unable_to_reach(engine, member_id, contract, actor, on)
+        check = _report_unable_to_reach(session, member_id, contract, actor, on)
     if check.decision is None or not check.decision.allowed:
         missing = check.decision.missing if check.decision else ()
         raise LifecycleError("may not be reported unable to reach yet", missing)
@@ -207,74 +169,24 @@ def assign_lead_care_manager(
     span ends the day before."""
     with unit_of_work(engine) as session:
         _known_member(session, member_id)
-        if session.get(models.Staff, staff_id) is None:
+        if not stored.is_staff(session, staff_id):
             raise LifecycleError("no staff member with that staff_id")
-        now = audit.now()
-        trail = []
-        current = session.scalar(
-            select(models.LeadCareManager)
-            .where(models.LeadCareManager.member_id == member_id)
-            .order_by(models.LeadCareManager.start_date.desc())
-            .limit(1)
-        )
+        current = stored.latest_lead(session, member_id)
         if current is not None and current.start_date >= start:
             raise LifecycleError("a lead care manager is already recorded from that date or later")
         if current is not None and current.staff_id == staff_id and current.end_date is None:
             raise LifecycleError("that staff member is already the lead care manager")
-        if current is not None and (current.end_date is None or current.end_date >= start):
-            before = {"staff_id": current.staff_id, "end_date": current.end_date}
-            current.end_date = start - timedelta(days=1)
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="update",
-                    entity="lead_care_managers",
-                    key=f"{member_id}/{current.start_date.isoformat()}",
-                    before=before,
-                    after={"staff_id": current.staff_id, "end_date": current.end_date},
-                )
-            )
-        session.add(
-            models.LeadCareManager(
-                member_id=member_id, staff_id=staff_id, start_date=start, end_date=None
-            )
+        reaching = current is not None and (current.end_date is None or current.end_date >= start)
+        stored.start_lead(
+            session,
+            member_id,
+            staff_id,
+            start,
+            actor,
+            end_previous_on=start - timedelta(days=1) if reaching else None,
+            phone=phone,
+            email=email,
         )
-        trail.append(
-            audit.audit_row(
-                actor=actor,
-                at=now,
-                action="create",
-                entity="lead_care_managers",
-                key=f"{member_id}/{start.isoformat()}",
-                before=None,
-                after={"staff_id": staff_id, "start_date": start, "end_date": None},
-            )
-        )
-        if phone is not None or email is not None:
-            contact = session.get(models.StaffContact, staff_id)
-            before_contact = (
-                {"phone": contact.phone, "email": contact.email} if contact is not None else None
-            )
-            if contact is None:
-                contact = models.StaffContact(staff_id=staff_id)
-                session.add(contact)
-            if phone is not None:
-                contact.phone = phone
-            if email is not None:
-                contact.email = email
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="update" if before_contact else "create",
-                    entity="staff_contacts",
-                    key=staff_id,
-                    before=before_contact,
-                    after={"phone": contact.phone, "email": contact.email},
-                )
-            )
-        audit.record(session, trail)
 
 
 def member_status(engine: Engine, member_id: str, day: date) -> Standing | None:

@@ -14,6 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ecmbill.contract import Contract
+from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.domain.reasons import PRECEDENCE, ReasonCode
 from ecmbill.domain.units import units_for_minutes
 from ecmbill.domain.vocabulary import Kind, Source
@@ -24,9 +25,6 @@ MODIFIER_SEPARATOR = ":"
 # Source ids are gathered per line with group_concat; this separator cannot occur in an id.
 ID_SEPARATOR = "\x1f"
 NOT_BILLABLE = "not_billable"
-# An open-ended role period or enrollment span reaches these dates.
-OPEN_START = date(1900, 1, 1)
-OPEN_END = date(9999, 12, 31)
 
 TIME_COLUMNS = ("entry_id", "staff_id", "member_id", "date", "minutes", "activity", "modality")
 OUTREACH_COLUMNS = (
@@ -207,6 +205,10 @@ def _context_joins(
     spans never overlap (imports, the database's triggers and the file checks all refuse
     overlaps). Open ends are compared as far-away dates rather than with ``IS NULL OR``: an OR
     in a join condition turns a fast range join into a slow one on DuckDB and PostgreSQL.
+
+    The span join is ``ecmbill.domain.lifecycle.enrolled_on`` restated as a join, and the
+    outreach reasons it feeds restate ``ecmbill.domain.outreach.not_outreach_reason``;
+    tests/rating/test_enrollment_parity.py holds both readings to the same answers.
     """
     return (
         chain.left_join(

@@ -31,6 +31,7 @@ from ibis.backends import BaseBackend
 from ecmbill.contract import Contract
 from ecmbill.domain import values as fields
 from ecmbill.domain.identifiers import CIN_PATTERN
+from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
@@ -41,8 +42,6 @@ from ecmbill.rating.expression import (
     ENROLLMENT_COLUMNS,
     ID_SEPARATOR,
     MODIFIER_SEPARATOR,
-    OPEN_END,
-    OPEN_START,
     OUTREACH_COLUMNS,
     STAFF_ROLE_COLUMNS,
     TIME_COLUMNS,

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ecmbill import fieldwork
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
+from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
 from ecmbill.rating.service import rate
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import time_entry_view
 from ecmbill.web.accounts import visible_staff
 from ecmbill.web.security import (
@@ -69,7 +71,7 @@ def list_time_entries(
     active = api_user(request, "time")
     here = site(request)
     today = here.today()
-    entries = fieldwork.time_entries(
+    entries = stored_work.time_entries(
         here.engine,
         staff_ids=visible_staff(here.engine, active.account),
         start=start or today - timedelta(days=6),
@@ -86,7 +88,7 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
         raise Forbidden("your account is not linked to a staff member")
     here = site(request)
     try:
-        return fieldwork.record_time(
+        return field_time.record_time(
             here.engine,
             here.contract(),
             entry.model_dump(),
@@ -102,7 +104,7 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
 def list_outreach(request: Request, member_id: str | None = None) -> list[dict[str, Any]]:
     active = api_user(request, "outreach")
     engine = site(request).engine
-    attempts = fieldwork.outreach_attempts(
+    attempts = stored_work.outreach_attempts(
         engine,
         staff_ids=visible_staff(engine, active.account),
         member_id=member_id.upper() if member_id else None,
@@ -128,7 +130,7 @@ def find_members(request: Request, q: str) -> list[dict[str, str]]:
     api_user(request, "members")
     return [
         {"member_id": m.member_id, "name": m.name}
-        for m in fieldwork.search_members(site(request).engine, q, 50)
+        for m in field_members.search_members(site(request).engine, q, 50)
     ]
 
 
@@ -140,7 +142,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
     month = here.period_or_current(period)
     member_id = member_id.upper()
     rating = rate(here.engine, month, here.contract())
-    found = fieldwork.member_month(here.engine, member_id, month, rating.lines_for(member_id))
+    found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
     return {

@@ -6,6 +6,7 @@ from ecmbill.domain.lifecycle import (
     Event,
     Span,
     Status,
+    enrolled_on,
     standing_on,
     transition_problem,
 )
@@ -62,3 +63,11 @@ def test_a_new_assignment_after_discontinuation_starts_over() -> None:
 
 def test_nothing_recorded_yet_means_no_status() -> None:
     assert standing_on(OCT, [Event(Status.ASSIGNED, date(2026, 11, 1))], []) is None
+
+
+def test_enrolled_on_a_day_includes_both_ends_of_a_span_and_an_open_span_never_ends() -> None:
+    spans = [Span(date(2026, 1, 1), date(2026, 3, 31)), Span(date(2026, 6, 1), None)]
+    assert enrolled_on(date(2026, 1, 1), spans) and enrolled_on(date(2026, 3, 31), spans)
+    assert not enrolled_on(date(2026, 4, 1), spans) and not enrolled_on(date(2026, 5, 31), spans)
+    assert enrolled_on(date(2026, 6, 1), spans) and enrolled_on(date(9999, 12, 31), spans)
+    assert not enrolled_on(date(2026, 1, 1), [])

@@ -1,8 +1,19 @@
-"""Rule 8: "unable to reach" only after the contract's required attempts are all made."""
+"""Rules 3, 4 and 8: what counts as an outreach attempt, and "unable to reach" only after the
+contract's required attempts are all made."""
 
 from datetime import date, timedelta
 
-from ecmbill.domain.outreach import Attempt, UnableToReachRule, unable_to_reach
+import pytest
+
+from ecmbill.domain.lifecycle import Span, enrolled_on
+from ecmbill.domain.outreach import (
+    Attempt,
+    UnableToReachRule,
+    counts_as_outreach,
+    not_outreach_reason,
+    unable_to_reach,
+)
+from ecmbill.domain.reasons import ReasonCode
 from ecmbill.domain.vocabulary import OutreachOutcome
 
 NOT_REACHED = OutreachOutcome.NOT_REACHED
@@ -72,3 +83,38 @@ def test_a_reached_or_declined_attempt_blocks_unable_to_reach() -> None:
             f"the member was reached on 2026-10-08 ({outcome.value}): "
             "record that outcome instead of unable to reach",
         )
+
+
+def test_members_utr_counts_the_attempts_of_a_reached_member() -> None:
+    """`ecmbill members utr` said "Outreach attempts that count: 0" for a member reached on
+    the third of three individualized attempts: reaching the member does not undo them."""
+    made = attempts("phone", "text", "in_person")
+    made[2] = Attempt(made[2].on, "in_person", OutreachOutcome.REACHED)
+    mass = Attempt(DAY, "mail", NOT_REACHED, counts=False)
+    decision = unable_to_reach([*made, mass], UnableToReachRule())
+    assert not decision.allowed
+    assert decision.counted == tuple(made)
+
+
+SPAN = Span(date(2026, 10, 10), date(2026, 10, 20))
+
+
+@pytest.mark.parametrize(
+    ("on", "individualized", "spans", "reason"),
+    [
+        (date(2026, 10, 9), True, [SPAN], None),  # the day before enrollment
+        (date(2026, 10, 10), True, [SPAN], ReasonCode.ALREADY_ENROLLED),  # its first day
+        (date(2026, 10, 20), True, [SPAN], ReasonCode.ALREADY_ENROLLED),  # its last day
+        (date(2026, 10, 21), True, [SPAN], None),  # after the span ended
+        (date(2026, 10, 9), False, [SPAN], ReasonCode.MASS_COMMUNICATION),
+        (date(2026, 10, 15), False, [SPAN], ReasonCode.ALREADY_ENROLLED),  # enrollment first
+        (date(2030, 1, 1), True, [Span(date(2026, 10, 10), None)], ReasonCode.ALREADY_ENROLLED),
+        (date(2026, 10, 15), True, [], None),
+    ],
+)
+def test_an_outreach_attempt_is_individualized_and_outside_every_enrollment_span(
+    on: date, individualized: bool, spans: list[Span], reason: ReasonCode | None
+) -> None:
+    enrolled = enrolled_on(on, spans)
+    assert not_outreach_reason(individualized=individualized, enrolled=enrolled) is reason
+    assert counts_as_outreach(on, individualized, spans) is (reason is None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ecmbill import fieldwork
+from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
 from ecmbill.store.lookups import staff_names
 from ecmbill.web.render import not_found, render
@@ -19,7 +19,7 @@ router = APIRouter()
 @router.get("/members", response_class=HTMLResponse)
 def members(request: Request, q: str = "") -> Response:
     page_user(request, "members")
-    found = fieldwork.search_members(site(request).engine, q, 50)
+    found = field_members.search_members(site(request).engine, q, 50)
     return render(request, "members.html", q=q, found=found)
 
 
@@ -27,7 +27,7 @@ def members(request: Request, q: str = "") -> Response:
 def member_options(request: Request, member_id: str = "") -> Response:
     """Suggestions for the member field, as <option>s for its datalist (htmx)."""
     page_user(request, "members")
-    found = fieldwork.search_members(site(request).engine, member_id)
+    found = field_members.search_members(site(request).engine, member_id)
     return render(request, "member_options.html", found=found)
 
 
@@ -39,7 +39,7 @@ def member(request: Request, member_id: str, period: str | None = None) -> Respo
     month = here.period_or_current(period)
     contract = here.contract()
     rating = rate(here.engine, month, contract)
-    found = fieldwork.member_month(here.engine, member_id, month, rating.lines_for(member_id))
+    found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")
     return render(

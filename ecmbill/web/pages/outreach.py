@@ -6,9 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ecmbill import fieldwork, services
 from ecmbill.domain.vocabulary import OutreachMethod, OutreachOutcome
+from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import outreach as field_outreach
 from ecmbill.imports.kinds import RowReject
+from ecmbill.members import lifecycle
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import member_names
 from ecmbill.web.accounts import ActiveSession, visible_staff
 from ecmbill.web.forms import record_from_form
@@ -30,12 +33,12 @@ def outreach_page(
     saved: bool = False,
 ) -> HTMLResponse:
     here = site(request)
-    attempts = fieldwork.outreach_attempts(
+    attempts = stored_work.outreach_attempts(
         here.engine, staff_ids=visible_staff(here.engine, active.account)
     )
     check = None
     if member_id:
-        check = services.check_unable_to_reach(here.engine, member_id, here.contract())
+        check = lifecycle.check_unable_to_reach(here.engine, member_id, here.contract())
     return render(
         request,
         "outreach.html",
@@ -58,7 +61,7 @@ def outreach(request: Request, member: str | None = None, saved: bool = False) -
     member_id = None
     if member:
         try:
-            member_id = fieldwork.resolve_member(site(request).engine, member)
+            member_id = field_members.resolve_member(site(request).engine, member)
         except RowReject:
             member_id = None
     return outreach_page(request, active, member_id=member_id, saved=saved)
@@ -69,7 +72,7 @@ async def record_outreach(request: Request) -> Response:
     return await record_from_form(
         request,
         "outreach",
-        fieldwork.record_outreach,
+        field_outreach.record_outreach,
         outreach_page,
         lambda saved: f"/outreach?member={saved['member_id']}&saved=true",
     )

@@ -8,10 +8,11 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ecmbill import fieldwork
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality
+from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import TimeEntryView, member_names, time_entry_view
 from ecmbill.web.accounts import ActiveSession, UserRole, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
@@ -36,12 +37,12 @@ def time_page(
     week_start = day - timedelta(days=day.weekday())
     account = active.account
     mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
-    entries = fieldwork.time_entries(here.engine, staff_ids=mine, start=week_start, end=day)
+    entries = stored_work.time_entries(here.engine, staff_ids=mine, start=week_start, end=day)
     # Last month and this one: the months a supervisor still reviews before billing.
     team_start = month_before(Period.of(day)).start
     team_ids = visible_staff(here.engine, account) - mine
     team = (
-        fieldwork.time_entries(here.engine, staff_ids=team_ids, start=team_start, end=day)
+        stored_work.time_entries(here.engine, staff_ids=team_ids, start=team_start, end=day)
         if team_ids
         else []
     )
@@ -56,7 +57,7 @@ def time_page(
         week_entries=[time_entry_view(e) for e in entries if e.date != day],
         team_entries=[time_entry_view(e) for e in team],
         team_start=team_start,
-        approved=fieldwork.approved(here.engine, team),
+        approved=stored_work.approved(here.engine, team),
         names=member_names(here.engine, {e.member_id for e in [*entries, *team]}),
         saved=saved,
         editing=None,
@@ -74,14 +75,14 @@ async def record_time(request: Request) -> Response:
     return await record_from_form(
         request,
         "time",
-        fieldwork.record_time,
+        field_time.record_time,
         time_page,
         lambda saved: f"/time?saved={saved['entry_id']}",
     )
 
 
 def own_entry(request: Request, active: ActiveSession, entry_id: str) -> TimeEntryView:
-    entry = fieldwork.time_entry(site(request).engine, entry_id)
+    entry = stored_work.time_entry(site(request).engine, entry_id)
     if entry is None:
         raise Forbidden("no such time entry")
     if entry.staff_id != active.account.staff_id:
@@ -93,7 +94,7 @@ def own_entry(request: Request, active: ActiveSession, entry_id: str) -> TimeEnt
 def show_entry(request: Request, entry_id: str) -> Response:
     active = page_user(request, "time")
     here = site(request)
-    entry = fieldwork.time_entry(here.engine, entry_id)
+    entry = stored_work.time_entry(here.engine, entry_id)
     if (
         entry is not None
         and entry.staff_id != active.account.staff_id
@@ -106,7 +107,7 @@ def show_entry(request: Request, entry_id: str) -> Response:
             entry=time_entry_view(entry),
             names=member_names(here.engine, {entry.member_id}),
             contract=here.contract(),
-            approved=entry.entry_id in fieldwork.approved(here.engine, [entry]),
+            approved=entry.entry_id in stored_work.approved(here.engine, [entry]),
         )
     mine = own_entry(request, active, entry_id)
     return edit_page(request, mine, mine.form_values(), {})
@@ -128,8 +129,8 @@ def edit_page(
         values=values,
         errors=errors,
         editing=entry,
-        open=fieldwork.period_is_open(here.engine, Period.of(entry.date)),
-        closed_message=fieldwork.closed_message(Period.of(entry.date)),
+        open=field_time.period_is_open(here.engine, Period.of(entry.date)),
+        closed_message=field_time.closed_message(Period.of(entry.date)),
     )
 
 
@@ -140,7 +141,7 @@ async def correct_entry(request: Request, entry_id: str) -> Response:
     values = form_values(form)
     here = site(request)
     try:
-        fieldwork.record_time(
+        field_time.record_time(
             here.engine,
             here.contract(),
             values,
@@ -161,12 +162,12 @@ async def approve_entry(request: Request, entry_id: str) -> Response:
     if account.role is not UserRole.SUPERVISOR:
         raise Forbidden("only a supervisor approves time")
     engine = site(request).engine
-    entry = fieldwork.time_entry(engine, entry_id)
+    entry = stored_work.time_entry(engine, entry_id)
     if entry is None or entry.staff_id not in visible_staff(engine, account):
         raise Forbidden("this entry is not of your team")
     if entry.staff_id == account.staff_id:
         raise Forbidden("a supervisor does not approve their own time")
-    fieldwork.approve_time(engine, entry_id, actor=actor(active))
+    field_time.approve_time(engine, entry_id, actor=actor(active))
     return RedirectResponse(f"/time/{entry_id}", status_code=303)
 
 
@@ -175,7 +176,7 @@ async def delete_entry(request: Request, entry_id: str) -> Response:
     active, _ = await form_user(request, "time")
     entry = own_entry(request, active, entry_id)
     try:
-        fieldwork.delete_time(
+        field_time.delete_time(
             site(request).engine, entry_id, actor=actor(active), staff_id=entry.staff_id
         )
     except RowReject as reject:

@@ -96,6 +96,28 @@ def test_a_reached_member_cannot_be_reported_unable_to_reach(
     assert "reached on 2026-10-05" in refused.value.missing[0]
 
 
+def test_members_utr_counts_the_individualized_attempts_made_to_a_reached_member(
+    provider: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    """`ecmbill members utr` printed "Outreach attempts that count: 0" for a member reached
+    after three individualized attempts; a mass text still does not count."""
+    assigned(provider, tmp_path)
+    attempts(
+        provider,
+        contract,
+        tmp_path,
+        [
+            ["S2", CIN, "2026-10-01", "phone", "true", "not_reached"],
+            ["S2", CIN, "2026-10-02", "text", "false", "not_reached"],
+            ["S2", CIN, "2026-10-05", "video", "true", "not_reached"],
+            ["S2", CIN, "2026-10-09", "in_person", "true", "reached"],
+        ],
+    )
+    check = lifecycle.check_unable_to_reach(provider, CIN, contract)
+    assert check.decision is not None and not check.decision.allowed
+    assert [a.on.day for a in check.decision.counted] == [1, 5, 9]
+
+
 def test_discontinuing_closes_the_enrollment_span_with_a_contract_reason(
     provider: Engine, contract: Contract, tmp_path: Path
 ) -> None:
