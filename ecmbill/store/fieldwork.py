@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -56,24 +57,59 @@ def activities_until(session: Session, day: date) -> dict[str, list[tuple[date, 
     return found
 
 
-def time_values(entry: models.TimeEntry) -> dict[str, Any]:
-    """What an entry says: the fields its approval fingerprints, audited and shown."""
-    return {
-        "entry_id": entry.entry_id,
-        "staff_id": entry.staff_id,
-        "member_id": entry.member_id,
-        "date": entry.date,
-        "minutes": entry.minutes,
-        "start_time": entry.start_time,
-        "end_time": entry.end_time,
-        "activity": entry.activity,
-        "modality": entry.modality,
-        "note": entry.note,
-    }
+@dataclass(frozen=True)
+class TimeEntryView:
+    """A stored time entry as plain values: what its audit record and its approval's
+    fingerprint hold, what the API returns and what the correction form starts from."""
+
+    entry_id: str
+    staff_id: str
+    member_id: str
+    date: date
+    minutes: int
+    start_time: str | None
+    end_time: str | None
+    activity: str
+    modality: str
+    note: str | None
+
+    def values(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.values(), "date": self.date.isoformat()}
+
+    def form_values(self) -> dict[str, str]:
+        """As the time form shows it: minutes typed only when no clock times were given."""
+        return {
+            "member_id": self.member_id,
+            "date": self.date.isoformat(),
+            "minutes": "" if self.start_time else str(self.minutes),
+            "start_time": self.start_time or "",
+            "end_time": self.end_time or "",
+            "activity": self.activity,
+            "modality": self.modality,
+            "note": self.note or "",
+        }
+
+
+def time_entry_view(entry: models.TimeEntry) -> TimeEntryView:
+    return TimeEntryView(
+        entry_id=entry.entry_id,
+        staff_id=entry.staff_id,
+        member_id=entry.member_id,
+        date=entry.date,
+        minutes=entry.minutes,
+        start_time=entry.start_time,
+        end_time=entry.end_time,
+        activity=entry.activity,
+        modality=entry.modality,
+        note=entry.note,
+    )
 
 
 def _fingerprint(entry: models.TimeEntry) -> str:
-    values = time_values(entry)
+    values = time_entry_view(entry).values()
     return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
 
 
@@ -83,7 +119,7 @@ def delete_time_entry(engine: Engine, entry_id: str, *, actor: str) -> None:
         entry = session.get(models.TimeEntry, entry_id)
         if entry is None:
             return
-        before = time_values(entry)
+        before = time_entry_view(entry).values()
         trail = []
         approval = session.get(models.TimeApproval, entry_id)
         if approval is not None:

@@ -1,67 +1,15 @@
-"""Read-only look-ups the shells show next to billing data: names for identifiers, a page of
-the audit trail, and a stored time entry as plain values."""
+"""Read-only look-ups the shells show next to billing data: names for identifiers and a page of
+the audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, select
 
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-
-
-@dataclass(frozen=True)
-class TimeEntryView:
-    """A stored time entry as plain values: what its audit record and its approval's
-    fingerprint hold, what the API returns and what the correction form starts from."""
-
-    entry_id: str
-    staff_id: str
-    member_id: str
-    date: date
-    minutes: int
-    start_time: str | None
-    end_time: str | None
-    activity: str
-    modality: str
-    note: str | None
-
-    def values(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def as_json(self) -> dict[str, Any]:
-        return {**self.values(), "date": self.date.isoformat()}
-
-    def form_values(self) -> dict[str, str]:
-        """As the time form shows it: minutes typed only when no clock times were given."""
-        return {
-            "member_id": self.member_id,
-            "date": self.date.isoformat(),
-            "minutes": "" if self.start_time else str(self.minutes),
-            "start_time": self.start_time or "",
-            "end_time": self.end_time or "",
-            "activity": self.activity,
-            "modality": self.modality,
-            "note": self.note or "",
-        }
-
-
-def time_entry_view(entry: models.TimeEntry) -> TimeEntryView:
-    return TimeEntryView(
-        entry_id=entry.entry_id,
-        staff_id=entry.staff_id,
-        member_id=entry.member_id,
-        date=entry.date,
-        minutes=entry.minutes,
-        start_time=entry.start_time,
-        end_time=entry.end_time,
-        activity=entry.activity,
-        modality=entry.modality,
-        note=entry.note,
-    )
 
 
 def member_names(engine: Engine, member_ids: set[str]) -> dict[str, str]:

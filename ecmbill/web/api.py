@@ -19,7 +19,7 @@ from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
 from ecmbill.rating.service import rate
 from ecmbill.store import fieldwork as stored_work
-from ecmbill.store.lookups import time_entry_view
+from ecmbill.store.fieldwork import time_entry_view
 from ecmbill.web.accounts import visible_staff
 from ecmbill.web.security import (
     ApiUnauthorized,

@@ -12,7 +12,8 @@ from ecmbill.contract import Contract
 from ecmbill.imports.service import import_file
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from ecmbill.store.lookups import audit_page, member_names, staff_names, time_entry_view
+from ecmbill.store.fieldwork import time_entry_view
+from ecmbill.store.lookups import audit_page, member_names, staff_names
 from tests.conftest import TODAY
 
 FILES = {

@@ -13,7 +13,8 @@ from ecmbill.domain.vocabulary import Modality
 from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
 from ecmbill.store import fieldwork as stored_work
-from ecmbill.store.lookups import TimeEntryView, member_names, time_entry_view
+from ecmbill.store.fieldwork import TimeEntryView, time_entry_view
+from ecmbill.store.lookups import member_names
 from ecmbill.web.accounts import ActiveSession, UserRole, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
 from ecmbill.web.render import render
