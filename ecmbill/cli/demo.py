@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from ecmbill import services
 from ecmbill.claims import service as claims_service
@@ -23,6 +25,18 @@ from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
 from ecmbill.remit import service as remit_service
+from ecmbill.store.db import Engine
+from ecmbill.web import accounts
+from ecmbill.web.accounts import UserRole
+
+# One web user per role. Ana records the time of demo staff member S001; Cleo supervises the
+# team "north" that Ana is in, so her team list is not empty.
+DEMO_USERS: tuple[tuple[str, UserRole, str | None, str | None], ...] = (
+    ("admin", UserRole.ADMIN, None, None),
+    ("bill", UserRole.BILLER, None, None),
+    ("cleo", UserRole.SUPERVISOR, "S002", "north"),
+    ("ana", UserRole.STAFF, "S001", "north"),
+)
 
 
 @app.command()
@@ -34,6 +48,14 @@ def demo(
         str | None, typer.Option("--period", help="Month to simulate (default: last month).")
     ] = None,
     members: Annotated[int, typer.Option("--members", min=10, max=100_000)] = 300,
+    with_users: Annotated[
+        bool,
+        typer.Option(
+            "--with-users",
+            help="Also create web users admin, bill (biller), cleo (supervisor) and ana (staff), "
+            "with random passwords printed at the end.",
+        ),
+    ] = False,
 ) -> None:
     """Create a realistic synthetic month for a fictional provider, run import, rating and the
     honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
@@ -92,3 +114,24 @@ def demo(
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")
     console.print(f"Simulated 835:    {remittance.resolve()}")
+    if with_users:
+        show_demo_users(engine, f"sqlite:///{db}")
+
+
+def show_demo_users(engine: Engine, url: str) -> None:
+    """Web users for each role, with passwords made here: printed once, stored only hashed."""
+    table = Table("username", "role", "staff_id", "team", "password", title="Demo web users")
+    for username, role, staff_id, team in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        accounts.add_user(
+            engine,
+            username=username,
+            password=password,
+            role=role,
+            actor="demo",
+            staff_id=staff_id,
+            team=team,
+        )
+        table.add_row(username, role.value, staff_id or "", team or "", password)
+    console.print(table)
+    console.print(f"Log in at http://127.0.0.1:8000/ after `ecmbill serve --database {url}`.")

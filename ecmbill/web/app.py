@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ecmbill import fieldwork, services
+from ecmbill import fieldwork, installed_version, services
 from ecmbill.claims import service as claims_service
 from ecmbill.claims.settings import SettingsError
 from ecmbill.contract import Contract
@@ -118,6 +118,7 @@ def create_app(
     app.state.contract_override = contract
     app.state.today = today
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["version"] = installed_version()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
 
