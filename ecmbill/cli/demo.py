@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.table import Table
@@ -29,13 +29,21 @@ from ecmbill.store.db import Engine
 from ecmbill.web import accounts
 from ecmbill.web.accounts import UserRole
 
+
+class DemoUser(NamedTuple):
+    username: str
+    role: UserRole
+    staff_id: str | None = None
+    team: str | None = None
+
+
 # One web user per role. Ana records the time of demo staff member S001; Cleo supervises the
 # team "north" that Ana is in, so her team list is not empty.
-DEMO_USERS: tuple[tuple[str, UserRole, str | None, str | None], ...] = (
-    ("admin", UserRole.ADMIN, None, None),
-    ("bill", UserRole.BILLER, None, None),
-    ("cleo", UserRole.SUPERVISOR, "S002", "north"),
-    ("ana", UserRole.STAFF, "S001", "north"),
+DEMO_USERS = (
+    DemoUser("admin", UserRole.ADMIN),
+    DemoUser("bill", UserRole.BILLER),
+    DemoUser("cleo", UserRole.SUPERVISOR, "S002", "north"),
+    DemoUser("ana", UserRole.STAFF, "S001", "north"),
 )
 
 
@@ -121,17 +129,11 @@ def demo(
 def show_demo_users(engine: Engine, url: str) -> None:
     """Web users for each role, with passwords made here: printed once, stored only hashed."""
     table = Table("username", "role", "staff_id", "team", "password", title="Demo web users")
-    for username, role, staff_id, team in DEMO_USERS:
+    for user in DEMO_USERS:
         password = secrets.token_urlsafe(12)
-        accounts.add_user(
-            engine,
-            username=username,
-            password=password,
-            role=role,
-            actor="demo",
-            staff_id=staff_id,
-            team=team,
+        accounts.add_user(engine, password=password, actor="demo", **user._asdict())
+        table.add_row(
+            user.username, user.role.value, user.staff_id or "", user.team or "", password
         )
-        table.add_row(username, role.value, staff_id or "", team or "", password)
     console.print(table)
     console.print(f"Log in at http://127.0.0.1:8000/ after `ecmbill serve --database {url}`.")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from ecmbill.services import open_store
 from ecmbill.web import accounts
 from tests.docs.conftest import DOCS, ROOT, with_checkout_on_path
+from tests.web.conftest import free_port
 
 ACTIVATE = ". .venv/bin/activate"
 BIN = Path(sys.executable).parent  # the venv's bin: not resolved, a venv's python is a link
@@ -30,10 +30,17 @@ def quickstart_block() -> str:
     return block
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def first_answer(url: str, server: subprocess.Popen[str]) -> str:
+    """The page at ``url`` once the server answers; a failure if it stops or never answers."""
+    for _ in range(300):
+        if server.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(url, timeout=5) as page:
+                return str(page.read().decode())
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"nothing answered at {url}")
 
 
 def fetch_a_page_then_stop(line: str, folder: Path, env: dict[str, str]) -> None:
@@ -48,17 +55,7 @@ def fetch_a_page_then_stop(line: str, folder: Path, env: dict[str, str]) -> None
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
-                    html = page.read().decode()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"{line!r} did not serve the login page")
-                time.sleep(0.2)
-        assert "Log in" in html
+        assert "Log in" in first_answer(f"http://127.0.0.1:{port}/login", server)
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
