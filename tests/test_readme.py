@@ -22,3 +22,12 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     _, tests = readme_commands()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in ci
+
+
+def test_readme_names_every_package_ci_installs_for_the_tests() -> None:
+    """What CI installs by hand, a developer must be told to install too."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    packages = re.findall(r"need\+=\(([\w-]+)\)", ci)
+    assert {"postgresql", "chromium", "default-jre-headless"} <= set(packages)
+    assert [p for p in packages if p not in readme] == []

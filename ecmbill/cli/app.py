@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from ecmbill import installed_version
 from ecmbill.contract import Contract, ContractError
 from ecmbill.contract.stored import current_contract
 from ecmbill.domain import values
@@ -24,6 +25,25 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"ecmbill {installed_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options for ecmbill itself, before the command."""
+
 
 ContractOption = Annotated[
     Path | None,

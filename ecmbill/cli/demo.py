@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
+from rich.table import Table
 
 from ecmbill.claims.close import close_period
 from ecmbill.claims.export import export_claims
@@ -27,7 +29,26 @@ from ecmbill.imports.service import import_file
 from ecmbill.rating.service import rate
 from ecmbill.remit.post import import_835
 from ecmbill.remit.reconcile import reconcile
-from ecmbill.store.db import open_store
+from ecmbill.store.db import Engine, open_store
+from ecmbill.web import accounts
+from ecmbill.web.accounts import UserRole
+
+
+class DemoUser(NamedTuple):
+    username: str
+    role: UserRole
+    staff_id: str | None = None
+    team: str | None = None
+
+
+# One web user per role. Ana records the time of demo staff member S001; Cleo supervises the
+# team "north" that Ana is in, so her team list is not empty.
+DEMO_USERS = (
+    DemoUser("admin", UserRole.ADMIN),
+    DemoUser("bill", UserRole.BILLER),
+    DemoUser("cleo", UserRole.SUPERVISOR, "S002", "north"),
+    DemoUser("ana", UserRole.STAFF, "S001", "north"),
+)
 
 
 @app.command()
@@ -39,6 +60,14 @@ def demo(
         str | None, typer.Option("--period", help="Month to simulate (default: last month).")
     ] = None,
     members: Annotated[int, typer.Option("--members", min=10, max=100_000)] = 300,
+    with_users: Annotated[
+        bool,
+        typer.Option(
+            "--with-users",
+            help="Also create web users admin, bill (biller), cleo (supervisor) and ana (staff), "
+            "with random passwords printed at the end.",
+        ),
+    ] = False,
 ) -> None:
     """Create a realistic synthetic month for a fictional provider, run import, rating and the
     honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
@@ -95,3 +124,18 @@ def demo(
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")
     console.print(f"Simulated 835:    {remittance.resolve()}")
+    if with_users:
+        show_demo_users(engine, f"sqlite:///{db}")
+
+
+def show_demo_users(engine: Engine, url: str) -> None:
+    """Web users for each role, with passwords made here: printed once, stored only hashed."""
+    table = Table("username", "role", "staff_id", "team", "password", title="Demo web users")
+    for user in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        accounts.add_user(engine, password=password, actor="demo", **user._asdict())
+        table.add_row(
+            user.username, user.role.value, user.staff_id or "", user.team or "", password
+        )
+    console.print(table)
+    console.print(f"Log in at http://127.0.0.1:8000/ after `ecmbill serve --database {url}`.")

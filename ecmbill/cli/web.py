@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -48,9 +49,12 @@ def users_add(
     database: DatabaseOption = None,
 ) -> None:
     """Add a web user. The password is read from ECMBILL_NEW_PASSWORD, or asked for (hidden)."""
-    password = os.environ.get("ECMBILL_NEW_PASSWORD") or typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
+    password = os.environ.get("ECMBILL_NEW_PASSWORD")
+    if not password:
+        # Without a terminal the prompt would only print "Aborted.": say what to do instead.
+        if not sys.stdin.isatty():
+            fail("no password given: set ECMBILL_NEW_PASSWORD, or run this in a terminal")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = store(database)
     try:
         account = accounts.add_user(

@@ -13,12 +13,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from ecmbill import installed_version
 from ecmbill.domain.period import Period
 from ecmbill.web.accounts import ActiveSession
 from ecmbill.web.security import ACCESS, CSRF_FIELD
 
 HERE = Path(str(resources.files("ecmbill.web")))
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals["version"] = installed_version()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAV = (
     ("time", "/time", "My time"),

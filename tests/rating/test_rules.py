@@ -1,4 +1,4 @@
-"""One test per billing rule of ../shared/domain.md §Rating, with its worked numbers.
+"""One test per billing rule of docs/billing-rules.md, with its worked numbers.
 
 Each test imports small CSV files (inline, like a ledger) through the real importer and rates
 the period through the real Ibis expression, on SQLite and on PostgreSQL.

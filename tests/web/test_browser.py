@@ -1,6 +1,7 @@
 """The web app in a real browser: Playwright drives Debian's chromium (no browser download)
 against the app served by uvicorn. Screenshots of the main pages are saved in
-``test-artifacts/screenshots/`` for a person to look at."""
+``test-artifacts/screenshots/`` for a person to look at, or in the folder that
+``ECMBILL_DOC_SCREENSHOTS`` names (``docs/images`` refreshes the guide's pictures)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,11 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# ECMBILL_DOC_SCREENSHOTS=docs/images writes them where the guide shows them instead.
+SHOTS = Path(
+    os.environ.get("ECMBILL_DOC_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+)
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 900}
 
