@@ -23,9 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from ecmbill.claims.close import close_period  # noqa: E402
 from ecmbill.claims.export import export_claims  # noqa: E402
-from ecmbill.claims.settings import DEMO_SETTINGS, set_settings  # noqa: E402
+from ecmbill.claims.settings import set_settings  # noqa: E402
 from ecmbill.contract import default_contract  # noqa: E402
 from ecmbill.demo.plan_scale import generate, load_store  # noqa: E402
+from ecmbill.demo.provider import DEMO_SETTINGS  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
 from ecmbill.store.db import open_store  # noqa: E402
 

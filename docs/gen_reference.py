@@ -129,8 +129,7 @@ def cli_reference() -> str:
 
 
 def openapi_schema() -> dict[str, Any]:
-    from ecmbill.services import open_store
-
+    from ecmbill.store.db import open_store
     from ecmbill.web import create_app
 
     with tempfile.TemporaryDirectory() as folder:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from ecmbill.services import open_store
-
 from ecmbill import installed_version
 from ecmbill.cli import app
+from ecmbill.store.db import open_store
 from ecmbill.web import accounts
 from tests.cli.conftest import Cli
 

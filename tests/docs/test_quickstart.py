@@ -13,8 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from ecmbill.services import open_store
 
+from ecmbill.store import accounts as stored_accounts
+from ecmbill.store.db import open_store
 from ecmbill.web import accounts
 from tests.docs.conftest import DOCS, ROOT, with_checkout_on_path
 from tests.web.conftest import free_port
@@ -105,6 +106,6 @@ def test_the_readme_quickstart_runs_as_written_in_a_fresh_folder(tmp_path: Path)
         supervisor = next(u for u in users.values() if u.role == "supervisor")
         staff = next(u for u in users.values() if u.role == "staff")
         # The supervisor sees the staff user's time: they are in one team.
-        assert staff.staff_id in accounts.team_staff_ids(engine, supervisor.team)
+        assert staff.staff_id in stored_accounts.team_staff_ids(engine, supervisor.team)
     finally:
         engine.dispose()

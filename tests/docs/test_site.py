@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from ecmbill.services import open_store
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 
 from ecmbill.cli import app as cli_app
+from ecmbill.store.db import open_store
 from ecmbill.web import create_app
 from tests.docs.conftest import DOCS, ROOT, guide_sources
+from tests.web.routes import app_routes
 
 
 def every_command() -> Iterator[str]:
@@ -38,10 +38,8 @@ def html_pages(tmp_path: Path) -> list[str]:
         engine.dispose()
     return sorted(
         route.path
-        for route in web.routes
-        if isinstance(route, APIRoute)
-        and "GET" in (route.methods or ())
-        and route.response_class is HTMLResponse
+        for route in app_routes(web)
+        if "GET" in (route.methods or ()) and route.response_class is HTMLResponse
     )
 
 
