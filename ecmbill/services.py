@@ -17,7 +17,7 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.outreach import Attempt, UnableToReachDecision, unable_to_reach
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import OutreachOutcome
-from ecmbill.rating import files
+from ecmbill.rating import files, output
 from ecmbill.rating.expression import classify
 from ecmbill.rating.service import ibis_backend, rate_store, store_inputs
 from ecmbill.store import audit, models
@@ -104,9 +104,9 @@ def rate_files_to(
     engine: str = "duckdb",
     spark_master: str | None = None,
     status: Callable[[str], None] | None = None,
-) -> files.Written:
+) -> output.Written:
     """Rate a period from files and write the lines and the not-billed entries to files."""
-    return files.rate_folder_to_file(
+    return output.rate_folder_to_file(
         folder, period, contract, out, engine=engine, spark_master=spark_master, status=status
     )
 

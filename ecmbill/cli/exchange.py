@@ -24,10 +24,10 @@ from ecmbill.cli.foundation import PeriodOption, members_app, parse_period, show
 from ecmbill.domain import values as fields
 from ecmbill.domain.values import FieldError
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
-from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
-from ecmbill.exchange.x834 import X834Result, import_834
+from ecmbill.imports.mif import import_mif
+from ecmbill.imports.x834 import X834Result, import_834
 from ecmbill.members import lifecycle
 from ecmbill.store.audit import cli_actor
 from ecmbill.store.db import unit_of_work

@@ -28,10 +28,11 @@ from ecmbill.contract.model import default_toml
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
+from ecmbill.imports.batch import ImportResult
 from ecmbill.imports.kinds import KINDS
-from ecmbill.imports.service import ImportResult, import_file
+from ecmbill.imports.service import import_file
 from ecmbill.members import lifecycle
-from ecmbill.rating.files import SourceProblem
+from ecmbill.rating.file_checks import SourceProblem
 from ecmbill.store.audit import cli_actor
 
 ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
