@@ -169,7 +169,8 @@ class Cell:
 
 
 def _typed(column: ir.Value, rule: Column) -> Cell | None:
-    """A Parquet column already of the rule's type: nothing to parse."""
+    """A Parquet column already of the rule's type: nothing to parse. (Floating-point minutes
+    are read as their text, "60.0", "60.5" or "nan", by the rule for written minutes.)"""
     kind, dtype = rule.value, column.type()
     if kind in (Value.DATE, Value.PAST_DATE) and (dtype.is_date() or dtype.is_timestamp()):
         day = column if dtype.is_date() else column.date()
@@ -177,12 +178,6 @@ def _typed(column: ir.Value, rule: Column) -> Cell | None:
         return Cell(day, ~early.fill_null(False), _reasons((early, values.BEFORE_EARLIEST)))
     if kind is Value.MINUTES and dtype.is_integer():
         return Cell(column.cast("int64"), ibis.literal(True), _NO_REASON)
-    if kind is Value.MINUTES and dtype.is_floating():
-        number = column.cast("float64")
-        odd = number.isnan() | number.isinf()
-        fraction = ~odd & (number != number.floor())
-        reason = _reasons((odd, values.NOT_A_NUMBER), (fraction, values.NOT_WHOLE))
-        return Cell(number, reason.isnull(), reason)
     if kind is Value.FLAG and dtype.is_boolean():
         return Cell(column, ibis.literal(True), _NO_REASON)
     return None

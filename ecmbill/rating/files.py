@@ -51,7 +51,7 @@ def find_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _read(con: BaseBackend, path: Path) -> ir.Table:
+def read_source(con: BaseBackend, path: Path) -> ir.Table:
     if path.suffix == ".parquet":
         return con.read_parquet(str(path))
     # Every CSV column is read as text and parsed by the checks below, the same way for both
@@ -63,7 +63,7 @@ def _read(con: BaseBackend, path: Path) -> ir.Table:
 
 def load_inputs(con: BaseBackend, files: dict[str, Path]) -> RatingInputs:
     """The five files as rating inputs; raises ``SourceProblem`` listing every bad row kind."""
-    return checked_inputs({kind: _read(con, path) for kind, path in files.items()}, files)
+    return checked_inputs({kind: read_source(con, path) for kind, path in files.items()}, files)
 
 
 def rate_folder(
