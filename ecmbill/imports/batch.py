@@ -108,15 +108,11 @@ def import_table(
             result.rejections.append(Rejection(row.line, reject.column, reject.reason))
             accepted.remove(row)
         result.accepted = len(accepted)
+        file = records.BatchFile(
+            importer.kind, path.name, digest, actor, result.rows_read, result.accepted
+        )
         result.changed = in_batch(
-            session,
-            kind=importer.kind,
-            file_name=path.name,
-            sha256=digest,
-            actor=actor,
-            rows_read=result.rows_read,
-            accepted=result.accepted,
-            write=lambda batch_id: importer.write(session, accepted, batch_id),
+            session, file, lambda batch_id: importer.write(session, accepted, batch_id)
         )
     result.rejections.sort(key=lambda r: r.line)
     assert result.accepted + result.rejected == result.rows_read
@@ -129,29 +125,10 @@ def import_table(
     return result
 
 
-def in_batch(
-    session: Session,
-    *,
-    kind: str,
-    file_name: str,
-    sha256: str,
-    actor: str,
-    rows_read: int,
-    accepted: int,
-    write: Callable[[int], int],
-) -> int:
+def in_batch(session: Session, file: records.BatchFile, write: Callable[[int], int]) -> int:
     """Record the batch of one file, write its rows with ``write(batch_id)`` and keep how
     many rows that added or changed; returns that number."""
-    batch = records.add_batch(
-        session,
-        kind=kind,
-        file_name=file_name,
-        sha256=sha256,
-        actor=actor,
-        rows_read=rows_read,
-        accepted=accepted,
-        rejected=rows_read - accepted,
-    )
+    batch = records.add_batch(session, file)
     batch.changed = write(batch.id)
     return batch.changed
 

@@ -142,16 +142,10 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
             result.rerate = [(member_id, month) for member_id, month, _ in rerate]
             return changed
 
-        result.changed = in_batch(
-            session,
-            kind=KIND,
-            file_name=path.name,
-            sha256=digest,
-            actor=actor,
-            rows_read=result.members_read,
-            accepted=result.accepted,
-            write=write,
+        file = records.BatchFile(
+            KIND, path.name, digest, actor, result.members_read, result.accepted
         )
+        result.changed = in_batch(session, file, write)
     return result
 
 

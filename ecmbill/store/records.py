@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -40,23 +41,23 @@ def member_birth_dates(session: Session) -> dict[str, date]:
 
 def staff_roles(session: Session, staff: Iterable[str]) -> dict[str, list[Span]]:
     """The stored role periods of each staff member named."""
-    spans: dict[str, list[Span]] = defaultdict(list)
-    for chunk in _chunks(sorted(set(staff)), CHUNK):
-        for role in session.scalars(
-            select(models.StaffRole).where(models.StaffRole.staff_id.in_(chunk))
-        ):
-            spans[role.staff_id].append((role.effective_from, role.effective_to))
-    return spans
+    role = models.StaffRole
+    return _spans(session, role.staff_id, role.effective_from, role.effective_to, staff)
 
 
 def enrollments(session: Session, members: Iterable[str]) -> dict[str, list[Span]]:
     """The stored enrollment spans of each member named."""
+    span = models.Enrollment
+    return _spans(session, span.member_id, span.start_date, span.end_date, members)
+
+
+def _spans(
+    session: Session, owner: Any, start: Any, end: Any, owners: Iterable[str]
+) -> dict[str, list[Span]]:
     spans: dict[str, list[Span]] = defaultdict(list)
-    for chunk in _chunks(sorted(set(members)), CHUNK):
-        for span in session.scalars(
-            select(models.Enrollment).where(models.Enrollment.member_id.in_(chunk))
-        ):
-            spans[span.member_id].append((span.start_date, span.end_date))
+    for chunk in _chunks(sorted(set(owners)), CHUNK):
+        for key, first, last in session.execute(select(owner, start, end).where(owner.in_(chunk))):
+            spans[key].append((first, last))
     return spans
 
 
@@ -133,27 +134,29 @@ def member_detail_columns() -> list[str]:
     return [column.name for column in models.MemberDetail.__table__.columns]
 
 
-def add_batch(
-    session: Session,
-    *,
-    kind: str,
-    file_name: str,
-    sha256: str,
-    actor: str,
-    rows_read: int,
-    accepted: int,
-    rejected: int,
-) -> models.ImportBatch:
+@dataclass(frozen=True)
+class BatchFile:
+    """One imported file, as its batch record keeps it."""
+
+    kind: str
+    file_name: str
+    sha256: str
+    actor: str
+    rows_read: int
+    accepted: int
+
+
+def add_batch(session: Session, file: BatchFile) -> models.ImportBatch:
     """The record of one imported file; its ``changed`` is set once the rows are written."""
     batch = models.ImportBatch(
-        kind=kind,
-        file_name=file_name,
-        sha256=sha256,
+        kind=file.kind,
+        file_name=file.file_name,
+        sha256=file.sha256,
         imported_at=audit.now(),
-        actor=actor,
-        rows_read=rows_read,
-        accepted=accepted,
-        rejected=rejected,
+        actor=file.actor,
+        rows_read=file.rows_read,
+        accepted=file.accepted,
+        rejected=file.rows_read - file.accepted,
         changed=0,
     )
     session.add(batch)

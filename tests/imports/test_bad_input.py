@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import Engine, MetaData, func, select
 
 from ecmbill.contract import Contract
-from ecmbill.store import records as import_records
 from ecmbill.imports.batch import ImportResult, Rejection
 from ecmbill.imports.kinds import KINDS
 from ecmbill.imports.reading import read_table
 from ecmbill.imports.service import import_file
 from ecmbill.store import models
+from ecmbill.store import records as import_records
 from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger
 from tests.conftest import TODAY
