@@ -41,10 +41,15 @@ _CONTROL_CHARS = r"\x00-\x1f"
 FORMULA_PATTERN = rf"^[{_FORMULA_CHARS}]"
 CONTROL_PATTERN = rf"[{_CONTROL_CHARS}]"
 SPACE_PATTERN = r"\s"
-# All of an identifier's rules but its length, as one pattern: a fast first check.
-IDENTIFIER_PATTERN = rf"^[^\s{_CONTROL_CHARS}{_FORMULA_CHARS}][^\s{_CONTROL_CHARS}]*$"
-TEXT_LENGTH = 200
 IDENTIFIER_LENGTH = 64
+# All of an identifier's rules as one pattern, for a fast first check; and the same for one
+# already in lower case (an activity, as stored).
+_ID_REST = f"{{0,{IDENTIFIER_LENGTH - 1}}}"
+IDENTIFIER_PATTERN = rf"^[^\s{_CONTROL_CHARS}{_FORMULA_CHARS}][^\s{_CONTROL_CHARS}]{_ID_REST}$"
+LOWER_IDENTIFIER_PATTERN = (
+    rf"^[^\sA-Z{_CONTROL_CHARS}{_FORMULA_CHARS}][^\sA-Z{_CONTROL_CHARS}]{_ID_REST}$"
+)
+TEXT_LENGTH = 200
 NAME_LENGTH = 100
 # A note is free text: it may span lines and start with "- called member" or "+1 555 ...".
 # Only "=" and "@" still start a formula in every spreadsheet, and notes are never exported.

@@ -207,9 +207,10 @@ def _read(column: ir.Value, rule: Column) -> Cell:
             (text.re_search(values.CONTROL_PATTERN), values.CONTROL),
             (text.re_search(values.SPACE_PATTERN), values.SPACES),
         )
-        fine = raw.re_search(values.IDENTIFIER_PATTERN) & (raw.length() <= values.IDENTIFIER_LENGTH)
-        if kind is Value.ACTIVITY:
-            fine = fine & ~raw.re_search("[A-Z]")
+        lower = kind is Value.ACTIVITY  # stored in lower case
+        fine = raw.re_search(
+            values.LOWER_IDENTIFIER_PATTERN if lower else values.IDENTIFIER_PATTERN
+        )
         return Cell(raw, fine, reason)
     if kind is Value.CIN:
         cin = text.upper()
