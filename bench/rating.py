@@ -46,7 +46,7 @@ def run_ecmbill(data: Path, repeat: int, *, command: bool = True) -> dict[str, A
 
     from ecmbill.contract import default_contract
     from ecmbill.domain.period import Period
-    from ecmbill.rating import files
+    from ecmbill.rating import files, output
     from ecmbill.rating.expression import billable_lines, classify
 
     period, contract = Period.parse(PERIOD), default_contract()
@@ -69,7 +69,7 @@ def run_ecmbill(data: Path, repeat: int, *, command: bool = True) -> dict[str, A
     if command:
         with tempfile.TemporaryDirectory() as folder:
             started = time.perf_counter()
-            files.rate_folder_to_file(data, period, contract, Path(folder) / "lines.parquet")
+            output.rate_folder_to_file(data, period, contract, Path(folder) / "lines.parquet")
             whole = time.perf_counter() - started
     return {"seconds": rating, "checks": checks, "command": whole, **summary(table)}
 

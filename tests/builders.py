@@ -20,7 +20,8 @@ from sqlalchemy import Engine, func, select
 from ecmbill.contract import Contract
 from ecmbill.domain.lines import ClaimLine, NotBilled, PeriodRating
 from ecmbill.domain.period import Period
-from ecmbill.imports.service import ImportResult, import_file
+from ecmbill.imports.batch import ImportResult
+from ecmbill.imports.service import import_file
 from ecmbill.rating.service import rate
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work

@@ -23,10 +23,10 @@ from ecmbill.cli.app import (
 from ecmbill.cli.imports import rejections_table, show_import
 from ecmbill.domain import values
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
-from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
-from ecmbill.exchange.x834 import X834Result, import_834
+from ecmbill.imports.mif import import_mif
+from ecmbill.imports.x834 import X834Result, import_834
 from ecmbill.store.audit import cli_actor
 from ecmbill.store.files import OutputProblem
 

@@ -21,8 +21,9 @@ from ecmbill.cli.app import (
     errors,
     store,
 )
+from ecmbill.imports.batch import ImportResult, Rejection
 from ecmbill.imports.kinds import KINDS
-from ecmbill.imports.service import ImportResult, Rejection, import_file
+from ecmbill.imports.service import import_file
 from ecmbill.store.audit import cli_actor
 
 ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]

@@ -28,7 +28,9 @@ from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.rating import service
-from ecmbill.rating.files import SourceProblem, rate_folder, rate_folder_to_file
+from ecmbill.rating.file_checks import SourceProblem
+from ecmbill.rating.files import rate_folder
+from ecmbill.rating.output import rate_folder_to_file
 
 
 class RatingEngine(StrEnum):

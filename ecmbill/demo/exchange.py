@@ -13,10 +13,10 @@ from ecmbill.contract import Contract
 from ecmbill.demo.month import DemoFiles, fake_npi
 from ecmbill.exchange.identity import set_provider_identity
 from ecmbill.exchange.layouts import default_layouts
-from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
-from ecmbill.imports.service import ImportResult
+from ecmbill.imports.batch import ImportResult
+from ecmbill.imports.mif import import_mif
 from ecmbill.members.lifecycle import assign_lead_care_manager
 from ecmbill.store.db import Engine
 

@@ -26,7 +26,11 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# The CMS NPI check-digit rule: the Luhn check runs over this prefix and the ten digits.
+NPI_PREFIX = "80840"
+
+
 def is_npi(text: str) -> bool:
     """A National Provider Identifier: ten digits whose Luhn check includes the 80840 prefix
     (CMS NPI check-digit rule)."""
-    return len(text) == 10 and text.isdigit() and luhn_ok("80840" + text)
+    return len(text) == 10 and text.isdigit() and luhn_ok(NPI_PREFIX + text)

@@ -11,11 +11,11 @@ from sqlalchemy import Engine, func, select
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.exchange.layouts import default_layouts
-from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
-from ecmbill.exchange.x834 import import_834
+from ecmbill.imports.mif import import_mif
 from ecmbill.imports.reading import read_table
+from ecmbill.imports.x834 import import_834
 from ecmbill.members import lifecycle
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work

@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import Engine, MetaData, func, select
 
 from ecmbill.contract import Contract
-from ecmbill.imports import service as import_service
+from ecmbill.imports.batch import ImportResult, Rejection
 from ecmbill.imports.kinds import KINDS
 from ecmbill.imports.reading import read_table
-from ecmbill.imports.service import ImportResult, Rejection, import_file
+from ecmbill.imports.service import import_file
 from ecmbill.store import models
+from ecmbill.store import records as import_records
 from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger
 from tests.conftest import TODAY
@@ -360,7 +361,7 @@ def test_an_import_is_one_transaction_a_crash_while_writing_leaves_the_database_
     def crash(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(import_service.audit, "record", crash)
+    monkeypatch.setattr(import_records.audit, "record", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         import_copy(engine, contract, BAD_FILES / "time__day_over_24h_across_rows.csv", tmp_path)
     assert snapshot(engine) == before

@@ -13,8 +13,8 @@ from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Status
 from ecmbill.domain.period import Period
 from ecmbill.exchange.layouts import default_layouts
-from ecmbill.exchange.mif import import_mif
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.imports.mif import import_mif
 from ecmbill.members import lifecycle
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work

@@ -19,7 +19,8 @@ from ecmbill.demo.plan_scale import PlanMonth, generate, load_store, write
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
-from ecmbill.rating.files import rate_folder, rate_folder_to_file
+from ecmbill.rating.files import rate_folder
+from ecmbill.rating.output import rate_folder_to_file
 from ecmbill.rating.service import rate
 
 PERIOD = Period(2026, 10)
@@ -58,7 +59,7 @@ def contract_module() -> Contract:
 @pytest.fixture(scope="session")
 def spark() -> Iterator[None]:
     pytest.importorskip("pyspark")
-    from ecmbill.rating.files import spark_session
+    from ecmbill.rating.engines import spark_session
 
     session = spark_session()
     yield

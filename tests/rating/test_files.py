@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from ecmbill.cli import app
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
-from ecmbill.rating.files import SourceProblem, rate_folder
+from ecmbill.rating.file_checks import SourceProblem
+from ecmbill.rating.files import rate_folder
 
 PERIOD = Period(2026, 10)
 
@@ -89,13 +90,24 @@ def test_bad_rows_refuse_the_folder_with_counts_and_example_ids_but_no_member_id
         "T6,S1,91234567A,2026-10-05,0,assessment,in_person\n"
         "T7,S1,91234567A,2026-10-05,30,assessment,by_pigeon\n"
         "T1,S1,91234567A,2026-10-06,30,assessment,in_person\n"
+        "T8,S1,91234567A,2026-02-30,30,assessment,in_person\n"
+        "T9,S1,91234567A,2026-10-05,1e3,assessment,in_person\n"
     )
     enrollments = ENROLLMENTS + "91234567A,2026-05-01,2026-06-30\n"
     folder = folder_with(tmp_path, time=time, enrollments=enrollments)
     with pytest.raises(SourceProblem) as refused:
         rate_folder(folder, PERIOD, contract)
     message = str(refused.value)
-    assert "time.csv: 1 row(s): date is not a date (use YYYY-MM-DD) (e.g. T5)" in message
+    # The import takes a US date; a file to rate takes values as written (docs/decisions.md).
+    assert (
+        "time.csv: 1 row(s): date must be written as YYYY-MM-DD without spaces in a file to "
+        "rate (e.g. T5)"
+    ) in message
+    # What both refuse, they refuse with the import's words.
+    assert (
+        "time.csv: 1 row(s): date is not a real date (use YYYY-MM-DD or MM/DD/YYYY) (e.g. T8)"
+    ) in message
+    assert "time.csv: 1 row(s): minutes is not a number (e.g. T9)" in message
     assert "time.csv: 1 row(s): minutes must be more than 0 (e.g. T6)" in message
     assert "modality must be one of: in_person, telephonic (e.g. T7)" in message
     assert "entry_id(s) used more than once (e.g. T1)" in message

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from ecmbill.imports.service import Rejection
+from ecmbill.imports.batch import Rejection
 from tests.builders import MEMBER, STAFF, Ledger, lines, only_line, reasons
 
 TIME = "entry_id,staff_id,member_id,date,minutes,activity,modality"

@@ -27,14 +27,12 @@ import pyx12.errors
 import pyx12.params
 import pyx12.x12context
 import pyx12.x12n_document
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
-from ecmbill.imports.service import Rejection, upsert
-from ecmbill.store import audit, models
-from ecmbill.store.db import unit_of_work
+from ecmbill.imports.batch import Rejection, in_batch
+from ecmbill.store import models, records
+from ecmbill.store.db import Engine, Session, unit_of_work
 
 KIND = "834"
 IMPLEMENTATION = "005010X220A1"
@@ -122,12 +120,7 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     result.members_read = len(loops)
     digest = hashlib.sha256(text.encode("ascii")).hexdigest()
     with unit_of_work(engine) as session:
-        roster: dict[str, date] = {
-            member_id: born
-            for member_id, born in session.execute(
-                select(models.Member.member_id, models.Member.birth_date)
-            )
-        }
+        roster = records.member_birth_dates(session)
         accepted: dict[str, MemberLoop] = {}
         for loop in loops:
             problem = _loop_problem(loop, roster, accepted)
@@ -139,35 +132,20 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
                 accepted[loop.member_id] = loop
         # Members not on the roster count as read and not imported; they are listed apart.
         result.accepted = len(accepted)
-        batch = models.ImportBatch(
-            kind=KIND,
-            file_name=path.name,
-            sha256=digest,
-            imported_at=audit.now(),
-            actor=actor,
-            rows_read=result.members_read,
-            accepted=result.accepted,
-            rejected=result.members_read - result.accepted,
-            changed=0,
-        )
-        session.add(batch)
-        session.flush()
-        records, rerate = _monthly_eligibility(session, accepted, Period.of(today))
-        result.changed = batch.changed = upsert(
-            session, models.Eligibility, ("member_id", "month"), records, actor, "eligibility"
-        )
-        now = audit.now()
-        for member_id, month, reason in rerate:
-            session.add(
-                models.RerateMark(
-                    member_id=member_id,
-                    month=month,
-                    reason=reason,
-                    marked_at=now,
-                    import_batch_id=batch.id,
-                )
+
+        def write(batch_id: int) -> int:
+            found, rerate = _monthly_eligibility(session, accepted, Period.of(today))
+            changed = records.upsert(
+                session, models.Eligibility, ("member_id", "month"), found, actor, "eligibility"
             )
-        result.rerate = [(member_id, month) for member_id, month, _ in rerate]
+            records.mark_for_rerating(session, rerate, batch_id)
+            result.rerate = [(member_id, month) for member_id, month, _ in rerate]
+            return changed
+
+        file = records.BatchFile(
+            KIND, path.name, digest, actor, result.members_read, result.accepted
+        )
+        result.changed = in_batch(session, file, write)
     return result
 
 
@@ -198,16 +176,9 @@ def _monthly_eligibility(
     for a member with recorded work in them: those must be rated again."""
     if not members:
         return [], []
-    stored: dict[tuple[str, str], bool] = {
-        (m, month): eligible
-        for m, month, eligible in session.execute(
-            select(
-                models.Eligibility.member_id, models.Eligibility.month, models.Eligibility.eligible
-            ).where(models.Eligibility.member_id.in_(list(members)))
-        )
-    }
-    worked = _months_with_work(session, list(members))
-    records: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    stored = records.eligibility(session, members)
+    worked = records.months_with_work(session, members)
+    found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     rerate: list[tuple[str, str, str]] = []
     for member_id, loop in sorted(members.items()):
         covered = {str(p) for span in loop.coverage for p in _months(span, current)}
@@ -217,7 +188,7 @@ def _monthly_eligibility(
         while month <= last:
             key, eligible = str(month), str(month) in covered
             before = stored.get((member_id, key))
-            records.append(
+            found.append(
                 ((member_id, key), {"member_id": member_id, "month": key, "eligible": eligible})
             )
             if bool(before) != eligible and (member_id, key) in worked:
@@ -226,7 +197,7 @@ def _monthly_eligibility(
                     (member_id, key, f"834: Medi-Cal coverage {change} for {key} after the fact")
                 )
             month = month.next()
-    return records, rerate
+    return found, rerate
 
 
 def _months(span: Coverage, current: Period) -> Iterator[Period]:
@@ -235,18 +206,6 @@ def _months(span: Coverage, current: Period) -> Iterator[Period]:
     while month <= last:
         yield month
         month = month.next()
-
-
-def _months_with_work(session: Session, member_ids: list[str]) -> set[tuple[str, str]]:
-    months: set[tuple[str, str]] = set()
-    for model in (models.TimeEntry, models.OutreachAttempt):
-        rows = session.execute(
-            select(model.member_id, model.date)
-            .where(model.member_id.in_(member_ids))
-            .group_by(model.member_id, model.date)
-        )
-        months.update((member_id, f"{day:%Y-%m}") for member_id, day in rows)
-    return months
 
 
 class _WrongTransaction(ValueError):

@@ -11,8 +11,8 @@ from sqlalchemy import Engine, func, select
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
-from ecmbill.exchange.mif import import_mif
-from ecmbill.exchange.x834 import import_834
+from ecmbill.imports.mif import import_mif
+from ecmbill.imports.x834 import import_834
 from ecmbill.members import lifecycle
 from ecmbill.rating.service import rate
 from ecmbill.store import models

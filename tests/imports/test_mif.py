@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy import Engine, func, select
 
-from ecmbill.exchange.mif import import_mif
+from ecmbill.imports.mif import import_mif
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY

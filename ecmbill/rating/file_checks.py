@@ -1,0 +1,531 @@
+"""The checks of a folder to rate, as column expressions: the row rules each import kind
+declares once (``ecmbill.domain.checks``) read in Ibis, so a folder is refused for what an
+import refuses, with the same words, in one query however many rows it has.
+
+Values are taken as written: the rating reads the columns themselves (typed Parquet needs no
+conversion at all, which keeps the rating query as lean as hand-written SQL), so a value the
+import would have normalised (a member id in lower case, a modality in capitals, a date with
+spaces or in the US spelling) is refused with a reason saying how to write it. Each value rule
+is restated here in Ibis from the patterns and words of ``ecmbill.domain.values``;
+``tests/test_door_parity.py`` proves both readings agree on one table of cases.
+
+Every check of a column starts with "is it fine as written": a good row costs that one
+expression per column, and the reason is worked out only for a bad value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from ecmbill.domain import values
+from ecmbill.domain.checks import (
+    ROW_RULES,
+    BothOrNeither,
+    Column,
+    Duration,
+    InOrder,
+    RowRules,
+    Value,
+    Within,
+)
+from ecmbill.domain.identifiers import CIN_PATTERN, NPI_PREFIX
+from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
+from ecmbill.rating.expression import (
+    ELIGIBILITY_COLUMNS,
+    ENROLLMENT_COLUMNS,
+    OUTREACH_COLUMNS,
+    STAFF_ROLE_COLUMNS,
+    TIME_COLUMNS,
+    RatingInputs,
+)
+
+SOURCE_KINDS = ("time", "outreach", "staff", "eligibility", "enrollments")
+# Columns the rating reads from each file, in the rating's layout.
+SHAPES = {
+    "time": TIME_COLUMNS,
+    "outreach": OUTREACH_COLUMNS,
+    "staff": STAFF_ROLE_COLUMNS,
+    "eligibility": ELIGIBILITY_COLUMNS,
+    "enrollments": ENROLLMENT_COLUMNS,
+}
+# Files have no store to find a row again: each entry and attempt must carry its id.
+IDS_REQUIRED = {"time": "entry_id", "outreach": "attempt_id"}
+# The id an aggregated problem may quote as its example; never a member id (PHI).
+EXAMPLES = {"time": "entry_id", "outreach": "attempt_id", "staff": "staff_id"}
+
+# How a value the import would accept must be written in a file to rate.
+WRITTEN = {
+    Value.CIN: "in capitals without spaces (e.g. 91234567A)",
+    Value.DATE: "as YYYY-MM-DD without spaces",
+    Value.PAST_DATE: "as YYYY-MM-DD without spaces",
+    Value.CHOICE: "in lower case without spaces",
+    Value.ACTIVITY: "in lower case without spaces",
+}
+WITHOUT_SPACES = "without spaces around it"
+
+
+def as_written(column: Column) -> str:
+    """The reason for a value the import takes but a file to rate does not (it would have to
+    be rewritten first)."""
+    how = WRITTEN.get(column.value, WITHOUT_SPACES)
+    return f"{column.name} must be written {how} in a file to rate"
+
+
+class SourceProblem(Exception):
+    """The folder cannot be rated as it is; the message says which file and what to fix."""
+
+
+# -- one value ----------------------------------------------------------------------------------
+
+_NO_REASON = ibis.null().cast("string")
+
+
+def _text(column: ir.Value) -> ir.StringValue:
+    return column if column.type().is_string() else column.cast("string")
+
+
+def _blank(column: ir.Value) -> ir.BooleanValue:
+    # Empty, not "only spaces": a value of spaces is told apart only once it failed its check,
+    # without a strip() of every value of every column.
+    text = _text(column)
+    return text.isnull() | (text == "")
+
+
+def _reasons(*cases: tuple[ir.BooleanValue, str]) -> ir.StringValue:
+    """The first reason whose condition holds, else null."""
+    return ibis.cases(*[(c.fill_null(False), r) for c, r in cases], else_=_NO_REASON)
+
+
+def _iso_day(year: ir.StringValue, month: ir.StringValue, day: ir.StringValue) -> ir.DateValue:
+    text = year.concat("-", month.lpad(2, "0"), "-", day.lpad(2, "0"))
+    return text.try_cast("date")
+
+
+def _spelled_day(text: ir.StringValue) -> ir.DateValue:
+    """The date the import reads from ``text`` in any spelling it takes, else null."""
+    iso = text.re_search(values.SHORT_DATE_PATTERN)
+    us = text.re_search(values.US_DATE_PATTERN)
+    return ibis.cases(
+        (
+            iso,
+            _iso_day(
+                text.re_extract(values.SHORT_DATE_PATTERN, 1),
+                text.re_extract(values.SHORT_DATE_PATTERN, 2),
+                text.re_extract(values.SHORT_DATE_PATTERN, 3),
+            ),
+        ),
+        (
+            us,
+            _iso_day(
+                text.re_extract(values.US_DATE_PATTERN, 3),
+                text.re_extract(values.US_DATE_PATTERN, 1),
+                text.re_extract(values.US_DATE_PATTERN, 2),
+            ),
+        ),
+        else_=ibis.null().cast("date"),
+    )
+
+
+def _text_reason(text: ir.StringValue, max_length: int, *, note: bool = False) -> ir.StringValue:
+    """``values.text`` (or ``values.note``) on a stripped text."""
+    formula = text.re_search(values.NOTE_FORMULA_PATTERN if note else values.FORMULA_PATTERN)
+    control = values.NOTE_CONTROL_PATTERN if note else values.CONTROL_PATTERN
+    return _reasons(
+        (text == "", values.EMPTY),
+        (formula, values.FORMULA),
+        (text.length() > max_length, values.too_long(max_length)),
+        (text.re_search(control), values.CONTROL),
+    )
+
+
+def _luhn_ok(digits: ir.StringValue) -> ir.BooleanValue:
+    """``identifiers.is_npi`` on ten digits: the Luhn check over the NPI prefix and them."""
+    full = ibis.literal(NPI_PREFIX).concat(digits)
+    total: ir.IntegerValue = ibis.literal(0)
+    length = len(NPI_PREFIX) + 10
+    for position in range(length):  # position 0 is the check digit, the last one
+        digit = full.substr(length - 1 - position, 1).cast("int64")
+        if position % 2 == 1:
+            digit = digit * 2
+            digit = (digit > 9).ifelse(digit - 9, digit)
+        total = total + digit
+    return total % 10 == 0
+
+
+@dataclass
+class Cell:
+    """A column read by its rule: the value (null when empty or bad), whether it is fine as
+    written, and the import's reason for it (null when the import takes it)."""
+
+    value: ir.Value
+    fine: ir.BooleanValue
+    reason: ir.StringValue
+
+
+def _typed(column: ir.Value, rule: Column) -> Cell | None:
+    """A Parquet column already of the rule's type: nothing to parse. (Floating-point minutes
+    are read as their text, "60.0", "60.5" or "nan", by the rule for written minutes.)"""
+    kind, dtype = rule.value, column.type()
+    if kind in (Value.DATE, Value.PAST_DATE) and (dtype.is_date() or dtype.is_timestamp()):
+        day = column if dtype.is_date() else column.date()
+        early = day < ibis.literal(values.EARLIEST)
+        return Cell(day, ~early.fill_null(False), _reasons((early, values.BEFORE_EARLIEST)))
+    if kind is Value.MINUTES and dtype.is_integer():
+        return Cell(column.cast("int64"), ibis.literal(True), _NO_REASON)
+    if kind is Value.FLAG and dtype.is_boolean():
+        return Cell(column, ibis.literal(True), _NO_REASON)
+    return None
+
+
+def _read(column: ir.Value, rule: Column) -> Cell:
+    """The cell as the import's parser reads it, restated in Ibis."""
+    typed = _typed(column, rule)
+    if typed is not None:
+        return typed
+    raw = _text(column)
+    text = raw.strip()
+    kind = rule.value
+    if kind in (Value.TEXT, Value.NAME, Value.NOTE):
+        length = {
+            Value.TEXT: values.TEXT_LENGTH,
+            Value.NAME: values.NAME_LENGTH,
+            Value.NOTE: values.NOTE_LENGTH,
+        }[kind]
+        reason = _text_reason(text, length, note=kind is Value.NOTE)
+        return Cell(raw, reason.isnull() & (text == raw), reason)
+    if kind in (Value.IDENTIFIER, Value.ACTIVITY):
+        reason = _reasons(
+            (text == "", values.EMPTY),
+            (text.re_search(values.FORMULA_PATTERN), values.FORMULA),
+            (text.length() > values.IDENTIFIER_LENGTH, values.too_long(values.IDENTIFIER_LENGTH)),
+            (text.re_search(values.CONTROL_PATTERN), values.CONTROL),
+            (text.re_search(values.SPACE_PATTERN), values.SPACES),
+        )
+        lower = kind is Value.ACTIVITY  # stored in lower case
+        fine = raw.re_search(
+            values.LOWER_IDENTIFIER_PATTERN if lower else values.IDENTIFIER_PATTERN
+        )
+        return Cell(raw, fine, reason)
+    if kind is Value.CIN:
+        cin = text.upper()
+        reason = _reasons((cin == "", values.EMPTY), (~cin.re_search(CIN_PATTERN), values.NOT_CIN))
+        return Cell(raw, raw.re_search(CIN_PATTERN), reason)
+    if kind is Value.NPI:
+        ten = text.re_search(values.NPI_PATTERN)
+        reason = _reasons((~ten, values.NOT_NPI), (~_luhn_ok(text), values.NPI_CHECK_DIGIT))
+        return Cell(raw, reason.isnull() & (text == raw), reason)
+    if kind in (Value.DATE, Value.PAST_DATE):
+        strict = raw.re_search(values.ISO_DATE_PATTERN)
+        day = strict.ifelse(raw, ibis.null().cast("string")).try_cast("date")
+        early = day < ibis.literal(values.EARLIEST)
+        spelled = _spelled_day(text)
+        reason = _reasons(
+            (text == "", values.EMPTY),
+            (spelled.isnull(), values.NOT_A_DATE),
+            (spelled < ibis.literal(values.EARLIEST), values.BEFORE_EARLIEST),
+        )
+        return Cell(day, day.notnull() & ~early.fill_null(False), reason)
+    if kind is Value.MONTH:
+        return Cell(raw, _month_ok(raw), _reasons((~_month_ok(text), values.NOT_A_MONTH)))
+    if kind is Value.CLOCK:
+        minutes, fine = _clock(raw)
+        _, good = _clock(text)
+        return Cell(minutes, fine, _reasons((~good, values.NOT_A_CLOCK)))
+    if kind is Value.MINUTES:
+        fine = raw.re_search(values.DECIMAL_PATTERN) & ~raw.re_search(values.FRACTION_PATTERN)
+        number = raw.re_extract(values.WHOLE_PART_PATTERN, 0).nullif("").try_cast("float64")
+        reason = _reasons(
+            (text == "", values.EMPTY),
+            (~text.re_search(values.DECIMAL_PATTERN), values.NOT_A_NUMBER),
+            (text.re_search(values.FRACTION_PATTERN), values.NOT_WHOLE),
+        )
+        return Cell(fine.ifelse(number, ibis.null().cast("float64")), fine, reason)
+    if kind is Value.FLAG:
+        flag = _flag(raw)
+        return Cell(flag, flag.notnull(), _reasons((_flag(text).isnull(), values.NOT_A_FLAG)))
+    assert kind is Value.CHOICE and rule.options is not None
+    words = sorted(option.value for option in rule.options)
+    reason = _reasons((~text.lower().isin(words), values.not_one_of(rule.options)))
+    return Cell(raw, raw.isin(words), reason)
+
+
+def _month_ok(text: ir.StringValue) -> ir.BooleanValue:
+    number = text.re_extract(values.MONTH_PATTERN, 2).nullif("").cast("int64")
+    return (text.re_search(values.MONTH_PATTERN) & (number >= 1) & (number <= 12)).fill_null(False)
+
+
+def _clock(text: ir.StringValue) -> tuple[ir.IntegerValue, ir.BooleanValue]:
+    hours = text.re_extract(values.CLOCK_PATTERN, 1).nullif("").cast("int64")
+    mins = text.re_extract(values.CLOCK_PATTERN, 2).nullif("").cast("int64")
+    fine = (
+        text.re_search(values.CLOCK_PATTERN)
+        & (hours <= values.LAST_HOUR)
+        & (mins <= values.LAST_MINUTE)
+    ).fill_null(False)
+    return fine.ifelse(hours * 60 + mins, ibis.null().cast("int64")), fine
+
+
+def _flag(text: ir.StringValue) -> ir.BooleanValue:
+    lowered = text.lower()
+    return ibis.cases(
+        (lowered.isin(sorted(values.TRUE_WORDS)), True),
+        (lowered.isin(sorted(values.FALSE_WORDS)), False),
+        else_=ibis.null().cast("boolean"),
+    )
+
+
+_NULLS = {
+    Value.DATE: "date",
+    Value.PAST_DATE: "date",
+    Value.CLOCK: "int64",
+    Value.MINUTES: "int64",
+    Value.FLAG: "boolean",
+}
+
+
+def _problem(column: ir.Value, rule: Column, required: bool) -> tuple[ir.Value, ir.StringValue]:
+    """The column's value, and the reason its cell is refused (null when fine)."""
+    cell = _read(column, rule)
+    blank = _blank(column)
+    problem = ibis.cases(
+        (cell.fine, _NO_REASON),
+        (blank, f"{rule.name} {values.EMPTY}" if required else _NO_REASON),
+        (cell.reason.notnull(), ibis.literal(f"{rule.name} ").concat(cell.reason)),
+        else_=ibis.literal(as_written(rule)),
+    )
+    return cell.value, problem
+
+
+# -- one file -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    """A table in the rating's layout, and a column ``problem`` (null for a good row)."""
+
+    table: ir.Table
+    example: str | None  # the column whose value may be quoted in an example
+
+
+def require_columns(table: ir.Table, kind: str, path: Path) -> None:
+    rules = ROW_RULES[kind]
+    header = {name.strip().lower() for name in table.columns}
+    if set(table.columns) != header:
+        raise SourceProblem(f"{path.name}: column names must be lower case without spaces")
+    problem = rules.header_problem(header)
+    also = IDS_REQUIRED.get(kind)
+    if also and also not in header:
+        problem = "; ".join(filter(None, [problem, f"missing column(s): {also}"]))
+    if problem:
+        raise SourceProblem(f"{path.name}: {problem}")
+
+
+def check(table: ir.Table, kind: str, path: Path) -> Checked:
+    """The file's rows with their first problem, by the rules the import declares."""
+    require_columns(table, kind, path)
+    rules: RowRules = ROW_RULES[kind]
+    found: dict[str, ir.Value] = {}
+    absent: set[str] = set()
+    problems: list[ir.StringValue] = []
+    for rule in rules.rules:
+        if isinstance(rule, Column):
+            if rule.name not in table.columns:
+                found[rule.name] = ibis.null().cast(_NULLS.get(rule.value, "string"))
+                absent.add(rule.name)
+                continue
+            required = rule.required or IDS_REQUIRED.get(kind) == rule.name
+            found[rule.name], problem = _problem(table[rule.name], rule, required)
+            problems.append(problem)
+        elif not absent & _needs(rule):
+            problems.append(_cross(rule, found))
+    shape = {name: found[name] for name in SHAPES[kind]}
+    if "minutes" in shape:
+        shape["minutes"] = _whole_minutes(shape["minutes"])
+    problem = ibis.coalesce(*problems) if len(problems) > 1 else problems[0]
+    shaped = table.select(**shape, problem=problem)
+    return Checked(shaped, EXAMPLES.get(kind))
+
+
+def _whole_minutes(minutes: ir.Value) -> ir.Value:
+    if minutes.type().is_integer():
+        return minutes.cast("int64")
+    # A refused row may hold any number; only a fine one (whole, at most a day) is rated.
+    return minutes.try_cast("int64")
+
+
+def _needs(rule: BothOrNeither | InOrder | Duration | Within) -> set[str]:
+    """The columns a rule across columns reads: it is left out when a file lacks one."""
+    if isinstance(rule, BothOrNeither):
+        return {rule.first, rule.second}
+    if isinstance(rule, InOrder):
+        return {rule.earlier, rule.later}
+    if isinstance(rule, Duration):
+        return {rule.start, rule.end}
+    return set()
+
+
+def _cross(rule: BothOrNeither | InOrder | Duration | Within, found: dict[str, Any]) -> Any:
+    """A rule across columns; ``found`` holds the values read so far (null if bad or empty)."""
+    if isinstance(rule, BothOrNeither):
+        return _reasons((found[rule.first].isnull() != found[rule.second].isnull(), rule.message))
+    if isinstance(rule, InOrder):
+        earlier, later = found[rule.earlier], found[rule.later]
+        wrong = (later <= earlier) if rule.strict else (later < earlier)
+        return _reasons((wrong, rule.message))
+    if isinstance(rule, Duration):
+        start, end, given = found[rule.start], found[rule.end], found[rule.minutes]
+        both = start.notnull() & end.notnull()
+        mismatch = both & given.notnull() & (given != end - start)
+        found[rule.minutes] = both.ifelse(end - start, given)
+        return _reasons((mismatch, rule.message))
+    value = found[rule.column]
+    return _reasons(
+        *([(value.isnull(), rule.missing)] if rule.missing else []),
+        (value < rule.low, rule.below),
+        (value > rule.high, rule.above),
+    )
+
+
+# -- the folder ----------------------------------------------------------------------------------
+
+
+# Every check is a small table of (file, problem, rows, example); they are unioned into one
+# query, because on Spark each query is a job that costs a second or more to schedule.
+def _finding(path: Path, problem: str | None, found: ir.Table) -> ir.Table:
+    """``found`` has ``rows`` and ``example`` (and ``problem`` when not given)."""
+    return found.select(
+        file=ibis.literal(path.name),
+        problem=found.problem if problem is None else ibis.literal(problem),
+        rows=found.rows.cast("int64"),
+        example=found.example.cast("string"),
+    )
+
+
+def _no_example() -> ir.Value:
+    return ibis.null().cast("string")
+
+
+def _row_problems(path: Path, checked: Checked) -> ir.Table:
+    bad = checked.table.filter(checked.table.problem.notnull())
+    example = bad[checked.example].min() if checked.example else _no_example()
+    return _finding(
+        path, None, bad.group_by("problem").aggregate(rows=bad.count(), example=example)
+    )
+
+
+def _repeated(
+    path: Path, table: ir.Table, key: dict[str, ir.Value], what: str, *, quote: bool = False
+) -> ir.Table:
+    """Rows that share a key, like two time entries with one entry_id."""
+    grouped = table.group_by(**key).aggregate(n=table.count())
+    clash = grouped.filter(grouped.n > 1)
+    example = clash[next(iter(key))].min() if quote else _no_example()
+    return _finding(path, what, clash.aggregate(rows=clash.count(), example=example))
+
+
+def _conflicting(path: Path, table: ir.Table) -> ir.Table:
+    grouped = table.group_by("member_id", "month").aggregate(values=table.eligible.nunique())
+    clash = grouped.filter(grouped["values"] > 1)
+    return _finding(
+        path,
+        "member-month(s) both eligible and not eligible",
+        clash.aggregate(rows=clash.count(), example=_no_example()),
+    )
+
+
+def _overlapping(
+    path: Path, periods: ir.Table, key: str, start: str, end: str, what: str, *, quote: bool
+) -> ir.Table:
+    """Periods of one key that overlap (one starts strictly inside the other): an entry would
+    match both and be rated twice. Equal starts are found by ``_repeated``."""
+    other = periods.view()
+    first = periods[start].fill_null(OPEN_START)
+    second = other[start].fill_null(OPEN_START)
+    clash = periods.join(
+        other,
+        [
+            periods[key] == other[key],
+            first < second,
+            second <= periods[end].fill_null(OPEN_END),
+        ],
+    )
+    example = clash[key].min() if quote else _no_example()
+    return _finding(path, what, clash.aggregate(rows=clash.count(), example=example))
+
+
+def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingInputs:
+    """The five files (``read`` from ``files``) as rating inputs; raises ``SourceProblem``
+    listing every kind of bad row, in one query."""
+    checked = {kind: check(read[kind], kind, path) for kind, path in files.items()}
+    tables = {kind: result.table for kind, result in checked.items()}
+    staff, spans = tables["staff"], tables["enrollments"]
+    checks = [_row_problems(files[kind], result) for kind, result in checked.items()]
+    checks += [
+        _repeated(
+            files["time"],
+            tables["time"],
+            {"entry_id": tables["time"].entry_id},
+            "entry_id(s) used more than once",
+            quote=True,
+        ),
+        _repeated(
+            files["outreach"],
+            tables["outreach"],
+            {"attempt_id": tables["outreach"].attempt_id},
+            "attempt_id(s) used more than once",
+            quote=True,
+        ),
+        _conflicting(files["eligibility"], tables["eligibility"]),
+        _repeated(
+            files["staff"],
+            staff,
+            {"staff_id": staff.staff_id, "start": staff.effective_from.fill_null(OPEN_START)},
+            "staff role period(s) given twice (same staff_id and effective_from)",
+            quote=True,
+        ),
+        _overlapping(
+            files["staff"],
+            staff,
+            "staff_id",
+            "effective_from",
+            "effective_to",
+            "staff role period(s) overlapping another of the same staff member",
+            quote=True,
+        ),
+        _repeated(
+            files["enrollments"],
+            spans,
+            {"member_id": spans.member_id, "start": spans.start_date},
+            "enrollment span(s) given twice (same member and start_date)",
+        ),
+        _overlapping(
+            files["enrollments"],
+            spans,
+            "member_id",
+            "start_date",
+            "end_date",
+            "enrollment span(s) overlapping another of the same member",
+            quote=False,
+        ),
+    ]
+    found = ibis.union(*checks).to_pyarrow().to_pylist()
+    problems = []
+    for row in sorted(found, key=lambda r: (r["file"], r["problem"])):
+        if not row["rows"]:
+            continue
+        example = f" (e.g. {row['example']})" if row["example"] else ""
+        problems.append(f"{row['file']}: {row['rows']} row(s): {row['problem']}{example}")
+    if problems:
+        raise SourceProblem("the files cannot be rated:\n  " + "\n  ".join(problems))
+    return RatingInputs(
+        time_entries=tables["time"].select(*TIME_COLUMNS),
+        outreach_attempts=tables["outreach"].select(*OUTREACH_COLUMNS),
+        staff_roles=staff.select(*STAFF_ROLE_COLUMNS),
+        eligibility=tables["eligibility"].select(*ELIGIBILITY_COLUMNS),
+        enrollments=spans.select(*ENROLLMENT_COLUMNS),
+    )
