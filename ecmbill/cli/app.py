@@ -98,5 +98,6 @@ def parse_day(text: str | None, option: str = "--on") -> date:
         return date.today()
     try:
         return values.day(text, today=date.max)
-    except values.FieldError:
-        fail(f"{option}: {text!r} is not a date: use YYYY-MM-DD (e.g. 2026-10-31)")
+    except values.FieldError as err:
+        # The import's own reason, so every door refuses a date in the same words.
+        fail(f"{option} {err}")

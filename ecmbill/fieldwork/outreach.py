@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from ecmbill.contract import Contract
+from ecmbill.domain import values
 from ecmbill.domain.lifecycle import enrolled_on
 from ecmbill.domain.outreach import not_outreach_reason
 from ecmbill.domain.reasons import ReasonCode, explain
@@ -36,7 +37,13 @@ def record_outreach(
     row["member_id"] = resolve_member(engine, row["member_id"])
     row["staff_id"] = staff_id
     row["attempt_id"] = f"W-{uuid.uuid4().hex[:16]}"
-    individualized = row["individualized"].strip().lower() in {"true", "yes", "on", "1"}
+    typed = row["individualized"].strip()
+    # A ticked checkbox posts "on" (or its value) and an unticked one nothing; any typed word
+    # is read as the import reads the flag, so "Y" is yes and "maybe" is refused.
+    try:
+        individualized = typed.lower() == "on" or (bool(typed) and values.flag(typed))
+    except values.FieldError as err:
+        raise RowReject("individualized", f"individualized {err}") from None
     row["individualized"] = "true" if individualized else "false"
     on = typed_day(row["date"], today)
     spans = stored_members.spans(engine, [row["member_id"]]).get(row["member_id"], [])
