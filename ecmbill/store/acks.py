@@ -271,3 +271,21 @@ def last_acknowledged(session: Session) -> dict[int, date]:
         if answered_set is None or answered_set == sent_set:
             keep(claim_id, on)
     return latest
+
+
+# Eligibility checks -----------------------------------------------------------------------
+
+
+def members_to_check(session: Session, first: date, last: date) -> list[str]:
+    """Members enrolled in ECM on a day between ``first`` and ``last``, or assigned by the
+    plan (Member Information File) by ``last``: whom a month's 270 asks about."""
+    span = models.Enrollment
+    enrolled = session.scalars(
+        select(span.member_id).where(
+            span.start_date <= last, or_(span.end_date.is_(None), span.end_date >= first)
+        )
+    )
+    assigned = session.scalars(
+        select(models.MemberDetail.member_id).where(models.MemberDetail.assignment_date <= last)
+    )
+    return sorted(set(enrolled) | set(assigned))

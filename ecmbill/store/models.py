@@ -442,7 +442,9 @@ class SetAck(Base):
 
     __tablename__ = "set_acks"
     __table_args__ = (
-        Index("ix_set_acks_group_transaction", "group_control_number", "transaction_control_number"),
+        Index(
+            "ix_set_acks_group_transaction", "group_control_number", "transaction_control_number"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,8 +135,8 @@ def envelope_errors(text: str) -> list[SegmentError]:
         for seg in reader:
             number += 1
             errors += _reader_errors(reader, number, seg.get_seg_id())
-        reader.cleanup()
-        errors += _reader_errors(reader, None, "IEA")
+        reader.cleanup()  # trailers missing at the end: the file stops after segment ``number``
+        errors += _reader_errors(reader, number, "IEA")
     except pyx12.errors.X12Error as err:
         errors.append(SegmentError(number + 1, "?", None, "X12", _masked_value(str(err))))
     return errors
@@ -150,8 +151,9 @@ def _reader_errors(reader: Any, number: int | None, seg_id: str) -> list[Segment
 
 
 def _masked_value(reason: str) -> str:
-    # The reader quotes a whole segment in a few reasons: keep the words before the quote.
-    return reason.split('"')[0].strip() if '"' in reason else reason
+    # The reader quotes a whole segment when it is empty or malformed: never its values.
+    reason = re.sub(r'Segment "[^"]*" is empty', "A segment is empty", reason)
+    return re.sub(r"\(ISA\*.*\)", "(ISA segment)", reason)
 
 
 def segments(text: str) -> Iterator[tuple[int, Segment]]:
