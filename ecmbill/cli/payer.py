@@ -195,6 +195,6 @@ def show_eligibility(outcome: EligibilityOutcome) -> None:
         console.print(f"  [yellow]not on the roster[/] {member_id}: nothing changed")
     if outcome.rerate:
         console.print(
-            "[bold]Marked for re-rating[/] (close the month again to replace or void the claim): "
-            + ", ".join(f"{member} {month}" for member, month in outcome.rerate)
+            "[bold]Marked for re-rating[/] (a closed month: close it again to replace or void "
+            "the claim): " + ", ".join(f"{member} {month}" for member, month in outcome.rerate)
         )
