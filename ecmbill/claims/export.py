@@ -103,6 +103,8 @@ def export_claims(
             interchange=control.interchange if control else None,
             at=moment,
             actor=actor,
+            group=control.group if control else None,
+            transaction=control.transaction if control else None,
         )
         audit.record(
             session,

@@ -64,6 +64,30 @@ class ProviderSettings(BaseModel):
     diagnosis_code: str = Field(description="Default ICD-10 diagnosis, e.g. Z59.8")
     rendering_npi_on_line: bool = Field(description="Put the staff NPI on each line (yes/no)")
     usage: Literal["P", "T"] = Field(default="P", description="ISA15: P production, T test")
+    # Eligibility checks (270/271): optional; each defaults to the claims' value named.
+    eligibility_receiver_id: str | None = Field(
+        default=None, pattern=_X12_ID, description="ISA08/GS03 of the 270 (default receiver_id)"
+    )
+    eligibility_source_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{2,80}$",
+        description="270 information source id, 2100A NM109 (default payer_id)",
+    )
+    eligibility_plan_ids: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{2,80}( *, *[A-Za-z0-9]{2,80})*$",
+        description="How a 271 names our plan, comma-separated (default payer_id)",
+    )
+    eligibility_batch_size: int = Field(
+        default=99, ge=1, le=10000, description="Members per 270 transaction the receiver takes"
+    )
+
+    @property
+    def plan_ids(self) -> tuple[str, ...]:
+        """The identifiers a 271 may name our plan by."""
+        if not self.eligibility_plan_ids:
+            return (self.payer_id,)
+        return tuple(part.strip() for part in self.eligibility_plan_ids.split(","))
 
     _text = field_validator(
         "billing_name",

@@ -1,14 +1,21 @@
-"""Looking at claims: one claim's history, the claims of a period, each with its lines and
-the formats it was written in."""
+"""Looking at claims: one claim's history and its timeline (created, sent, the payer's 999
+and 277CA, the 835), the claims of a period, each with its lines and the formats it was
+written in, and the work list of claims the payer rejected."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from ecmbill.domain.claims import ChargeLine
+from ecmbill.domain.payer import Outcome, set_outcome
 from ecmbill.domain.period import Period
+from ecmbill.payer.acks import set_reasons
+from ecmbill.payer.codes import PayerCodes
+from ecmbill.payer.codes import default_codes as default_payer_codes
+from ecmbill.remit.model import REVERSAL, Posting, balance
+from ecmbill.store import acks as stored_acks
 from ecmbill.store import claims as stored
 from ecmbill.store.claims import StoredClaim
 from ecmbill.store.db import Engine, Session, unit_of_work
@@ -63,3 +70,144 @@ def list_claims(engine: Engine, period: Period | None = None) -> list[ClaimView]
     with unit_of_work(engine) as session:
         claims = stored.claims_of(session, str(period) if period is not None else None)
         return [_view(session, claim) for claim in claims]
+
+
+# The timeline of a claim: created → sent → 999 → 277CA → 835 ---------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    on: date
+    event: str  # created, sent, file accepted/rejected, claim accepted/rejected, paid, ...
+    detail: str
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimTimeline:
+    claim: ClaimView
+    steps: tuple[Step, ...]
+
+    @property
+    def last(self) -> Step:
+        return self.steps[-1]
+
+
+FREQUENCY_WORDS = {"1": "original", "7": "replacement", "8": "void"}
+
+
+def claim_timeline(
+    engine: Engine, claim_ref: str, codes: PayerCodes | None = None
+) -> list[ClaimTimeline] | None:
+    """Every claim of the member and period (as ``claim_history``), each with its steps:
+    created (by which close, re-sending which rejected claim), sent (file, date), the 999's
+    answer about the file, the 277CA's answer about the claim (reasons in words), the 835's
+    answers (paid, partial, denied, reversed). Steps keep the order of a claim's life (each
+    send followed by the 999 about its file), not the order of their dates: the payer's
+    dates and ours come from different clocks."""
+    tables = codes or default_payer_codes()
+    with unit_of_work(engine) as session:
+        claim = stored.find_claim(session, claim_ref)
+        if claim is None:
+            return None
+        chain = stored.claims_of(session, claim.period, member_id=claim.member_id)
+        ids = [item.id for item in chain]
+        exports = stored_acks.exports_of(session, ids)
+        groups = {e.group for e in exports if e.group is not None}
+        set_answers = stored_acks.set_answers(session, groups)
+        claim_answers = stored_acks.claim_answers(session, ids)
+        payments = stored_acks.payments_of(session, ids)
+        views = [_view(session, item) for item in chain]
+    result = []
+    previous: StoredClaim | None = None
+    for item, view in zip(chain, views, strict=True):
+        steps = [_created(item, previous)]
+        for export in (e for e in exports if e.claim_id == item.id):
+            steps += _sent(export, set_answers, item.patient_control_number, tables)
+        for answer in (a for a in claim_answers if a.claim_id == item.id):
+            outcome = "claim accepted" if answer.accepted else "claim rejected"
+            reasons = tuple(tables.status(*status) for status in answer.statuses)
+            steps.append(Step(answer.effective_on, outcome, f"277CA {answer.file_name}", reasons))
+        steps += _paid(item, [p for p in payments if p.claim_id == item.id])
+        result.append(ClaimTimeline(view, tuple(steps)))
+        previous = item
+    return result
+
+
+def _created(claim: StoredClaim, previous: StoredClaim | None) -> Step:
+    detail = f"{FREQUENCY_WORDS[claim.frequency]} claim by the close of {claim.period}"
+    if previous is not None and previous.status == stored.REJECTED:
+        detail += f"; re-sends {previous.patient_control_number}, which the payer rejected"
+    elif claim.original_reference:
+        detail += f"; corrects {claim.original_reference}"
+    return Step(stored.aware(claim.created_at).date(), "created", detail)
+
+
+def _sent(
+    export: stored_acks.Export,
+    answers: list[stored_acks.SetAnswer],
+    pcn: str,
+    tables: PayerCodes,
+) -> list[Step]:
+    steps = [Step(stored.aware(export.exported_at).date(), "sent", f"{export.format} file "
+                  f"{export.file_name}")]  # fmt: skip
+    for answer in answers:
+        if answer.group != export.group or answer.transaction not in (None, export.transaction):
+            continue
+        outcome = set_outcome(answer.status)
+        reasons = set_reasons(answer.status, answer.codes, answer.errors, tables,
+                              group=answer.transaction is None, claim=pcn)  # fmt: skip
+        steps.append(
+            Step(answer.created_on, f"file {outcome.value}",
+                 f"999 {answer.file_name} (interchange {answer.control_number})",
+                 reasons if outcome is not Outcome.ACCEPTED else ())
+        )  # fmt: skip
+    return steps
+
+
+def _paid(claim: StoredClaim, payments: list[stored_acks.Payment]) -> list[Step]:
+    steps, postings = [], []
+    for payment in payments:
+        postings.append(Posting(payment.paid, (), payment.status_code == REVERSAL))
+        status = balance(Decimal(claim.total_charge), postings).status
+        steps.append(
+            Step(payment.payment_date, f"835 {status.value}",
+                 f"TRN {payment.trace_number}: paid {payment.paid:.2f}")
+        )  # fmt: skip
+    return steps
+
+
+@dataclass(frozen=True)
+class RejectedClaim:
+    """A claim the payer refused at the door, waiting to be corrected and sent again."""
+
+    patient_control_number: str
+    member_id: str
+    period: str
+    on: date
+    source: str
+    reasons: tuple[str, ...]
+
+
+def rejected_claims(
+    engine: Engine, period: Period | None = None, codes: PayerCodes | None = None
+) -> list[RejectedClaim]:
+    """The work list: rejected claims not yet sent again, with the payer's reasons. Correct
+    what a reason names (a setting, the member, the time) and close the period again: that
+    makes the member's claim anew, and the next 837P carries it."""
+    with unit_of_work(engine) as session:
+        claims = stored.claims_of(session, str(period) if period is not None else None)
+    newest = {(c.period, c.member_id): c.id for c in claims}
+    found = []
+    for claim in claims:
+        if claim.status != stored.REJECTED or newest[(claim.period, claim.member_id)] != claim.id:
+            continue
+        timeline = claim_timeline(engine, claim.patient_control_number, codes) or []
+        steps = next(t.steps for t in timeline if t.claim.claim_id == claim.id)
+        refusal = [s for s in steps if s.event in ("file rejected", "claim rejected")]
+        last = refusal[-1] if refusal else steps[-1]
+        found.append(
+            RejectedClaim(claim.patient_control_number, claim.member_id, claim.period,
+                          last.on, last.detail, last.reasons)
+        )  # fmt: skip
+    return found

@@ -9,6 +9,7 @@ from ecmbill.cli import members as _members  # noqa: F401
 from ecmbill.cli import contract as _contract  # noqa: F401
 from ecmbill.cli import claims as _claims  # noqa: F401
 from ecmbill.cli import remit as _remit  # noqa: F401
+from ecmbill.cli import payer as _payer  # noqa: F401
 from ecmbill.cli import demo as _demo  # noqa: F401
 from ecmbill.cli import exchange as _exchange  # noqa: F401
 from ecmbill.cli import web as _web  # noqa: F401

@@ -21,7 +21,7 @@ from ecmbill.claims.settings import (
     settings_problems,
     show_settings,
 )
-from ecmbill.claims.views import claim_history, list_claims
+from ecmbill.claims.views import claim_timeline, list_claims
 from ecmbill.cli.app import (
     ContractOption,
     DatabaseOption,
@@ -34,6 +34,7 @@ from ecmbill.cli.app import (
     parse_period,
     store,
 )
+from ecmbill.cli.payer import show_timeline
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
 
@@ -193,11 +194,13 @@ def claims_show(
     claim_id: Annotated[str, typer.Argument(help="Patient control number (e.g. ECM000000001).")],
     database: DatabaseOption = None,
 ) -> None:
-    """Show a claim, its lines and its history (original → replacement → void)."""
-    history = claim_history(store(database), claim_id)
-    if history is None:
+    """Show a claim, its lines, its history (original → replacement → void) and the timeline
+    of each: created, sent, the payer's 999 and 277CA, the 835."""
+    timelines = claim_timeline(store(database), claim_id)
+    if timelines is None:
         fail(f"no claim {claim_id}")
-    for claim in history:
+    for timeline in timelines:
+        claim = timeline.claim
         marker = "→" if claim.patient_control_number.upper() == claim_id.upper() else " "
         console.rule(
             f"{marker} {claim.patient_control_number}  {FREQUENCY_WORDS[claim.frequency]} "
@@ -229,6 +232,7 @@ def claims_show(
                 line.rendering_npi or "",
             )
         console.print(table)
+        show_timeline(timeline)
 
 
 @claims_app.command("export")

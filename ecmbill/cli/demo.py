@@ -16,10 +16,12 @@ from ecmbill.claims.settings import provider_settings, set_settings
 from ecmbill.cli.app import app, console, fail, parse_period
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
+from ecmbill.cli.payer import ack_rejected, show_ack, show_eligibility
 from ecmbill.cli.rating import show_honesty
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
+from ecmbill.demo.acks import demo_acknowledgments, demo_eligibility
 from ecmbill.demo.exchange import demo_exchange
 from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
@@ -103,20 +105,28 @@ def demo(
         f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
         "The provider and plan named in them are fictional."
     )
-    console.rule("Close and claims")
     set_settings(engine, DEMO_SETTINGS, actor="demo")
     console.print(
         "Provider and payer settings: a fictional provider and plan (fake NPI, tax id and "
         "payer id; the 837P is marked as a test file). See `ecmbill settings show`."
     )
+    console.rule("Eligibility: our 270, the payer's simulated 271")
+    settings = provider_settings(engine)
+    answers = demo_eligibility(engine, month, settings, db)
+    console.print(f"270 for {month}: {answers.request.members} member(s) asked about.")
+    show_eligibility(answers.outcome)
+    console.rule("Close and claims")
     show_close(close_period(engine, month, contract, actor="demo", today=date.today()))
     x12_file = db.with_name("demo-837p.txt")
     invoice_file = db.with_name("demo-invoice.xlsx")
     for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
         export_claims(engine, month, fmt, target, actor="demo")
+    console.rule("Acknowledgments: the payer's simulated 999 and 277CA")
+    for outcome in demo_acknowledgments(engine, month, settings, x12_file):
+        show_ack(outcome)
+    ack_rejected(period=str(month), codes=None, database=f"sqlite:///{db}")
     console.rule("Remittance: a simulated payer's 835, imported and reconciled")
     remittance = db.with_name("demo-835.txt")
-    settings = provider_settings(engine)
     write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
     show_remit_import(import_835(engine, remittance, actor="demo"))
     show_report(reconcile(engine, month, date.today()), most=4)
@@ -124,6 +134,7 @@ def demo(
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")
     console.print(f"Simulated 835:    {remittance.resolve()}")
+    console.print(f"270, 271, 999, 277CA: {db.with_name('demo-270.txt').resolve()} and beside it")
     if with_users:
         show_demo_users(engine, f"sqlite:///{db}")
 

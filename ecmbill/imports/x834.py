@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,41 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import pyx12.error_handler
-import pyx12.errors
 import pyx12.params
 import pyx12.x12context
-import pyx12.x12n_document
 
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
 from ecmbill.imports.batch import Rejection, in_batch
-from ecmbill.store import models, records
-from ecmbill.store.db import Engine, Session, unit_of_work
+from ecmbill.imports.eligibility import record_months
+from ecmbill.store import records
+from ecmbill.store.db import Engine, unit_of_work
+from ecmbill.x12.validation import NotX12, SegmentError, read_interchange, validate
 
 KIND = "834"
 IMPLEMENTATION = "005010X220A1"
 TERMINATION = "024"
-
-# pyx12 logs validation messages that can quote element values (names, birth dates): they
-# must not reach the terminal or any log.
-_pyx12_log = logging.getLogger("pyx12")
-_pyx12_log.addHandler(logging.NullHandler())
-_pyx12_log.propagate = False
-
-
-@dataclass(frozen=True)
-class SegmentError:
-    segment_number: int | None
-    segment: str
-    element: str | None
-    code: str
-    reason: str
-
-    def __str__(self) -> str:
-        # pyx12 counts segments from the start of the file (ISA is segment 1).
-        where = f"segment {self.segment_number} " if self.segment_number else ""
-        element = f" {self.element}" if self.element else ""
-        return f"{where}{self.segment}{element}: {self.reason} (error {self.code})"
 
 
 @dataclass(frozen=True)
@@ -99,15 +76,9 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     today = today or date.today()
     result = X834Result(file=path)
     try:
-        text = path.read_bytes().decode("ascii")
-    except OSError as err:
-        result.file_problem = f"cannot open the file ({err.strerror})"
-        return result
-    except UnicodeDecodeError:
-        result.file_problem = "the file is not X12 text (it contains non-ASCII bytes)"
-        return result
-    if not text.lstrip().startswith("ISA"):
-        result.file_problem = "the file is not an X12 interchange (it does not start with ISA)"
+        text = read_interchange(path)
+    except NotX12 as err:
+        result.file_problem = str(err)
         return result
     result.segment_errors = validate(text)
     if result.segment_errors:
@@ -134,12 +105,10 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
         result.accepted = len(accepted)
 
         def write(batch_id: int) -> int:
-            found, rerate = _monthly_eligibility(session, accepted, Period.of(today))
-            changed = records.upsert(
-                session, models.Eligibility, ("member_id", "month"), found, actor, "eligibility"
+            months = _monthly_eligibility(accepted, Period.of(today))
+            changed, result.rerate = record_months(
+                session, months, actor=actor, batch_id=batch_id, source=KIND
             )
-            records.mark_for_rerating(session, rerate, batch_id)
-            result.rerate = [(member_id, month) for member_id, month, _ in rerate]
             return changed
 
         file = records.BatchFile(
@@ -168,36 +137,21 @@ def _loop_problem(
 
 
 def _monthly_eligibility(
-    session: Session, members: dict[str, MemberLoop], current: Period
-) -> tuple[list[tuple[tuple[Any, ...], dict[str, Any]]], list[tuple[str, str, str]]]:
+    members: dict[str, MemberLoop], current: Period
+) -> dict[tuple[str, str], bool]:
     """Eligibility per member and month from the coverage spans, from the first month
     covered to the current month (or the last month covered, if later): covered months are
-    eligible, the others in that window are not. Also the months whose eligibility changes
-    for a member with recorded work in them: those must be rated again."""
-    if not members:
-        return [], []
-    stored = records.eligibility(session, members)
-    worked = records.months_with_work(session, members)
-    found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    rerate: list[tuple[str, str, str]] = []
+    eligible, the others in that window are not."""
+    found: dict[tuple[str, str], bool] = {}
     for member_id, loop in sorted(members.items()):
         covered = {str(p) for span in loop.coverage for p in _months(span, current)}
         first = min(Period.of(span.start) for span in loop.coverage)
         last = max([current, *(Period.parse(m) for m in covered)])
         month = first
         while month <= last:
-            key, eligible = str(month), str(month) in covered
-            before = stored.get((member_id, key))
-            found.append(
-                ((member_id, key), {"member_id": member_id, "month": key, "eligible": eligible})
-            )
-            if bool(before) != eligible and (member_id, key) in worked:
-                change = "started" if eligible else "ended"
-                rerate.append(
-                    (member_id, key, f"834: Medi-Cal coverage {change} for {key} after the fact")
-                )
+            found[(member_id, str(month))] = str(month) in covered
             month = month.next()
-    return found, rerate
+    return found
 
 
 def _months(span: Coverage, current: Period) -> Iterator[Period]:
@@ -210,73 +164,6 @@ def _months(span: Coverage, current: Period) -> Iterator[Period]:
 
 class _WrongTransaction(ValueError):
     pass
-
-
-def validate(text: str) -> list[SegmentError]:
-    """Every syntax and structure error pyx12 finds against the 834 guide. Element values are
-    cut from the reasons: they may be a member's name or birth date."""
-    report = io.StringIO()
-    params = pyx12.params.params()
-    try:
-        pyx12.x12n_document.x12n_document(params, io.StringIO(text), None, None, fd_json=report)
-    except (pyx12.errors.X12Error, pyx12.errors.EngineError) as err:
-        # These messages name envelope problems (separators, map not found), not members.
-        return [SegmentError(None, "ISA", None, "X12", f"unreadable interchange: {err}")]
-    except Exception as err:  # pyx12 on garbage input: say so without echoing the data
-        return [
-            SegmentError(None, "ISA", None, "X12", f"unreadable interchange ({type(err).__name__})")
-        ]
-    try:
-        tree = json.loads(report.getvalue() or "{}")
-    except json.JSONDecodeError:
-        return [SegmentError(None, "ISA", None, "X12", "pyx12 could not read the interchange")]
-    errors: list[SegmentError] = []
-    for isa in tree.get("interchanges", []):
-        errors += _level_errors(isa, "ISA")
-        for gs in isa.get("groups", []):
-            errors += _level_errors(gs, "GS")
-            for st in gs.get("transactions", []):
-                errors += _level_errors(st, "ST")
-                for seg in st.get("segments", []):
-                    number = seg.get("cur_line")
-                    for found in seg.get("errors", []):
-                        errors.append(
-                            SegmentError(
-                                number,
-                                seg.get("seg_id", "?"),
-                                None,
-                                found["err_cde"],
-                                _clean(found),
-                            )
-                        )
-                    for ele in seg.get("elements", []):
-                        ref = f"{seg.get('seg_id', '')}{int(ele.get('ele_pos') or 0):02d}"
-                        for found in ele.get("errors", []):
-                            errors.append(
-                                SegmentError(
-                                    number,
-                                    seg.get("seg_id", "?"),
-                                    ref,
-                                    found["err_cde"],
-                                    _clean(found),
-                                )
-                            )
-    return errors
-
-
-def _level_errors(node: dict[str, Any], segment: str) -> list[SegmentError]:
-    return [
-        SegmentError(node.get("cur_line"), segment, None, err["err_cde"], _clean(err))
-        for err in node.get("errors", [])
-    ]
-
-
-def _clean(err: dict[str, Any]) -> str:
-    reason = str(err.get("err_str", ""))
-    value = err.get("err_val")
-    if value:
-        reason = reason.replace(str(value), "…")
-    return reason
 
 
 def read_members(text: str) -> Iterator[MemberLoop]:

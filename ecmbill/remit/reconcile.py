@@ -21,6 +21,7 @@ from ecmbill.remit.model import (
     ageing_bucket,
     balance,
 )
+from ecmbill.store import acks as stored_acks
 from ecmbill.store import claims as stored_claims
 from ecmbill.store import remittances as stored
 from ecmbill.store.db import Engine, unit_of_work
@@ -99,6 +100,8 @@ def reconcile(
             line_answers[remit_line.claim_line_id].append(remit_line)
         reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
         sent = stored_claims.last_sent(session)
+        # Ageing counts from the last answer: a 999 or 277CA that accepted the claim restarts it.
+        acknowledged = stored_acks.last_acknowledged(session)
         reports: list[ClaimReport] = []
         denial_lines: dict[str, list[Decimal]] = defaultdict(list)
         for claim in claims:
@@ -151,7 +154,7 @@ def reconcile(
                     for a in posting.adjustments:
                         denial_lines[a.reason].append(a.amount)
             sent_at = sent.get(claim.id) or claim.created_at
-            sent_on = stored_claims.aware(sent_at).date()
+            sent_on = max(stored_claims.aware(sent_at).date(), acknowledged.get(claim.id, date.min))
             reports.append(
                 ClaimReport(
                     claim.patient_control_number, claim.member_id, claim.period,

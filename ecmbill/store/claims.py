@@ -21,6 +21,8 @@ from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.store import models
 
 CENT = Decimal("0.01")
+# A claim's status once the payer's 999 or 277CA refused it (see ecmbill.payer.acks).
+REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
@@ -268,10 +270,14 @@ def reference_for(session: Session, claim_id: int) -> str:
 
 
 def latest_claims(session: Session, period: str) -> dict[str, StoredClaim]:
-    """Each member's newest claim of the period."""
+    """Each member's newest claim of the period that stands: a claim the payer rejected at
+    the door (999 or 277CA) never entered adjudication, so the claim before it stands, and
+    closing again sends the member's claim anew."""
     latest: dict[str, StoredClaim] = {}
     for row in session.scalars(
-        select(models.Claim).where(models.Claim.period == period).order_by(models.Claim.id)
+        select(models.Claim)
+        .where(models.Claim.period == period, models.Claim.status != REJECTED)
+        .order_by(models.Claim.id)
     ):
         latest[row.member_id] = _claim(row)
     return latest
@@ -414,6 +420,8 @@ def record_exports(
     interchange: int | None,
     at: datetime,
     actor: str,
+    group: int | None = None,
+    transaction: int | None = None,
 ) -> None:
     session.add_all(
         models.ClaimExport(
@@ -421,6 +429,8 @@ def record_exports(
             format=fmt,
             file_name=file_name,
             interchange_control_number=interchange,
+            group_control_number=group,
+            transaction_control_number=transaction,
             exported_at=at,
             actor=actor,
         )

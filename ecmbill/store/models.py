@@ -249,6 +249,9 @@ class ClaimExport(Base):
     format: Mapped[str] = mapped_column(String(8))
     file_name: Mapped[str] = mapped_column(String(255))
     interchange_control_number: Mapped[int | None] = mapped_column(Integer)
+    # GS06 and ST02 of the 837P that carried the claim: a 999 names the file by them.
+    group_control_number: Mapped[int | None] = mapped_column(Integer)
+    transaction_control_number: Mapped[int | None] = mapped_column(Integer)
     exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(100))
 
@@ -409,6 +412,66 @@ class RerateMark(Base):
     reason: Mapped[str] = mapped_column(Text)
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+# --- The payer's acknowledgments (issue 18): 999 (per file) and 277CA (per claim).
+
+
+class AckInterchange(Base):
+    """One 999, 277CA or 271 interchange as imported; the same one again (same sender and
+    ISA13, or the same bytes) is refused as already imported."""
+
+    __tablename__ = "ack_interchanges"
+    __table_args__ = (UniqueConstraint("kind", "sender_id", "control_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    sender_id: Mapped[str] = mapped_column(String(15))
+    control_number: Mapped[str] = mapped_column(String(9))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_on: Mapped[date] = mapped_column(Date)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class SetAck(Base):
+    """A 999's answer about one of our transaction sets (AK2/IK5), or about a whole functional
+    group when ``transaction_control_number`` is empty (AK9 without AK2). ``errors`` is a JSON
+    list of the IK3/IK4 codes, described when shown so that an updated code file applies."""
+
+    __tablename__ = "set_acks"
+    __table_args__ = (
+        Index(
+            "ix_set_acks_group_transaction", "group_control_number", "transaction_control_number"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interchange_id: Mapped[int] = mapped_column(ForeignKey("ack_interchanges.id"), index=True)
+    group_control_number: Mapped[int] = mapped_column(Integer)
+    transaction_control_number: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(1))
+    codes: Mapped[str] = mapped_column(String(40))  # IK502-506 or AK905-909, space-separated
+    errors: Mapped[str] = mapped_column(Text)
+    segment: Mapped[int] = mapped_column(Integer)
+
+
+class ClaimAck(Base):
+    """A 277CA's answer about one claim (2200D). ``claim_id`` is empty when neither the
+    patient control number nor the payer's claim number names a claim of ours."""
+
+    __tablename__ = "claim_acks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    interchange_id: Mapped[int] = mapped_column(ForeignKey("ack_interchanges.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    patient_control_number: Mapped[str] = mapped_column(String(50))
+    payer_claim_control_number: Mapped[str | None] = mapped_column(String(50))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    statuses: Mapped[str] = mapped_column(Text)  # JSON list of [category, status, entity]
+    effective_on: Mapped[date] = mapped_column(Date)
+    segment: Mapped[int] = mapped_column(Integer)
 
 
 # --- Web app (issue 7): accounts, sessions and the login rate limit.

@@ -45,7 +45,11 @@ FORMS: dict[str, set[UserRole]] = {
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},
     "/remittances": {BILLER},
+    "/billing/answers": {BILLER},
+    "/billing/eligibility/270": {BILLER},
 }
+# A claim's page: this small world has no claim, so the biller is told there is none (404).
+CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER}}
 
 
 # Routes open to everyone, or checked per entry rather than per role (tests below and in
@@ -57,7 +61,7 @@ NOT_IN_TABLES = {
 
 
 def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
-    listed = [("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS]]
+    listed = [("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS, *CLAIM_PAGES]]
     listed += [("POST", path) for path in FORMS]
     routes = app_routes(app)
     assert len(routes) > 30  # the pages, forms, downloads and the API: not an empty walk
@@ -72,7 +76,7 @@ def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
             )
 
 
-@pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, "/", "/time/E1"])
+@pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, *CLAIM_PAGES, "/", "/time/E1"])
 def test_an_anonymous_request_to_any_page_is_redirected_to_login(
     clients: Clients, path: str
 ) -> None:
@@ -106,6 +110,14 @@ def test_every_download_answers_each_role_as_the_access_table_says(clients: Clie
             else:
                 assert response.status_code == 403, (role, path, response.status_code)
                 assert "content-disposition" not in response.headers
+
+
+def test_a_claim_page_answers_each_role_as_the_access_table_says(clients: Clients) -> None:
+    for role, username in ROLE_USER.items():
+        client = clients.as_user(username)
+        for path, allowed in CLAIM_PAGES.items():
+            expected = 404 if role in allowed else 403
+            assert client.get(path).status_code == expected, (role, path)
 
 
 def test_an_anonymous_form_post_is_sent_to_login_and_changes_nothing(clients: Clients) -> None:

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from ecmbill.claims import close as claim_close
 from ecmbill.claims import export as claim_export
 from ecmbill.claims.settings import SettingsError, settings_problems
-from ecmbill.claims.views import list_claims
+from ecmbill.claims.views import list_claims, rejected_claims
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
 from ecmbill.exchange.identity import provider_identity
@@ -47,6 +47,7 @@ def billing_page(
     closed: claim_close.CloseResult | None = None,
     problem: str | None = None,
     problem_items: list[str] | None = None,
+    answer: object | None = None,
 ) -> HTMLResponse:
     here = site(request)
     rating = rate(here.engine, month, here.contract())
@@ -76,6 +77,8 @@ def billing_page(
         closed=closed,
         problem=problem,
         problem_items=problem_items or [],
+        answer=answer,
+        rejected=rejected_claims(here.engine, month),
     )
 
 

@@ -1,0 +1,101 @@
+"""The payer's answers on the Billing page: upload a 999, 277CA or 271, download a month's 270,
+and a claim's page with its timeline (created, sent, 999, 277CA, 835)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ecmbill.claims.settings import SettingsError
+from ecmbill.claims.views import claim_timeline
+from ecmbill.payer.acks import AckFileError
+from ecmbill.payer.answers import import_answer
+from ecmbill.payer.eligibility import EligibilityFileError, NothingToAsk, request_270
+from ecmbill.store.lookups import member_names
+from ecmbill.web.forms import form_period
+from ecmbill.web.pages.billing import FIX_SETTINGS, billing_page, no_period_chosen, unfit_settings
+from ecmbill.web.render import attachment, download_name, not_found, render, safe_file_name
+from ecmbill.web.security import actor, form_user, page_user
+from ecmbill.web.site import site
+
+router = APIRouter()
+# A month's 999, 277CA or 271 for one provider is far below this.
+MAX_ANSWER_BYTES = 20 * 1024 * 1024
+
+
+@router.post("/billing/answers", response_class=HTMLResponse)
+async def upload_answer(request: Request) -> Response:
+    """Post a 999 or 277CA, or apply a 271, as ``ecmbill ack import`` and ``ecmbill
+    eligibility import`` do: all of it or nothing, the same file twice changes nothing."""
+    active, form = await form_user(request, "billing")
+    month = form_period(form) or site(request).period_or_current(None, previous=True)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return billing_page(request, month, status_code=422, problem="choose the payer's file")
+    content = await upload.read(MAX_ANSWER_BYTES + 1)
+    if len(content) > MAX_ANSWER_BYTES:
+        return billing_page(request, month, status_code=413, problem="the file is too large")
+    if not content.strip():
+        return billing_page(request, month, status_code=422, problem="the file is empty")
+    name = safe_file_name(upload.filename)
+    with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        try:
+            outcome = await run_in_threadpool(
+                import_answer, site(request).engine, path, actor=actor(active)
+            )
+        except (AckFileError, EligibilityFileError) as err:
+            return billing_page(
+                request, month, status_code=422,
+                problem=f"{name} was not imported; nothing changed", problem_items=err.problems,
+            )  # fmt: skip
+        except SettingsError as err:
+            return unfit_settings(request, month, f"{name} was not read: {FIX_SETTINGS}", err)
+    return billing_page(request, month, answer=outcome)
+
+
+@router.post("/billing/eligibility/270", response_class=HTMLResponse)
+async def download_270(request: Request) -> Response:
+    """The month's 270 eligibility request, as ``ecmbill eligibility request``."""
+    active, form = await form_user(request, "billing")
+    month = form_period(form)
+    if month is None:
+        return no_period_chosen(request, "ask about (YYYY-MM)")
+    moment = datetime.now(UTC)
+    name = download_name(month, "270", "txt", moment)
+    with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+        target = Path(folder) / name
+        try:
+            await run_in_threadpool(
+                request_270, site(request).engine, month, target, actor=actor(active), now=moment
+            )
+        except NothingToAsk as err:
+            return billing_page(request, month, status_code=409, problem=str(err))
+        except SettingsError as err:
+            return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
+        content = target.read_bytes()
+    return attachment(content, name, "application/edi-x12")
+
+
+@router.get("/billing/claims/{claim_ref}", response_class=HTMLResponse)
+def claim_page(request: Request, claim_ref: str) -> Response:
+    page_user(request, "billing")
+    here = site(request)
+    timelines = claim_timeline(here.engine, claim_ref)
+    if not timelines:
+        return not_found(request, "no such claim")
+    member = timelines[0].claim.member_id
+    return render(
+        request,
+        "claim.html",
+        timelines=timelines,
+        wanted=claim_ref.upper(),
+        member_name=member_names(here.engine, {member}).get(member, member),
+    )

@@ -1,0 +1,36 @@
+"""``ecmbill demo`` runs the monthly cycle with simulated payer answers: our 270, a 271 in
+which a member lost eligibility, the 837P, a 999 and a 277CA rejecting a few claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ecmbill.cli import app
+from ecmbill.x12.validation import envelope_errors
+from tests.claims.x12check import x12_errors
+
+
+@pytest.mark.slow
+def test_the_demos_270_passes_pyx12_and_its_simulated_answers_show_their_effect(
+    tmp_path: Path,
+) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--db", str(tmp_path / "demo.db"), "--period", "2026-10", "--members", "60"],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # pyx12 has no map of 005010X279A1: its reader checks the 270's envelope, control numbers,
+    # segment counts and HL numbering.
+    for name in ("demo-270.txt", "demo-271.txt"):
+        assert envelope_errors((tmp_path / name).read_text(encoding="ascii")) == [], name
+    for name in ("demo-999.txt", "demo-277ca.txt"):
+        assert x12_errors(tmp_path / name) == [], name
+    assert "270 for 2026-10: 60 member(s) asked about." in result.output
+    assert "1 not eligible" in result.output and "coverage inactive in 2026-10" in result.output
+    assert "(59 claim(s)): accepted" in result.output
+    assert "3 claim(s) rejected: correct what the reason names" in result.output
+    assert "Subscriber and subscriber id not found" in result.output
+    assert "3 rejected claim(s) to correct and send again." in result.output
