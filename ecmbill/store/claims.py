@@ -456,6 +456,21 @@ def record_exports(
     )
 
 
+def export_batch_recorded(session: Session, batch: str) -> bool:
+    """Whether an export with this batch token was committed (its audit records carry it)."""
+    record = models.AuditRecord
+    found = session.scalar(
+        select(record.id)
+        .where(
+            record.entity == "claim",
+            record.action == "export",
+            record.after.like(f'%"batch": "{batch}"%'),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def last_sent(session: Session) -> dict[int, datetime]:
     """When each exported claim was first written to a file (newest first, so the oldest
     export of a claim is the one that stays)."""
