@@ -31,6 +31,7 @@ import pyx12.x12n_document
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
 from ecmbill.imports.batch import Rejection, in_batch
+from ecmbill.imports.reading import MAX_X12_BYTES, FileProblem, check_size
 from ecmbill.store import models, records
 from ecmbill.store.db import Engine, Session, unit_of_work
 
@@ -99,7 +100,11 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     today = today or date.today()
     result = X834Result(file=path)
     try:
+        check_size(path, MAX_X12_BYTES, "834 files")
         text = path.read_bytes().decode("ascii")
+    except FileProblem as err:
+        result.file_problem = str(err)
+        return result
     except OSError as err:
         result.file_problem = f"cannot open the file ({err.strerror})"
         return result
