@@ -18,7 +18,13 @@ from ecmbill.store.db import Engine
 from ecmbill.web import api
 from ecmbill.web.pages import admin, billing, login, members, outreach, remittances, time
 from ecmbill.web.render import HERE, error_page
-from ecmbill.web.security import ApiUnauthorized, Forbidden, LoginRequired, login_redirect
+from ecmbill.web.security import (
+    ApiUnauthorized,
+    Forbidden,
+    LoginRequired,
+    login_redirect,
+    trusted_proxies,
+)
 from ecmbill.web.site import BadParameter, Site
 
 log = logging.getLogger("ecmbill.web")
@@ -36,9 +42,11 @@ def create_app(
     contract: Contract | None = None,
     *,
     today: Callable[[], date] = date.today,
+    proxies: str | None = None,
 ) -> FastAPI:
     """The app over one database. ``contract`` overrides the stored contract (as
-    ``--contract`` does for the CLI); ``today`` is the clock, fixed in tests."""
+    ``--contract`` does for the CLI); ``today`` is the clock, fixed in tests; ``proxies`` the
+    trusted proxies (else ``ECMBILL_TRUSTED_PROXIES``)."""
     app = FastAPI(
         title="ecmbill",
         description="Billing for Medi-Cal Enhanced Care Management: the JSON API.",
@@ -48,6 +56,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.site = Site(engine, contract, today)
+    app.state.trusted_proxies = trusted_proxies() if proxies is None else trusted_proxies(proxies)
     app.middleware("http")(_headers)
     app.exception_handler(LoginRequired)(_to_login)
     app.exception_handler(Forbidden)(_forbidden)
