@@ -6,6 +6,7 @@ filing); this module reads and writes the store around them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,7 +30,7 @@ from ecmbill.rating.service import rate
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
 from ecmbill.store.claims import PeriodClosed, StoredClaim
-from ecmbill.store.db import Engine, Session, serialise, unit_of_work
+from ecmbill.store.db import Engine, Session, unit_of_work
 
 
 class PeriodNotOver(Exception):
@@ -60,21 +61,35 @@ class CloseResult:
 
 
 def close_period(
-    engine: Engine, period: Period, contract: Contract, *, actor: str, today: date
+    engine: Engine,
+    period: Period,
+    contract: Contract,
+    *,
+    actor: str,
+    today: date,
+    on_locked: Callable[[], None] | None = None,
 ) -> CloseResult:
     """Rate the period and claim it: originals for members never claimed, replacements for
     members whose lines changed, voids for members with nothing billable left. Settings are
     checked first; nothing is written when they are incomplete, nor for a period that has
-    not ended yet."""
+    not ended yet.
+
+    The lock comes before the rating: the close waits for edits being saved, rates what they
+    left, and holds edits back until its claims are committed. An edit is therefore either
+    in the rating it claims or saved after it, and then listed as unclaimed (its audit record
+    follows the close's). ``on_locked`` is called once the lock is held (a test's barrier)."""
     if period.end >= today:
         raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
-    rating = rate(engine, period, contract)
     result = CloseResult(period=str(period))
     with unit_of_work(engine) as session:
         # Two closes of one period at once would both see "never claimed" and both create
-        # originals: the second waits here and then sees the first one's claims.
-        serialise(session, f"ecmbill-close-{period}")
+        # originals: the second waits here and then sees the first one's claims. Edits of
+        # the rated records wait too, from here to the commit.
+        stored.hold_for_close(session, str(period))
+        if on_locked is not None:
+            on_locked()
+        rating = rate(engine, period, contract)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
         drafts = build_claims(rating, contract.rate_for, npi_of)
         latest = stored.latest_claims(session, str(period))
@@ -88,7 +103,12 @@ def close_period(
         first = stored.first_close(session, str(period))
         if first is not None:
             result.first_closed_at = first.closed_at
-            result.changed_after_close = stored.changed_after(session, period, first.closed_at)
+            result.changed_after_close = stored.changed_after(
+                session,
+                period,
+                first.closed_at,
+                after_audit_id=stored.close_mark(session, str(period), first=True),
+            )
         todo = [decision for decision in decisions if decision.action is not Action.NOTHING]
         result.unchanged = len(decisions) - len(todo)
         result.warnings = timely_filing(
@@ -163,7 +183,10 @@ def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
     again would look at. Empty for a period never closed (everything is still to claim)."""
     with unit_of_work(engine) as session:
         latest = stored.latest_close_time(session, str(period))
-        return [] if latest is None else stored.changed_after(session, period, latest)
+        if latest is None:
+            return []
+        mark = stored.close_mark(session, str(period), first=False)
+        return stored.changed_after(session, period, latest, after_audit_id=mark)
 
 
 def _new_claim(

@@ -6,6 +6,8 @@ The file formats live in ``ecmbill.claims.x12`` and ``ecmbill.claims.invoice``.
 from __future__ import annotations
 
 import dataclasses
+import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from ecmbill.claims import invoice
-from ecmbill.claims.settings import provider_settings
+from ecmbill.claims.settings import ProviderSettings, provider_settings
 from ecmbill.claims.x12 import ControlNumbers, OutgoingClaim, Subscriber, write_837p
 from ecmbill.domain.claims import ChargeLine, Frequency
 from ecmbill.domain.period import Period
@@ -52,12 +54,42 @@ def export_claims(
     now: datetime | None = None,
 ) -> ExportResult:
     """Write the period's claims not yet written in this format (originals, replacements,
-    voids, oldest first) and record them as exported, in one transaction. The file appears
-    complete or not at all; with nothing to write, no file is written."""
+    voids, oldest first) and record them as exported. The file appears complete or not at
+    all; with nothing to write, no file is written.
+
+    The order makes a crash at any point neither lose nor repeat a claim: the file is first
+    written complete under a hidden pending name beside ``out``, then the export is recorded
+    (committed), and only then is the pending file renamed to ``out``. An export interrupted
+    before its commit leaves a pending file and no record: the next export into the folder
+    deletes it and writes those claims again. One interrupted after its commit leaves a
+    pending file with a record: the next export into the folder finishes the rename."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    recover_exports(engine, out.parent)
     settings = provider_settings(engine)
     moment = now or audit.now()
+    batch = secrets.token_hex(8)
+    pending = out.with_name(f"{PENDING_PREFIX}{batch}.{out.name}")
+    try:
+        result = _export(engine, period, fmt, out, pending, batch, actor, settings, moment)
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    os.replace(pending, out)
+    return result
+
+
+def _export(
+    engine: Engine,
+    period: Period,
+    fmt: str,
+    out: Path,
+    pending: Path,
+    batch: str,
+    actor: str,
+    settings: ProviderSettings,
+    moment: datetime,
+) -> ExportResult:
     with unit_of_work(engine) as session:
         # Two exports at once would both pick the claims not yet sent and send them twice.
         serialise(session, f"ecmbill-export-{period}-{fmt}")
@@ -91,10 +123,10 @@ def export_claims(
                 for claim in claims
             ]
             text = write_837p(settings, outgoing, control, moment, names)
-            write_atomically(out, lambda path: path.write_text(text, encoding="ascii"))
+            write_atomically(pending, lambda path: path.write_text(text, encoding="ascii"))
         else:
             rows = list(_invoice_rows(claims, members, lines))
-            (invoice.write_csv if fmt == "csv" else invoice.write_xlsx)(rows, out)
+            (invoice.write_csv if fmt == "csv" else invoice.write_xlsx)(rows, pending)
         stored.record_exports(
             session,
             (claim.id for claim in claims),
@@ -112,7 +144,7 @@ def export_claims(
                 audit.audit_row(
                     actor=actor, at=moment, action="export", entity="claim",
                     key=claim.patient_control_number, before=None,
-                    after={"format": fmt, "file": out.name,
+                    after={"format": fmt, "file": out.name, "batch": batch,
                            "interchange": control.interchange if control else None},
                 )
                 for claim in claims
@@ -128,6 +160,30 @@ def export_claims(
             ).quantize(Decimal("0.01")),
             control=control,
         )
+
+
+PENDING_PREFIX = ".ecmbill-pending-"
+
+
+def recover_exports(engine: Engine, folder: Path) -> list[Path]:
+    """Finish what an interrupted export left in ``folder``: a pending file whose export was
+    recorded is renamed to its name (it was not delivered yet), one whose export was not
+    recorded is deleted (its claims are still waiting). Returns the files delivered."""
+    delivered = []
+    for half_written in folder.glob(f".{PENDING_PREFIX}*.tmp"):
+        half_written.unlink(missing_ok=True)  # killed while writing the pending file
+    for pending in sorted(folder.glob(f"{PENDING_PREFIX}*")):
+        batch, _, name = pending.name.removeprefix(PENDING_PREFIX).partition(".")
+        if not name:
+            continue
+        with unit_of_work(engine) as session:
+            recorded = stored.export_batch_recorded(session, batch)
+        if recorded:
+            os.replace(pending, pending.with_name(name))
+            delivered.append(pending.with_name(name))
+        else:
+            pending.unlink(missing_ok=True)
+    return delivered
 
 
 def _refresh_reference(

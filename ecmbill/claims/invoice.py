@@ -3,17 +3,13 @@ claim line, as CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-
-from ecmbill.domain.values import FORMULA_START
-from ecmbill.store.files import write_atomically
+from ecmbill.store.files import Cell, neutralise, write_table
 
 COLUMNS = (
     "member_id",
@@ -52,51 +48,21 @@ class InvoiceRow:
     original_claim_reference: str
     patient_control_number: str
 
-    def values(self) -> tuple[object, ...]:
+    def values(self) -> tuple[Cell, ...]:
         return tuple(getattr(self, name) for name in COLUMNS)
 
 
-def neutralise(value: object) -> object:
-    """A text cell starting like a formula (= + - @) is prefixed with a quote, so a
-    spreadsheet shows it as text instead of running it."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv_value(value: object) -> str:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return str(neutralise(value))
+def _cells(rows: Sequence[InvoiceRow]) -> Iterable[Sequence[Cell]]:
+    return (row.values() for row in rows)
 
 
 def write_csv(rows: Sequence[InvoiceRow], target: Path) -> None:
-    def write(path: Path) -> None:
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(COLUMNS)
-            for row in rows:
-                writer.writerow([_csv_value(value) for value in row.values()])
-
-    write_atomically(target, write)
+    """The invoice as CSV, formula-safe (``ecmbill.store.files``)."""
+    write_table(target, COLUMNS, _cells(rows), kind="csv")
 
 
 def write_xlsx(rows: Sequence[InvoiceRow], target: Path) -> None:
-    def write(path: Path) -> None:
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "invoice"
-        sheet.append(COLUMNS)
-        for row in rows:
-            sheet.append([neutralise(value) for value in row.values()])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, date):
-                    cell.number_format = "yyyy-mm-dd"
-                elif isinstance(cell.value, Decimal):
-                    cell.number_format = "0.00"
-        book.save(path)
-
-    write_atomically(target, write)
+    """The invoice as XLSX, formula-safe (``ecmbill.store.files``); text starting like a
+    formula also carries the apostrophe in its value, as in the CSV (the plan reads both)."""
+    quoted = ([neutralise(value) for value in cells] for cells in _cells(rows))
+    write_table(target, COLUMNS, quoted, kind="xlsx", sheet="invoice")

@@ -19,6 +19,7 @@ from ecmbill.imports.batch import ImportResult
 from ecmbill.imports.mif import import_mif
 from ecmbill.members.lifecycle import assign_lead_care_manager
 from ecmbill.store.db import Engine
+from ecmbill.store.files import write_table
 
 POPULATIONS = (
     "Adults Experiencing Homelessness",
@@ -59,29 +60,28 @@ def demo_exchange(
     layout = default_layouts().mif_columns
     with files.members.open(newline="", encoding="utf-8") as source:
         members = list(csv.DictReader(source))
-    with mif_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(layout.values())
-        for member in members:
-            start = starts.get(member["member_id"])
-            assigned = min(start or month.start, month.start) - timedelta(days=rng.randint(7, 40))
-            homeless = rng.random() < 0.15
-            by_field = {
-                "plan_id": "DEMO-MCP",
-                "member_id": member["member_id"],
-                "last_name": member["last_name"],
-                "first_name": member["first_name"],
-                "birth_date": member["birth_date"],
-                "address": "" if homeless else f"{rng.randint(100, 9999)} Demo Street",
-                "city": "El Centro",
-                "state": "CA",
-                "zip": "92243",
-                "phone": f"555{rng.randint(0, 9_999_999):07d}",
-                "homeless": "Y" if homeless else "N",
-                "population_of_focus": POPULATIONS[0] if homeless else rng.choice(POPULATIONS[1:]),
-                "assignment_date": assigned.isoformat(),
-            }
-            writer.writerow([by_field[name] for name in layout])
+    rows = []
+    for member in members:
+        start = starts.get(member["member_id"])
+        assigned = min(start or month.start, month.start) - timedelta(days=rng.randint(7, 40))
+        homeless = rng.random() < 0.15
+        by_field = {
+            "plan_id": "DEMO-MCP",
+            "member_id": member["member_id"],
+            "last_name": member["last_name"],
+            "first_name": member["first_name"],
+            "birth_date": member["birth_date"],
+            "address": "" if homeless else f"{rng.randint(100, 9999)} Demo Street",
+            "city": "El Centro",
+            "state": "CA",
+            "zip": "92243",
+            "phone": f"555{rng.randint(0, 9_999_999):07d}",
+            "homeless": "Y" if homeless else "N",
+            "population_of_focus": POPULATIONS[0] if homeless else rng.choice(POPULATIONS[1:]),
+            "assignment_date": assigned.isoformat(),
+        }
+        rows.append([by_field[name] for name in layout])
+    write_table(mif_path, list(layout.values()), rows, kind="csv")
     mif = import_mif(engine, mif_path, actor="demo", today=date.today())
     for member_id, start in sorted(starts.items()):
         if start <= month.end:

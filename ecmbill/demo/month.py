@@ -6,7 +6,6 @@ their last names start with "Demo-", and the provider does not exist.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.identifiers import luhn_ok
 from ecmbill.domain.period import Period
+from ecmbill.store.files import write_table
 
 FIRST_NAMES = (
     "Maria",
@@ -310,12 +310,7 @@ def generate(
     )
 
     def write(name: str, header: list[str], rows: list[list[str]]) -> Path:
-        path = folder / name
-        with path.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            writer.writerows(rows)
-        return path
+        return write_table(folder / name, header, rows, kind="csv")
 
     return DemoFiles(
         period=period,

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ecmbill.contract import Contract, default_contract
 from ecmbill.domain.period import Period
 from ecmbill.store.bulk import bulk_insert
 from ecmbill.store.db import Engine
+from ecmbill.store.files import write_arrow_csv
 
 OUTREACH_METHODS = ("phone", "phone", "in_person", "text", "video", "email", "mail")
 KINDS = ("staff", "members", "eligibility", "enrollments", "time", "outreach")
@@ -237,7 +237,7 @@ def write(month: PlanMonth, folder: Path, *, fmt: str = "parquet") -> dict[str, 
         if fmt == "parquet":
             pq.write_table(table, path)
         elif fmt == "csv":
-            pa_csv.write_csv(table, path)
+            write_arrow_csv(table, path)
         else:
             raise ValueError(f"unknown format {fmt!r}: parquet or csv")
         written[kind] = path

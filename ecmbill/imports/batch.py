@@ -6,9 +6,8 @@ accepted ones with a batch record in one transaction. Rejected rows go, with the
 
 from __future__ import annotations
 
-import csv
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
 from ecmbill.store import records
 from ecmbill.store.db import Engine, Session, unit_of_work
-from ecmbill.store.files import write_atomically
+from ecmbill.store.files import Cell, write_table
 
 Progress = Callable[[int, int], None]
 
@@ -178,23 +177,13 @@ def write_rejects(
     source: Path, header: tuple[str, ...], table: RawTable, rejections: list[Rejection]
 ) -> Path:
     """``name.rejects.csv`` beside the input: the original row, its line, column and reason.
-    Written to a temporary file and renamed, so a reader never sees half a file."""
+    Written to a temporary file and renamed, so a reader never sees half a file, and
+    formula-safe: a row's ``=HYPERLINK(...)`` is copied as text (``ecmbill.store.files``)."""
     target = rejects_path(source)
     by_line = {raw.line: raw.values for raw in table.rows}
-
-    def write(temporary: Path) -> None:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
-            writer = csv.writer(out)
-            writer.writerow(["line", "column", "reason", *header])
-            for rejection in rejections:
-                writer.writerow(
-                    [
-                        rejection.line,
-                        rejection.column or "",
-                        rejection.reason,
-                        *by_line.get(rejection.line, ()),
-                    ]
-                )
-
-    write_atomically(target, write)
+    rows: Iterable[list[Cell]] = (
+        [rejection.line, rejection.column or "", rejection.reason, *by_line.get(rejection.line, ())]
+        for rejection in rejections
+    )
+    write_table(target, ["line", "column", "reason", *header], rows, kind="csv")
     return target

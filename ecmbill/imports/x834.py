@@ -76,7 +76,7 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     today = today or date.today()
     result = X834Result(file=path)
     try:
-        text = read_interchange(path)
+        text = read_interchange(path, what="834 files")
     except NotX12 as err:
         result.file_problem = str(err)
         return result

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ecmbill.contract import Contract
@@ -25,7 +24,7 @@ from ecmbill.rating.expression import (
 )
 from ecmbill.rating.file_checks import SourceProblem
 from ecmbill.rating.files import SUFFIXES, Status, rate_checked
-from ecmbill.store.files import write_atomically
+from ecmbill.store.files import write_arrow_csv, write_atomically
 
 
 @dataclass(frozen=True)
@@ -184,12 +183,8 @@ def _sorted_lists(lists: pa.ChunkedArray) -> pa.ListArray:
 
 
 def _write_atomically(table: pa.Table, target: Path) -> None:
-    """Never half a file: see ``ecmbill.store.files.write_atomically``."""
-
-    def write(temporary: Path) -> None:
-        if target.suffix == ".parquet":
-            pq.write_table(table, temporary)
-        else:
-            pa_csv.write_csv(table, temporary)
-
-    write_atomically(target, write)
+    """Never half a file, and a CSV formula-safe: see ``ecmbill.store.files``."""
+    if target.suffix == ".parquet":
+        write_atomically(target, lambda temporary: pq.write_table(table, temporary))
+    else:
+        write_arrow_csv(table, target)

@@ -22,7 +22,7 @@ from ecmbill.store import audit
 from ecmbill.store import claims as stored_claims
 from ecmbill.store import remittances as stored
 from ecmbill.store.claims import StoredClaim
-from ecmbill.store.db import Engine, Session, unit_of_work
+from ecmbill.store.db import Engine, Session, serialise, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ def import_835(engine: Engine, path: Path, *, actor: str) -> ImportOutcome:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     outcome = ImportOutcome(file=path)
     with unit_of_work(engine) as session:
+        # The same new 835 uploaded twice at once: the second waits here for the first to
+        # commit, then finds its trace numbers posted (instead of a duplicate-key error).
+        serialise(session, "ecmbill-remit-post")
         now = audit.now()
         for remittance in remittances:
             if stored.already_posted(session, remittance.trace_number, remittance.payer_id):

@@ -23,6 +23,7 @@ import pyx12.params
 import pyx12.x12file
 import pyx12.x12n_document
 
+from ecmbill.imports.reading import MAX_X12_BYTES, FileProblem, check_size
 from ecmbill.remit.model import (
     Adjustment,
     ClaimPayment,
@@ -109,7 +110,12 @@ def _collect(node: Any, problems: list[str], segment: int | None, seg_id: str | 
 
 
 def read_835(path: Path) -> list[Remittance]:
-    """Every transaction set (ST/SE) of the file, or ``RemitFileError`` naming what is wrong."""
+    """Every transaction set (ST/SE) of the file, or ``RemitFileError`` naming what is wrong.
+    A file larger than any real 835 is refused before it is read."""
+    try:
+        check_size(path, MAX_X12_BYTES, "835 files")
+    except FileProblem as err:
+        raise RemitFileError([str(err)]) from None
     problems = validate(path)
     if problems:
         raise RemitFileError(problems)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
@@ -161,9 +163,63 @@ def failed_logins(engine: Engine, username: str, address: str, *, since: datetim
         )
 
 
-def record_failed_login(engine: Engine, username: str, address: str, *, at: datetime) -> None:
+@dataclass(frozen=True)
+class FailedCounts:
+    pair: int  # this username from this address
+    account: int  # this username from anywhere
+    address: int  # this address, any username
+    overall: int  # everyone, in the shorter overall window
+
+
+def failed_login_counts(
+    engine: Engine, username: str, address: str, *, since: datetime, overall_since: datetime
+) -> FailedCounts:
+    attempt = models.LoginAttempt
+    recent = attempt.at > since
+
+    def count(*conditions: Any) -> int:
+        return int(session.scalar(select(func.count()).where(*conditions)) or 0)
+
+    with unit_of_work(engine) as session:
+        return FailedCounts(
+            pair=count(attempt.username == username, attempt.address == address, recent),
+            account=count(attempt.username == username, recent),
+            address=count(attempt.address == address, recent),
+            overall=count(attempt.at > overall_since),
+        )
+
+
+# The access log: entries of the append-only audit trail under this entity, keyed by username.
+ACCESS = "access"
+
+
+def record_access(
+    session: Session, *, username: str, action: str, at: datetime, **details: Any
+) -> None:
+    """One access-log entry (login, failed, locked, logout, password, download, view,
+    glass): who, when, from where, what; never a password, a note or a clinical value."""
+    audit.record_change(
+        session, actor=f"web:{username}", at=at, action=action, entity=ACCESS, key=username,
+        after=details or None,
+    )  # fmt: skip
+
+
+def log_access(engine: Engine, *, username: str, action: str, **details: Any) -> None:
+    with unit_of_work(engine) as session:
+        record_access(session, username=username, action=action, at=audit.now(), **details)
+
+
+def record_failed_login(
+    engine: Engine, username: str, address: str, *, at: datetime, known: bool, locked: bool
+) -> None:
+    """A failed attempt, kept for the limits, and in the access log under the username when
+    it is a user's (a typed name that is no user's may be a password in the wrong box)."""
     with unit_of_work(engine) as session:
         session.add(models.LoginAttempt(username=username, address=address, at=at))
+        record_access(
+            session, username=username if known else "(unknown)",
+            action="locked" if locked else "failed", at=at, address=address,
+        )  # fmt: skip
 
 
 def login_candidate(engine: Engine, username: str) -> LoginCandidate | None:
@@ -183,9 +239,11 @@ def open_session(
     expires_at: datetime,
     new_password_hash: str | None = None,
 ) -> None:
-    """Start a session after a successful login: the user's failed attempts from that
-    address are forgotten, and a password hash made with older settings is replaced."""
+    """Start a session after a successful login (in the access log): the user's failed
+    attempts from that address no longer count against the limit (the access log keeps them),
+    and a password hash made with older settings is replaced."""
     with unit_of_work(engine) as session:
+        record_access(session, username=user.username, action="login", at=at, address=address)
         if new_password_hash is not None:
             stored = session.get(models.User, user.id)
             if stored is not None:
@@ -231,5 +289,10 @@ def session_user(
 
 
 def end_session(engine: Engine, token_hash: str) -> None:
+    """Log out (in the access log)."""
     with unit_of_work(engine) as session:
+        found = session.get(models.WebSession, token_hash)
+        user = session.get(models.User, found.user_id) if found is not None else None
+        if user is not None:
+            record_access(session, username=user.username, action="logout", at=audit.now())
         session.execute(delete(models.WebSession).where(models.WebSession.token_hash == token_hash))

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from ecmbill.domain.claims import ChargeLine
 from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.store import models
+from ecmbill.store.db import serialise
 
 CENT = Decimal("0.01")
 # A claim's status once the payer's 999 or 277CA refused it (see ecmbill.payer.acks).
@@ -144,25 +145,52 @@ def add_close(
     return close.id
 
 
-def changed_after(session: Session, period: Period, closed_at: datetime) -> list[str]:
+# What a close rates: edits of these wait while a close holds its lock (PostgreSQL; on
+# SQLite the close's write lock holds every writer back).
+RATED_TABLES = ("time_entries", "outreach_attempts", "eligibility", "enrollments", "staff_roles")
+
+
+def hold_for_close(session: Session, period: str) -> None:
+    """Take the close's lock: one close of a period at a time, and no edit of what it rates
+    is saved between its rating and its commit. An edit saving now is waited for first."""
+    serialise(session, f"ecmbill-close-{period}")
+    if session.get_bind().dialect.name == "postgresql":
+        # SHARE mode lets the rating read and waits for open writers, then keeps new ones
+        # waiting until this transaction ends.
+        session.execute(text(f"LOCK TABLE {', '.join(RATED_TABLES)} IN SHARE MODE"))
+
+
+def close_mark(session: Session, period: str, *, first: bool) -> int | None:
+    """The audit record of the period's first (or latest) close: edits recorded after it were
+    saved after that close's rating, whatever time their own clock gave them."""
+    record = models.AuditRecord
+    order = record.id if first else record.id.desc()
+    return session.scalar(
+        select(record.id)
+        .where(record.entity == "period_close", record.entity_key == period)
+        .order_by(order)
+        .limit(1)
+    )
+
+
+def changed_after(
+    session: Session, period: Period, closed_at: datetime, *, after_audit_id: int | None = None
+) -> list[str]:
     """Time entries and outreach attempts of the period created, changed or deleted after the
-    period was first closed, read from the audit trail (which records every such change with
-    its time), so the flag can never disagree with the history."""
+    period was closed, read from the audit trail (which records every such change), so the
+    flag can never disagree with the history. With the close's audit record, "after" is by
+    the trail's order (an edit held back by the close's lock can carry an earlier time);
+    without it (a close recorded before the trail held one), by time."""
     keys: set[str] = set()
+    record = models.AuditRecord
+    since = record.id > after_audit_id if after_audit_id is not None else record.at > closed_at
     rows = session.execute(
-        select(
-            models.AuditRecord.entity,
-            models.AuditRecord.entity_key,
-            models.AuditRecord.at,
-            models.AuditRecord.before,
-            models.AuditRecord.after,
-        ).where(
-            models.AuditRecord.entity.in_(("time", "outreach")),
-            models.AuditRecord.at > closed_at,
+        select(record.entity, record.entity_key, record.at, record.before, record.after).where(
+            record.entity.in_(("time", "outreach")), since
         )
     )
     for entity, key, at, before, after in rows:
-        if aware(at) <= aware(closed_at):
+        if after_audit_id is None and aware(at) <= aware(closed_at):
             continue
         for values in (before, after):
             day = json.loads(values).get("date") if values else None
@@ -436,6 +464,21 @@ def record_exports(
         )
         for claim_id in claim_ids
     )
+
+
+def export_batch_recorded(session: Session, batch: str) -> bool:
+    """Whether an export with this batch token was committed (its audit records carry it)."""
+    record = models.AuditRecord
+    found = session.scalar(
+        select(record.id)
+        .where(
+            record.entity == "claim",
+            record.action == "export",
+            record.after.like(f'%"batch": "{batch}"%'),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def last_sent(session: Session) -> dict[int, datetime]:

@@ -1,17 +1,34 @@
-"""Writing output files so that a reader never sees half of one: every file is written to a
-temporary file in the target's folder and renamed over the target only once complete. Tables go
-to CSV or XLSX."""
+"""Writing output files so that a reader never sees half of one, and a spreadsheet never runs
+one of our cells as a formula. Every file is written to a temporary file in the target's folder
+and renamed over the target only once complete. Every table ecmbill writes (claims invoice,
+exchange files, import rejects, rating results as CSV) goes through ``write_table`` or
+``write_arrow_csv`` here: in a CSV, a text cell starting like a formula (= + - @, a tab or a
+carriage return) is written with a leading apostrophe, so Excel and LibreOffice show it as text;
+in an XLSX every text cell is a string cell (never a formula), quote-prefixed when it starts
+like one."""
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-Cell = str | int | date | None
+from ecmbill.domain.values import FORMULA_START
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Cell = str | int | Decimal | date | None
+# OWASP's list for CSV injection: the formula starts, and tab / carriage return, which some
+# spreadsheets skip before reading a formula.
+FORMULA_TRIGGERS = (*FORMULA_START, "\t", "\r")
+_NEGATIVE_NUMBER = re.compile(r"-[0-9]+(\.[0-9]+)?")
 
 
 def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
@@ -33,16 +50,32 @@ class OutputProblem(ValueError):
     """The output file cannot be written (unsupported type, folder missing)."""
 
 
+def neutralise(value: Cell) -> Cell:
+    """A text cell starting like a formula is prefixed with an apostrophe: a spreadsheet shows
+    it as text instead of running it. Numbers and dates are left alone, and so is a negative
+    number written as text ("-5" in a rejected row): a spreadsheet reads it as that number."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + value
+    return value
+
+
+def formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS) and not _NEGATIVE_NUMBER.fullmatch(text)
+
+
 def write_table(
     path: Path,
     header: Sequence[str],
-    rows: Sequence[Sequence[Cell]],
+    rows: Iterable[Sequence[Cell]],
     *,
-    date_format: str,
-    xlsx_date_format: str,
+    date_format: str = "%Y-%m-%d",
+    xlsx_date_format: str = "yyyy-mm-dd",
     sheet: str = "Sheet1",
+    kind: Literal["csv", "xlsx"] | None = None,
 ) -> Path:
-    suffix = path.suffix.lower()
+    """Write a table as CSV or XLSX (by ``kind``, else by the file's suffix), formula-safe
+    and atomically."""
+    suffix = f".{kind}" if kind else path.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise OutputProblem(f"'{path.suffix}' files are not supported: use .csv or .xlsx")
     if not path.parent.is_dir():
@@ -52,7 +85,7 @@ def write_table(
         if suffix == ".csv":
             with temporary.open("w", newline="", encoding="utf-8") as out:
                 writer = csv.writer(out)
-                writer.writerow(header)
+                writer.writerow([_text(value, date_format) for value in header])
                 for row in rows:
                     writer.writerow([_text(value, date_format) for value in row])
         else:
@@ -67,13 +100,15 @@ def _text(value: Cell, date_format: str) -> str:
         return ""
     if isinstance(value, date):
         return value.strftime(date_format)
-    return str(value)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(neutralise(value))
 
 
 def _write_xlsx(
     path: Path,
     header: Sequence[str],
-    rows: Sequence[Sequence[Cell]],
+    rows: Iterable[Sequence[Cell]],
     date_format: str,
     sheet: str,
 ) -> None:
@@ -93,8 +128,33 @@ def _write_xlsx(
             cell = ws.cell(row=number, column=column)
             cell.value = value
             if isinstance(value, str):
-                # A name or address starting with "=" is text, never a formula.
+                # Text is a string cell, never a formula, whatever it starts with; one that
+                # starts like a formula is marked as quoted text, as Excel does when a user
+                # types an apostrophe first, so it stays text when saved again as CSV.
                 cell.data_type = "s"
+                cell.quotePrefix = formula_like(value)
             elif isinstance(value, date):
                 cell.number_format = date_format
+            elif isinstance(value, Decimal):
+                cell.number_format = "0.00"
     book.save(path)
+
+
+def write_arrow_csv(table: pa.Table, target: Path) -> None:
+    """An Arrow table as CSV, atomically, its text columns formula-safe."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.and_not(
+                pc.match_substring_regex(column, "^[=+@\t\r-]"),
+                pc.match_substring_regex(column, f"^{_NEGATIVE_NUMBER.pattern}$"),
+            )
+            quoted = pc.binary_join_element_wise("'", column, "")
+            column = pc.if_else(pc.fill_null(risky, False), quoted, column)
+        columns.append(column)
+    safe = pa.table(columns, names=table.column_names)
+    write_atomically(target, lambda path: pa_csv.write_csv(safe, path))

@@ -512,7 +512,11 @@ class LoginAttempt(Base):
     survives a restart of the app."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_who", "username", "address", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempts_who", "username", "address", "at"),
+        Index("ix_login_attempts_address", "address", "at"),
+        Index("ix_login_attempts_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))

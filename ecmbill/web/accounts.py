@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -29,7 +29,16 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_WINDOW = timedelta(minutes=15)
+# Failed logins within LOGIN_WINDOW before every attempt is refused without checking the
+# password: for one username from one address, for one username from anywhere (so a new
+# address per try does not help), and from one address whatever the username (so a new
+# username per try does not help).
 MAX_FAILED_LOGINS = 5
+MAX_FAILED_PER_ACCOUNT = 10
+MAX_FAILED_PER_ADDRESS = 20
+# And overall, within one minute: a flood from many addresses is refused before any hashing.
+OVERALL_WINDOW = timedelta(minutes=1)
+MAX_FAILED_OVERALL = 200
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -60,6 +69,8 @@ class LoginResult:
     account: Account | None
     token: str | None = None
     rate_limited: bool = False
+    # Which limit refused the attempt: "address", "account" or "overall".
+    limit: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -114,6 +125,34 @@ def set_active(engine: Engine, username: str, active: bool, *, actor: str) -> No
         raise AccountError("no user with that username") from None
 
 
+def over_limit(engine: Engine, username: str, address: str, now: datetime) -> str | None:
+    """The limit a new attempt would break, if any: read before any password is hashed."""
+    counts = stored_accounts.failed_login_counts(
+        engine, username, address, since=now - LOGIN_WINDOW, overall_since=now - OVERALL_WINDOW
+    )
+    if counts.overall >= MAX_FAILED_OVERALL:
+        return "overall"
+    if counts.address >= MAX_FAILED_PER_ADDRESS:
+        return "address"
+    if counts.pair >= MAX_FAILED_LOGINS or counts.account >= MAX_FAILED_PER_ACCOUNT:
+        return "account"
+    return None
+
+
+def _locks(engine: Engine, username: str, address: str, now: datetime) -> bool:
+    """Whether one more failure reaches the account's limit (the lockout the log records)."""
+    counts = stored_accounts.failed_login_counts(
+        engine, username, address, since=now - LOGIN_WINDOW, overall_since=now - OVERALL_WINDOW
+    )
+    return counts.pair + 1 >= MAX_FAILED_LOGINS or counts.account + 1 >= MAX_FAILED_PER_ACCOUNT
+
+
+def log_access(engine: Engine, account: Account, action: str, **details: str) -> None:
+    """An access-log entry for the logged-in user: a PHI file downloaded, a member's page
+    opened from outside the member's team, a reason to open a member off the caseload."""
+    stored_accounts.log_access(engine, username=account.username, action=action, **details)
+
+
 def list_users(engine: Engine) -> list[StoredUser]:
     return stored_accounts.list_users(engine)
 
@@ -128,15 +167,17 @@ def visible_staff(engine: Engine, account: Account) -> frozenset[str]:
 
 
 def log_in(engine: Engine, username: str, password: str, address: str) -> LoginResult:
-    """Check a password; open a session when it is right. After ``MAX_FAILED_LOGINS`` failures
-    for the same username and address within ``LOGIN_WINDOW`` every attempt is refused, even
-    with the right password, until the window has passed."""
+    """Check a password; open a session when it is right. Refused without checking the
+    password, even when it is right, while a limit is reached (see ``MAX_FAILED_*``).
+
+    Blocking (argon2 takes about a third of a second on purpose): the web calls it off its
+    event loop, a bounded number at a time (``ecmbill.web.pages.login``)."""
     username = username.strip().lower()[:64]
     address = address[:64]
     now = moment()
-    failed = stored_accounts.failed_logins(engine, username, address, since=now - LOGIN_WINDOW)
-    if failed >= MAX_FAILED_LOGINS:
-        return LoginResult(None, rate_limited=True)
+    limit = over_limit(engine, username, address, now)
+    if limit is not None:
+        return LoginResult(None, rate_limited=True, limit=limit)
     candidate = stored_accounts.login_candidate(engine, username)
     try:
         _hasher.verify(candidate.password_hash if candidate else _DUMMY_HASH, password)
@@ -144,7 +185,10 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or candidate is None:
-        stored_accounts.record_failed_login(engine, username, address, at=now)
+        stored_accounts.record_failed_login(
+            engine, username, address, at=now, known=candidate is not None,
+            locked=_locks(engine, username, address, now),
+        )  # fmt: skip
         return LoginResult(None)
     token = secrets.token_urlsafe(32)
     stored_accounts.open_session(

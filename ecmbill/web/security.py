@@ -6,6 +6,8 @@ allows; nothing is checked in the browser only.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -109,6 +111,42 @@ async def form_user(
 def actor(active: ActiveSession) -> str:
     """Who made a change, as the audit trail records it."""
     return f"web:{active.account.username}"
+
+
+# Proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated.
+TRUSTED_PROXIES_ENV = "ECMBILL_TRUSTED_PROXIES"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_proxies(text: str | None = None) -> tuple[Network, ...]:
+    text = os.environ.get(TRUSTED_PROXIES_ENV, "") if text is None else text
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
+
+
+def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_address(request: Request) -> str:
+    """Who is asking, for the login limits and the access log: the connection's peer, unless
+    the peer is a configured trusted proxy (``ECMBILL_TRUSTED_PROXIES``); then the nearest
+    address in X-Forwarded-For that is not a trusted proxy. From any other peer the header
+    is ignored: a client choosing its own address would escape the limits."""
+    peer = request.client.host if request.client else "unknown"
+    proxies: tuple[Network, ...] = request.app.state.trusted_proxies
+    if not _trusted(peer, proxies):
+        return peer
+    forwarded = [
+        part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part
+    ]
+    for address in reversed(forwarded):
+        if not _trusted(address, proxies):
+            return address[:64]
+    return peer
 
 
 def login_csrf(request: Request) -> str:

@@ -28,14 +28,31 @@ class Site:
 
     def period_or_current(self, text: str | None, *, previous: bool = False) -> Period:
         """The period typed, else the current one (``previous``: the one before it, the
-        month a biller usually works on)."""
+        month a biller usually works on). A period that parses but has no month before or
+        after it (1900-01, 9999-12) is refused with ``BadParameter`` (400), not a crash."""
         if text:
             try:
-                return Period.parse(text)
+                month = Period.parse(text)
             except ValueError:
-                pass
+                month = None
+            if month is not None:
+                return usable(month)
         current = Period.of(self.today())
         return month_before(current) if previous else current
+
+
+class BadParameter(ValueError):
+    """A value in the address that cannot be served (answered 400 with the reason)."""
+
+
+# The pages link to the month before and after: both must exist.
+FIRST_USABLE, LAST_USABLE = Period(1900, 2), Period(9999, 11)
+
+
+def usable(month: Period) -> Period:
+    if not FIRST_USABLE <= month <= LAST_USABLE:
+        raise BadParameter(f"{month} is outside the periods ecmbill serves")
+    return month
 
 
 def site(request: Request) -> Site:

@@ -21,6 +21,8 @@ import pyx12.segment
 import pyx12.x12file
 import pyx12.x12n_document
 
+from ecmbill.imports.reading import MAX_X12_BYTES, FileProblem, check_size
+
 # pyx12 logs validation messages that can quote element values (names, birth dates): they
 # must not reach the terminal or any log.
 _pyx12_log = logging.getLogger("pyx12")
@@ -49,8 +51,13 @@ class SegmentError:
         return f"{where}{self.segment}{element}: {self.reason} (error {self.code})"
 
 
-def read_interchange(path: Path) -> str:
-    """The file's text, or ``NotX12`` saying why it cannot be an interchange."""
+def read_interchange(path: Path, *, what: str = "X12 files") -> str:
+    """The file's text, or ``NotX12`` saying why it cannot be an interchange. A file larger
+    than any interchange we expect is refused before it is read (``what`` names it)."""
+    try:
+        check_size(path, MAX_X12_BYTES, what)
+    except FileProblem as err:
+        raise NotX12(str(err)) from None
     try:
         text = path.read_bytes().decode("ascii")
     except OSError as err:

@@ -3,7 +3,7 @@ supervisors and billers read too."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ecmbill.store.lookups import audit_page, staff_names
@@ -15,12 +15,15 @@ from ecmbill.web.security import actor, form_user, page_user
 from ecmbill.web.site import site
 
 router = APIRouter()
+# Beyond any trail's length; a larger number (99999999999999999999) is refused with 422.
+MAX_PAGE = 1_000_000
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_log(request: Request, entity: str = "", page: int = 1) -> Response:
+def audit_log(
+    request: Request, entity: str = "", page: int = Query(1, ge=1, le=MAX_PAGE)
+) -> Response:
     page_user(request, "audit")
-    page = max(page, 1)
     found = audit_page(site(request).engine, entity=entity, page=page)
     return render(
         request, "audit.html", rows=found.lines, more=found.more, page=page, entity=entity

@@ -23,6 +23,7 @@ from ecmbill.exchange.rtf import write_rtf
 from ecmbill.rating.service import honesty, rate
 from ecmbill.store.files import OutputProblem
 from ecmbill.store.lookups import member_names
+from ecmbill.web import accounts
 from ecmbill.web.chart import honesty_chart
 from ecmbill.web.forms import form_period
 from ecmbill.web.render import XLSX, attachment, download_name, not_found, render
@@ -160,6 +161,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
         except SettingsError as err:
             return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
         content = target.read_bytes()
+    accounts.log_access(site(request).engine, active.account, "download", file=name)
     return attachment(content, name, media_type)
 
 
@@ -167,7 +169,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
 def exchange_file(request: Request, kind: str, period: str | None = None) -> Response:
     """The plan's Outreach Tracker or Return Transmission File for the period (XLSX).
     Reading only: nothing is recorded, as with ``ecmbill exchange otf|rtf``."""
-    page_user(request, "billing")
+    active = page_user(request, "billing")
     if kind not in EXCHANGE_FILES:
         return not_found(request, "no such page")
     here = site(request)
@@ -197,6 +199,7 @@ def exchange_file(request: Request, kind: str, period: str | None = None) -> Res
                 problem=f"the {EXCHANGE_FILES[kind]} for {month} would be empty: {what}",
             )
         content = target.read_bytes()
+    accounts.log_access(here.engine, active.account, "download", file=name)
     return attachment(content, name, XLSX)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ecmbill.web import accounts
 from ecmbill.web.accounts import UserRole
@@ -14,6 +16,7 @@ from ecmbill.web.security import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    client_address,
     current_session,
     form_user,
     login_csrf,
@@ -54,11 +57,13 @@ async def login(request: Request) -> Response:
             "Not allowed",
             "the form's security token is missing or out of date: reload the page",
         )
-    address = request.client.host if request.client else "unknown"
-    result = accounts.log_in(site(request).engine, username, password, address)
+    address = client_address(request)
+    result = await checked_login(request, username, password, address)
     if result.account is None or result.token is None:
         # The username is not logged: it may be someone's password typed in the wrong box.
-        log.info("failed login from %s", address)
+        log.warning(
+            "failed login from %s%s", address, f" ({result.limit} limit)" * bool(result.limit)
+        )
         message = (
             "Too many failed attempts: wait 15 minutes, then try again."
             if result.rate_limited
@@ -85,6 +90,41 @@ async def login(request: Request) -> Response:
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
+
+
+# Passwords checked at once (argon2 is slow and memory-hard on purpose): the rest wait on the
+# event loop, not in the thread pool the pages need; beyond the queue, a login is refused at
+# once.
+HASHING_AT_ONCE = 2
+QUEUE_LIMIT = 16
+
+
+class LoginGate:
+    """Made in the server's event loop on the first login (a semaphore belongs to its loop)."""
+
+    def __init__(self) -> None:
+        self.hashing = asyncio.Semaphore(HASHING_AT_ONCE)
+        self.waiting = 0
+
+
+async def checked_login(
+    request: Request, username: str, password: str, address: str
+) -> accounts.LoginResult:
+    """``accounts.log_in`` off the event loop, at most ``HASHING_AT_ONCE`` at a time, so
+    failed logins never hold up the pages of everyone else."""
+    gate: LoginGate | None = getattr(request.app.state, "login_gate", None)
+    if gate is None:
+        gate = request.app.state.login_gate = LoginGate()
+    if gate.waiting >= QUEUE_LIMIT:
+        return accounts.LoginResult(None, rate_limited=True, limit="overall")
+    gate.waiting += 1
+    try:
+        async with gate.hashing:
+            return await run_in_threadpool(
+                accounts.log_in, site(request).engine, username, password, address
+            )
+    finally:
+        gate.waiting -= 1
 
 
 @router.post("/logout")

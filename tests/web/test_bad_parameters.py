@@ -1,0 +1,45 @@
+"""Every bad value in an address is a 4xx page with the security headers, never a server
+error without them (issue 14, item 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import Clients
+
+BAD = [
+    ("bill", "/billing?period=9999-12"),
+    ("bill", "/billing?period=1900-01"),
+    ("bill", "/billing/chart.svg?period=9999-12"),
+    ("bill", "/billing/files/otf?period=9999-12"),
+    ("bill", "/billing/files/rtf?period=9999-12"),
+    ("ana", "/members/91234567A?period=9999-12"),
+    ("ana", "/api/members/91234567A?period=9999-12"),
+    ("bill", "/audit?page=99999999999999999999"),
+    ("bill", "/audit?page=0"),
+    ("bill", "/audit?page=-3"),
+]
+
+
+@pytest.mark.parametrize(("username", "path"), BAD)
+def test_a_bad_parameter_is_a_4xx_with_the_security_headers(
+    clients: Clients, username: str, path: str
+) -> None:
+    response = clients.as_user(username).get(path, follow_redirects=False)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_an_unexpected_error_still_answers_with_the_security_headers(clients: Clients) -> None:
+    app = clients.app
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("member 91234567A")  # a bug whose message holds PHI
+
+    response = clients.anonymous().get("/boom")
+    assert response.status_code == 500
+    assert "91234567A" not in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
