@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from ecmbill.domain.claims import Action
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from tests.members.desk import A, B, OUTREACH, TIME, Desk
+from tests.members.desk import OUTREACH, TIME, A, B, Desk
 
 
 def test_1_an_enrollment_start_date_can_be_corrected(engine: Engine, tmp_path: Path) -> None:
