@@ -70,7 +70,7 @@ class Desk:
     def __call__(self, *args: str, code: int | None = 0) -> Any:
         """Run ``ecmbill ARGS``; by default it must succeed."""
         saved = (console._width, errors._width)
-        console.width = errors.width = 250  # a reason is never wrapped across lines
+        console.width = errors.width = 500  # a reason is never wrapped across lines
         try:
             result = self.runner.invoke(app, list(args))
         finally:
