@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 from ecmbill.contract import Contract
 from ecmbill.store.db import Engine
 from ecmbill.web import api
-from ecmbill.web.pages import admin, billing, login, members, outreach, remittances, time
+from ecmbill.web.pages import (
+    admin,
+    billing,
+    corrections,
+    login,
+    members,
+    outreach,
+    remittances,
+    time,
+)
 from ecmbill.web.render import HERE, error_page
 from ecmbill.web.security import ApiUnauthorized, Forbidden, LoginRequired, login_redirect
 from ecmbill.web.site import Site
@@ -25,7 +34,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, billing, remittances, admin)
+PAGES = (login, time, outreach, members, billing, remittances, corrections, admin)
 
 
 def create_app(

@@ -20,6 +20,7 @@ PAGES: dict[str, set[UserRole]] = {
     "/billing/chart.svg?period=2026-10": {BILLER},
     "/remittances": {BILLER},
     "/audit": {SUPERVISOR, BILLER, ADMIN},
+    "/corrections?member_id=91234567A&staff_id=S1": {BILLER, ADMIN},
     "/admin": {ADMIN},
 }
 # Files a role may download; in this small world some answer "nothing to download" (409).
@@ -45,6 +46,10 @@ FORMS: dict[str, set[UserRole]] = {
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},
     "/remittances": {BILLER},
+    "/corrections/span": {BILLER, ADMIN},
+    "/corrections/role": {BILLER, ADMIN},
+    "/corrections/eligibility": {BILLER, ADMIN},
+    "/corrections/delete": {BILLER, ADMIN},
 }
 
 
