@@ -82,10 +82,11 @@ def test_2_a_role_start_date_can_be_corrected_on_the_web(desk: Desk) -> None:
 
     bill = biller(desk.engine)
     assert 'name="start" value="2026-10-10"' in bill.get("/corrections?staff_id=S4").text
+    token = csrf_of(bill.get("/corrections").text)
     refused = bill.post(
         "/corrections/role",
         data={"staff_id": "S4", "start": "2026-10-10", "new_from": "2026-10-01",
-              "role": "clinical", "reason": " ", "csrf_token": csrf_of(bill.get("/corrections").text)},
+              "role": "clinical", "reason": " ", "csrf_token": token},
     )  # fmt: skip
     assert refused.status_code == 422 and "give a reason" in refused.text
     done = post(
