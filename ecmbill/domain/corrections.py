@@ -18,6 +18,12 @@ from ecmbill.domain.period import Period
 
 T = TypeVar("T", bound=Hashable)
 
+# The rows whose clock times are compared: one staff member's day. The import names the row
+# each one overlaps (``ecmbill.imports.kinds``); a file to rate is refused with the count of
+# such rows (``ecmbill.rating.file_checks``): both read ``Interval.meets``.
+SAME_DAY = ("staff_id", "date")
+OVERLAP = "clock times overlapping another entry of the same staff member on the same day"
+
 
 class OverlappingTime(StrEnum):
     """What the contract says of one staff member's overlapping clock intervals on one day."""

@@ -270,3 +270,46 @@ def test_replace_period_with_an_identical_file_leaves_honesty_and_not_billed_unc
     assert honesty_report(after.period, after.lines, after.not_billed) == honesty
     assert after.not_billed == rating.not_billed
     assert after.as_json() == rating.as_json()
+
+
+def test_6_a_file_to_rate_refuses_overlapping_clock_times_as_the_import_does(
+    tmp_path: Path,
+) -> None:
+    """`rate --source` reads the same rule (``Interval.meets``): overlapping entries refuse
+    the folder, touching ones and minutes-only ones do not."""
+    from ecmbill.contract import default_contract
+    from ecmbill.domain.period import Period
+    from ecmbill.rating.file_checks import SourceProblem
+    from ecmbill.rating.files import rate_folder
+
+    files = {
+        "staff": "staff_id,name,role\nC1,Carla,clinical\n",
+        "eligibility": f"member_id,month,eligible\n{A},2026-10,true\n",
+        "enrollments": f"member_id,start_date,end_date\n{A},2026-01-01,\n",
+        "outreach": "attempt_id,staff_id,member_id,date,method,individualized,outcome\n",
+    }
+    time = f"entry_id,{CLOCK_TIME},minutes\n"
+
+    def rate_with(rows: str) -> object:
+        folder = tmp_path / f"month{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        for kind, text in {**files, "time": time + rows}.items():
+            (folder / f"{kind}.csv").write_text(text, encoding="utf-8")
+        return rate_folder(folder, Period(2026, 10), default_contract())
+
+    touching = (
+        f"T1,C1,{A},2026-10-07,09:00,09:40,assessment,in_person,\n"
+        f"T2,C1,{A},2026-10-07,09:40,10:00,assessment,in_person,\n"
+        f"T3,C1,{A},2026-10-07,,,assessment,in_person,30\n"
+    )
+    rated = rate_with(touching)
+    assert [(x.minutes, x.units) for x in rated.lines] == [(90, 2)]  # type: ignore[attr-defined]
+    try:
+        rate_with(touching + f"T4,C1,{A},2026-10-07,09:10,09:50,assessment,in_person,\n")
+    except SourceProblem as refused:
+        assert (
+            "time.csv: 2 row(s): time entries with clock times overlapping another entry of "
+            "the same staff member on the same day (e.g. T1)"
+        ) in str(refused)
+    else:
+        raise AssertionError("overlapping clock times were rated")
