@@ -267,6 +267,15 @@ def _without_corrected(
     }
 
 
+@dataclass(frozen=True)
+class Around:
+    """What is stored around a file of work rows, on the days of its staff: the records that
+    stay beside the file's rows, and the ids the file deletes (or --replace-period removes)."""
+
+    staying: list[dict[str, Any]]
+    going: set[str]
+
+
 class WorkKind(Kind):
     """Time entries and outreach attempts: one record per row, known by the source system's id
     (namespaced by its ``source``) or, without one, by what the row says."""
@@ -359,7 +368,8 @@ class WorkKind(Kind):
             for stored in nearby
             if stored[self.id_column] not in in_file and stored[self.id_column] not in going
         ]
-        rejects += self.check_day(_kept(kept, rejects), session, ctx, staying, going)
+        around = Around(staying, going)
+        rejects += self.check_day(_kept(kept, rejects), session, ctx, around)
         self.note_possible_repeats(_kept(kept, rejects), staying, ctx)
         return rejects
 
@@ -396,14 +406,7 @@ class WorkKind(Kind):
                         )
         return rejects
 
-    def check_day(
-        self,
-        rows: list[Row],
-        session: Session,
-        ctx: Context,
-        staying: list[dict[str, Any]],
-        going: set[str],
-    ) -> Rejects:
+    def check_day(self, rows: list[Row], session: Session, ctx: Context, around: Around) -> Rejects:
         """Checks of one staff member's day; none by default."""
         return []
 
@@ -464,17 +467,11 @@ class TimeKind(WorkKind):
             values["start_time"] or "",
         )
 
-    def check_day(
-        self,
-        rows: list[Row],
-        session: Session,
-        ctx: Context,
-        staying: list[dict[str, Any]],
-        going: set[str],
-    ) -> Rejects:
-        rejects = self.check_overlaps(rows, staying, OverlappingTime(ctx.contract.overlapping_time))
+    def check_day(self, rows: list[Row], session: Session, ctx: Context, around: Around) -> Rejects:
+        setting = OverlappingTime(ctx.contract.overlapping_time)
+        rejects = self.check_overlaps(rows, around.staying, setting)
         recorded = [row for row in _kept(rows, rejects) if not row.delete and not row.merged_into]
-        rejects += self.check_hours(recorded, session, going)
+        rejects += self.check_hours(recorded, session, around.going)
         return rejects
 
     def check_overlaps(

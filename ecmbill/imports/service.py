@@ -182,9 +182,7 @@ def _write(
         (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
         for row in recorded
     ]
-    written = records.upsert_counted(
-        session, kind.model, kind.key_columns, stored, actor, kind.name
-    )
+    written = records.upsert(session, kind.model, kind.key_columns, stored, actor, kind.name)
     counts.added = written.added
     counts.updated += len(written.updated)
     counts.unchanged = len(recorded) - written.changed

@@ -137,7 +137,7 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
             found, rerate = _monthly_eligibility(session, accepted, Period.of(today))
             changed = records.upsert(
                 session, models.Eligibility, ("member_id", "month"), found, actor, "eligibility"
-            )
+            ).changed
             records.mark_for_rerating(session, rerate, batch_id)
             result.rerate = [(member_id, month) for member_id, month, _ in rerate]
             return changed

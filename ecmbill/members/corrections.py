@@ -277,6 +277,59 @@ def _overlap_check(
     return check
 
 
+# What a period correction reads: the table, its owner, start and end columns, and its name.
+PERIODS: dict[str, tuple[type[models.Base], str, str, str, str]] = {
+    "enrollments": (models.Enrollment, "member_id", "start_date", "end_date", "enrollment span"),
+    "staff": (models.StaffRole, "staff_id", "effective_from", "effective_to", "role period"),
+}
+
+
+def _period(start: Any, end: Any) -> str:
+    return f"from {start or 'the start'} to {end or 'open'}"
+
+
+def correct_period(
+    engine: Engine,
+    contract: Contract,
+    entity: str,
+    owner: str,
+    start: date | None,
+    changes: dict[str, Any],
+    *,
+    remove: bool,
+    actor: str,
+    reason: str,
+) -> Correction:
+    """Correct the owner's enrollment span or role period that starts on ``start`` (None: the
+    one with no start): each column in ``changes`` takes its value (``KEEP`` keeps the stored
+    one), or the period is removed."""
+    model, owner_column, start_column, end_column, label = PERIODS[entity]
+    match = {owner_column: owner, start_column: start}
+    with unit_of_work(engine) as session:
+        stored = records.find_row(session, model, match)
+    if stored is None:
+        raise CorrectionError(f"no {label} from {start or 'the start'} is stored")
+    values = None
+    if not remove:
+        values = {
+            column: stored[column] if value is KEEP else value for column, value in changes.items()
+        }
+    new = _stretch(entity, None if values is None else {**stored, **values})
+    role = f"{values['role']} " if values and entity == "staff" else ""
+    now = "removed" if new is None else f"now {role}{_period(new[0], new[1])}"
+    named = label if entity == "enrollments" else f"{label} of {owner}"
+    check = (lambda _s, _b: None) if new is None else _overlap_check(entity, owner, new, label)
+    return apply(
+        engine,
+        contract,
+        Change(model, entity, f"{owner}/{start or ''}", match, values),
+        actor=actor,
+        reason=reason,
+        what=f"{named} {_period(start, stored[end_column])}: {now}",
+        check=check,
+    )
+
+
 def correct_span(
     engine: Engine,
     contract: Contract,
@@ -291,37 +344,11 @@ def correct_span(
 ) -> Correction:
     """Move the start or end of the member's enrollment span that starts on ``start``, or
     remove it (keyed in error)."""
-    with unit_of_work(engine) as session:
-        stored = records.find_row(
-            session, models.Enrollment, {"member_id": member_id, "start_date": start}
-        )
-    if stored is None:
-        raise CorrectionError(f"the member has no enrollment span starting {start}")
-    values = None
-    if not remove:
-        values = {
-            "start_date": stored["start_date"] if new_start is KEEP else new_start,
-            "end_date": stored["end_date"] if new_end is KEEP else new_end,
-        }
-    new = (None, None, None) if values is None else (values["start_date"], values["end_date"], None)
-    words = "removed" if values is None else f"now {new[0]} to {new[1] or 'open'}"
-    return apply(
-        engine,
-        contract,
-        Change(
-            models.Enrollment,
-            "enrollments",
-            f"{member_id}/{start}",
-            {"member_id": member_id, "start_date": start},
-            values,
-        ),
-        actor=actor,
-        reason=reason,
-        what=f"enrollment span from {start} to {stored['end_date'] or 'open'}: {words}",
-        check=_overlap_check("enrollments", member_id, new, "span")
-        if values is not None
-        else lambda _s, _b: None,
-    )
+    changes = {"start_date": new_start, "end_date": new_end}
+    return correct_period(
+        engine, contract, "enrollments", member_id, start, changes,
+        remove=remove, actor=actor, reason=reason,
+    )  # fmt: skip
 
 
 def correct_role(
@@ -339,40 +366,11 @@ def correct_role(
 ) -> Correction:
     """Move the start or end of the staff member's role period that starts on ``start`` (None:
     the one with no start), change its role, or remove it."""
-    match = {"staff_id": staff_id, "effective_from": start}
-    with unit_of_work(engine) as session:
-        stored = records.find_row(session, models.StaffRole, match)
-    since = start or "the start"
-    if stored is None:
-        raise CorrectionError(f"the staff member has no role period from {since}")
-    values = None
-    if not remove:
-        values = {
-            "effective_from": stored["effective_from"] if new_from is KEEP else new_from,
-            "effective_to": stored["effective_to"] if new_to is KEEP else new_to,
-            "role": stored["role"] if role is KEEP else role,
-        }
-    new: Stretch = (
-        (None, None, None)
-        if values is None
-        else (values["effective_from"], values["effective_to"], values["role"])
-    )
-    words = (
-        "removed"
-        if values is None
-        else f"now {new[2]} from {new[0] or 'the start'} to {new[1] or 'open'}"
-    )
-    return apply(
-        engine,
-        contract,
-        Change(models.StaffRole, "staff", f"{staff_id}/{start or ''}", match, values),
-        actor=actor,
-        reason=reason,
-        what=f"role period of {staff_id} from {since}: {words}",
-        check=_overlap_check("staff", staff_id, new, "role period")
-        if values is not None
-        else lambda _s, _b: None,
-    )
+    changes = {"effective_from": new_from, "effective_to": new_to, "role": role}
+    return correct_period(
+        engine, contract, "staff", staff_id, start, changes,
+        remove=remove, actor=actor, reason=reason,
+    )  # fmt: skip
 
 
 def correct_eligibility(

@@ -183,22 +183,11 @@ def upsert(
     records: list[Record],
     actor: str,
     entity: str,
-) -> int:
-    """Insert new records, update changed ones, leave identical ones alone, and audit each
-    change; returns how many were added or changed. Every importer of plan or provider data
-    writes through here, so re-imports change nothing and history looks the same."""
-    return upsert_counted(session, model, key_columns, records, actor, entity).changed
-
-
-def upsert_counted(
-    session: Session,
-    model: type[models.Base],
-    key_columns: tuple[str, ...],
-    records: list[Record],
-    actor: str,
-    entity: str,
 ) -> Written:
-    """``upsert``, telling added records from updated ones (with what each held before)."""
+    """Insert new records, update changed ones, leave identical ones alone, and audit each
+    change; says how many were added and which were updated (with what each held before).
+    Every importer of plan or provider data writes through here, so re-imports change nothing
+    and history looks the same."""
     written = Written()
     table = model.__table__
     first_key = table.c[key_columns[0]]

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from ecmbill.domain.claims import Action
 from ecmbill.domain.honesty import honesty_report
-from tests.members.desk import CLOCK_TIME, OUTREACH, TIME, A, B, Desk
+from tests.members.desk import CLOCK_TIME, ONLY_A_ENROLLED, OUTREACH, TIME, A, B, Desk
 
 NO_ID_TIME = "staff_id,member_id,date,minutes,activity,modality"
 NO_ID_OUTREACH = "staff_id,member_id,date,method,individualized,outcome"
@@ -88,12 +88,11 @@ def test_5_an_update_that_changes_date_or_code_says_so_per_row(
     engine: Engine, tmp_path: Path
 ) -> None:
     desk = Desk(engine, tmp_path).team()
-    desk.load("time", f"""
+    desk.claimed("time", f"""
         {TIME}
         E1,C1,{A},2026-10-05,45,assessment,in_person
         E2,C1,{A},2026-10-06,30,assessment,in_person
     """)  # fmt: skip
-    assert desk.close() == {A: Action.ORIGINAL}
     result = desk.load("time", f"""
         {TIME}
         E1,C1,{A},2026-10-05,45,assessment,telephonic
@@ -157,12 +156,7 @@ def test_7_two_real_attempts_on_one_day_without_ids_are_both_counted(
     engine: Engine, tmp_path: Path
 ) -> None:
     """Two phone attempts to B on 10-08, from a system that exports no ids."""
-    desk = Desk(engine, tmp_path).team(
-        enrolled=f"""
-            member_id,start_date,end_date
-            {A},2026-01-01,
-        """
-    )
+    desk = Desk(engine, tmp_path).team(enrolled=ONLY_A_ENROLLED)
     twice = f"""
         {NO_ID_OUTREACH}
         C1,{B},2026-10-08,phone,true,not_reached
@@ -218,12 +212,7 @@ def test_7_two_visits_on_one_day_without_ids_are_both_counted(
 def test_8_members_utr_counts_the_attempts_of_a_reached_member(
     engine: Engine, tmp_path: Path
 ) -> None:
-    desk = Desk(engine, tmp_path).team(
-        enrolled=f"""
-            member_id,start_date,end_date
-            {A},2026-01-01,
-        """
-    )
+    desk = Desk(engine, tmp_path).team(enrolled=ONLY_A_ENROLLED)
     desk.load("outreach", f"""
         {OUTREACH}
         O1,C1,{B},2026-10-01,phone,true,not_reached
@@ -238,12 +227,7 @@ def test_8_members_utr_counts_the_attempts_of_a_reached_member(
 def test_replace_period_with_an_identical_file_leaves_honesty_and_not_billed_unchanged(
     engine: Engine, tmp_path: Path
 ) -> None:
-    desk = Desk(engine, tmp_path).team(
-        enrolled=f"""
-            member_id,start_date,end_date
-            {A},2026-01-01,
-        """
-    )
+    desk = Desk(engine, tmp_path).team(enrolled=ONLY_A_ENROLLED)
     time_file = f"""
         {NO_ID_TIME}
         C1,{A},2026-10-02,25,assessment,in_person

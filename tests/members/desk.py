@@ -51,6 +51,11 @@ ENROLLED = f"""
     {A},2026-01-01,
     {B},2026-01-01,
 """
+# Only A enrolled: B is a member still in outreach.
+ONLY_A_ENROLLED = f"""
+    member_id,start_date,end_date
+    {A},2026-01-01,
+"""
 TIME = "entry_id,staff_id,member_id,date,minutes,activity,modality"
 CLOCK_TIME = "staff_id,member_id,date,start_time,end_time,activity,modality"
 OUTREACH = "attempt_id,staff_id,member_id,date,method,individualized,outcome"
@@ -96,6 +101,13 @@ class Desk:
         self.load("enrollments", enrolled)
         configure(self.engine)
         return self
+
+    def claimed(self, kind: str, text: str) -> dict[str, Action]:
+        """Import the rows and close October on them: the original claims."""
+        self.load(kind, text)
+        made = self.close()
+        assert set(made.values()) == {Action.ORIGINAL}, made
+        return made
 
     def rating(self, period: Period = OCTOBER) -> PeriodRating:
         return rate(self.engine, period, self.contract)

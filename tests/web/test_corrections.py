@@ -62,7 +62,7 @@ def test_1_an_enrollment_start_date_can_be_corrected_on_the_web(desk: Desk) -> N
         bill, "/corrections/span", member_id=C, start="2026-10-10", new_start="2026-10-01",
         new_end="", reason="keyed 10-10 for 10-01",
     )  # fmt: skip
-    assert "Corrected: enrollment span from 2026-10-10 to open: now 2026-10-01 to open" in done
+    assert "Corrected: enrollment span from 2026-10-10 to open: now from 2026-10-01 to open" in done
     assert re.search(r"G9012 U2 ×1</td>\s*<td>G9012 U2 ×1</td>\s*<td>closed: close 2026-10", done)
 
     assert [line for line in desk.lines() if line[0] == C] == [(C, "G9012", "U2", 50, 1)]
