@@ -8,7 +8,7 @@ minutes twice. Entries given in minutes only carry no clock time and are never c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -56,17 +56,6 @@ def _clock(minutes: int) -> str:
 def first_overlap(interval: Interval[T], earlier: Iterable[Interval[T]]) -> Interval[T] | None:
     """The first of ``earlier`` that shares a minute with ``interval``, if any."""
     return next((other for other in earlier if other.meets(interval)), None)
-
-
-def overlaps(intervals: Sequence[Interval[T]]) -> list[tuple[Interval[T], Interval[T]]]:
-    """Every pair (earlier in the sequence, later) that shares a minute: a staff member's
-    entries of one day, in the order they were given."""
-    return [
-        (first, second)
-        for i, second in enumerate(intervals)
-        for first in intervals[:i]
-        if first.meets(second)
-    ]
 
 
 def merged(intervals: Iterable[Interval[T]]) -> list[tuple[int, int, list[T]]]:

@@ -21,7 +21,7 @@ from ecmbill.domain.checks import (
     read_directives,
     read_row,
 )
-from ecmbill.domain.corrections import Interval, OverlappingTime, first_overlap
+from ecmbill.domain.corrections import Interval, OverlappingTime, first_overlap, merged
 from ecmbill.domain.period import Period
 from ecmbill.domain.values import IDENTIFIER_LENGTH, clock
 from ecmbill.imports.batch import Row, RowReject
@@ -504,8 +504,8 @@ class TimeKind(WorkKind):
                 and isinstance(partner, Row)
                 and all(partner.values[n] == values[n] for n in MERGED_ALIKE)
             ):
-                union = Interval(partner, min(other.start, interval.start),
-                                 max(other.end, interval.end))  # fmt: skip
+                ((start, end, _),) = merged([other, interval])
+                union = Interval(partner, start, end)
                 if first_overlap(union, [i for i in mine if i is not other]) is None:
                     mine[mine.index(other)] = union
                     _merge(partner, row, union)

@@ -206,7 +206,7 @@ def _correct(
     )  # fmt: skip
     if before is None:
         return 0
-    if row is not None and isinstance(kind, WorkKind) is False:
+    if row is not None and not isinstance(kind, WorkKind):
         row.notes.extend(correction_notes(session, kind.name, before, values))
     return 1
 

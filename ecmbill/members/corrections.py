@@ -415,8 +415,3 @@ def delete_work(
         reason=reason,
         what=f"{what} {record_id}: deleted",
     )
-
-
-def eligibility_value(engine: Engine, member_id: str, month: Period) -> bool | None:
-    with unit_of_work(engine) as session:
-        return records.eligibility(session, [member_id]).get((member_id, str(month)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from ecmbill.domain.corrections import Interval, merged, months_changed, overlaps
+from ecmbill.domain.corrections import Interval, first_overlap, merged, months_changed
 from ecmbill.domain.lifecycle import Span, enrolled_on
 from ecmbill.domain.period import Period
 
@@ -21,13 +21,13 @@ def interval(ref: str, start: str, end: str) -> Interval[str]:
 def test_one_persons_overlapping_clock_times_count_once() -> None:
     """09:00-09:40 and 09:10-09:50 overlap by 30 minutes: 50 minutes of work, not 80."""
     first, second = interval("a", "09:00", "09:40"), interval("b", "09:10", "09:50")
-    assert overlaps([first, second]) == [(first, second)]
+    assert first_overlap(second, [first]) == first
     assert merged([first, second]) == [(clock("09:00"), clock("09:50"), ["a", "b"])]
     (start, end, _), = merged([first, second])  # fmt: skip
     assert end - start == 50
     # Touching ends do not overlap: 09:40-10:00 follows 09:00-09:40, 60 minutes in all.
     after = interval("c", "09:40", "10:00")
-    assert overlaps([first, after]) == []
+    assert first_overlap(after, [first]) is None
     assert [e - s for s, e, _ in merged([first, after])] == [40, 20]
 
 
