@@ -6,6 +6,7 @@ the result. Each group of commands lives in its own module here."""
 from ecmbill.cli import imports as _imports  # noqa: F401
 from ecmbill.cli import rating as _rating  # noqa: F401
 from ecmbill.cli import members as _members  # noqa: F401
+from ecmbill.cli import corrections as _corrections  # noqa: F401
 from ecmbill.cli import contract as _contract  # noqa: F401
 from ecmbill.cli import claims as _claims  # noqa: F401
 from ecmbill.cli import remit as _remit  # noqa: F401

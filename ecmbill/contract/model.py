@@ -103,6 +103,9 @@ class Contract(_Strict):
     discontinuation_reasons: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_DISCONTINUATION_REASONS)
     )
+    # One staff member's clock intervals that overlap on one day: refused, or (rows of the same
+    # member, activity and modality) merged into one entry. See ecmbill.domain.corrections.
+    overlapping_time: Literal["refuse", "merge"] = "refuse"
 
     @model_validator(mode="after")
     def _complete_code_table(self) -> Contract:

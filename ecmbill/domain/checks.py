@@ -20,6 +20,8 @@ from ecmbill.domain.values import FieldError
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome, Role
 
 MINUTES_PER_DAY = 24 * 60
+# The most records one row may stand for (its ``count``): more is a typing slip.
+MAX_COUNT = 100
 
 
 class Value(StrEnum):
@@ -114,6 +116,9 @@ class RowRules:
     rules: tuple[Rule, ...]
     # A column that others may stand in for: time gives minutes, or start_time and end_time.
     instead: tuple[str, tuple[str, ...]] | None = None
+    # Import instructions (``DIRECTIVES``): columns an import file may add to say what a row
+    # does to the store. They are not data of the record, so a file to rate has none.
+    directives: tuple[Rule, ...] = ()
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -127,9 +132,16 @@ class RowRules:
     def optional(self) -> frozenset[str]:
         return frozenset(c.name for c in self.columns if not c.required)
 
-    def header_problem(self, header: set[str]) -> str | None:
+    @property
+    def directive_columns(self) -> frozenset[str]:
+        return frozenset(rule.name for rule in self.directives if isinstance(rule, Column))
+
+    def header_problem(self, header: set[str], *, directives: bool = False) -> str | None:
+        """What is wrong with a header; ``directives`` when the import instructions may be
+        given too (an import file, not a file to rate)."""
+        allowed = self.required | self.optional | (self.directive_columns if directives else set())
         missing = sorted(self.required - header)
-        extra = sorted(header - self.required - self.optional)
+        extra = sorted(header - allowed)
         problems = []
         if missing:
             problems.append(f"missing column(s): {', '.join(missing)}")
@@ -151,6 +163,29 @@ class RowProblem(ValueError):
         self.reason = reason
 
 
+class RowAction(StrEnum):
+    """What an import row does: record (add or update) its record, or delete it."""
+
+    RECORD = "record"
+    DELETE = "delete"
+
+
+ACTION = Column("action", Value.CHOICE, required=False, options=RowAction)
+# A source system's own ids are its own: ``source`` namespaces them, so entry 1 of one system
+# is not entry 1 of another.
+SOURCE = Column("source", Value.IDENTIFIER, required=False)
+COUNT = (
+    Column("count", Value.MINUTES, required=False),
+    Within(
+        "count",
+        1,
+        MAX_COUNT,
+        below="count must be at least 1",
+        above=f"count is more than {MAX_COUNT}",
+    ),
+)
+WORK_DIRECTIVES = (ACTION, SOURCE, *COUNT)
+
 STAFF = RowRules(
     "staff",
     (
@@ -162,6 +197,8 @@ STAFF = RowRules(
         Column("effective_to", Value.DATE, required=False),
         InOrder("effective_from", "effective_to", False, "effective_to is before effective_from"),
     ),
+    # The stored role period this row corrects, named by its effective_from.
+    directives=(ACTION, Column("replaces_from", Value.DATE, required=False)),
 )
 MEMBERS = RowRules(
     "members",
@@ -179,6 +216,7 @@ ELIGIBILITY = RowRules(
         Column("month", Value.MONTH),
         Column("eligible", Value.FLAG),
     ),
+    directives=(ACTION,),
 )
 ENROLLMENTS = RowRules(
     "enrollments",
@@ -188,6 +226,8 @@ ENROLLMENTS = RowRules(
         Column("end_date", Value.DATE, required=False),
         InOrder("start_date", "end_date", False, "end_date is before start_date"),
     ),
+    # The stored span this row corrects, named by its start_date.
+    directives=(ACTION, Column("replaces_start", Value.DATE, required=False)),
 )
 TIME = RowRules(
     "time",
@@ -221,6 +261,7 @@ TIME = RowRules(
         Column("note", Value.NOTE, required=False),
     ),
     instead=("minutes", ("start_time", "end_time")),
+    directives=WORK_DIRECTIVES,
 )
 OUTREACH = RowRules(
     "outreach",
@@ -240,7 +281,10 @@ OUTREACH = RowRules(
         Column("attempt_id", Value.IDENTIFIER, required=False),
         Column("individualized", Value.FLAG),
         Column("outcome", Value.CHOICE, options=OutreachOutcome),
+        # When in the day: two attempts on one day without ids are told apart by it.
+        Column("attempt_time", Value.CLOCK, required=False),
     ),
+    directives=WORK_DIRECTIVES,
 )
 ROW_RULES: dict[str, RowRules] = {
     rules.kind: rules for rules in (STAFF, MEMBERS, ELIGIBILITY, ENROLLMENTS, TIME, OUTREACH)
@@ -297,6 +341,19 @@ def read_row(
     for step in _steps(rules, today):
         step(cells, found, known)
     return found
+
+
+def read_directives(rules: RowRules, cells: Mapping[str, str]) -> dict[str, Any]:
+    """The row's import instructions by column (None where not given), or ``RowProblem``."""
+    found: dict[str, Any] = {}
+    for step in _directive_steps(rules):
+        step(cells, found, {})
+    return found
+
+
+@cache
+def _directive_steps(rules: RowRules) -> tuple[Step, ...]:
+    return tuple(_step(rule, date.max) for rule in rules.directives)
 
 
 @cache

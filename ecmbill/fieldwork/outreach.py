@@ -15,6 +15,7 @@ from ecmbill.fieldwork.members import resolve_member
 from ecmbill.fieldwork.time import refuse_closed, typed_day
 from ecmbill.imports.kinds import RowReject
 from ecmbill.imports.service import record_row
+from ecmbill.members.corrections import Correction, delete_work
 from ecmbill.store import members as stored_members
 from ecmbill.store.db import Engine
 
@@ -60,3 +61,11 @@ def record_outreach(
         )
     refuse_closed(engine, on)
     return record_row(engine, "outreach", row, contract, actor=actor, today=today).values
+
+
+def delete_attempt(
+    engine: Engine, contract: Contract, *, attempt_id: str, actor: str, reason: str
+) -> Correction:
+    """A biller deletes an outreach attempt recorded in error, in any period, with a reason
+    (audited); a closed month's next close sends the replacement or void."""
+    return delete_work(engine, contract, "outreach", attempt_id, actor=actor, reason=reason)

@@ -13,6 +13,7 @@ from ecmbill.domain.values import FieldError, day
 from ecmbill.fieldwork.members import resolve_member
 from ecmbill.imports.kinds import RowReject
 from ecmbill.imports.service import record_row
+from ecmbill.members.corrections import Correction, delete_work
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.db import Engine
 
@@ -86,3 +87,12 @@ def approve_time(engine: Engine, entry_id: str, *, actor: str) -> None:
     """Sign off a time entry as it is now (audited)."""
     if not stored_work.approve(engine, entry_id, actor=actor):
         raise RowReject(None, "no such time entry")
+
+
+def delete_entry(
+    engine: Engine, contract: Contract, *, entry_id: str, actor: str, reason: str
+) -> Correction:
+    """A biller deletes a time entry recorded in error, in any period, with a reason (audited).
+    In a closed period the next close sends the replacement or void: the close compares the
+    new rating with what was claimed."""
+    return delete_work(engine, contract, "time", entry_id, actor=actor, reason=reason)

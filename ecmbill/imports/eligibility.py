@@ -40,6 +40,6 @@ def record_months(
             rerate.append((member_id, month, why))
     changed = records.upsert(
         session, models.Eligibility, ("member_id", "month"), found, actor, "eligibility"
-    )
+    ).changed
     records.mark_for_rerating(session, rerate, batch_id)
     return changed, [(member_id, month) for member_id, month, _ in rerate]

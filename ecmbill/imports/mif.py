@@ -87,7 +87,7 @@ def _write(session: Session, accepted: list[dict[str, Any]], actor: str) -> int:
         [((v["member_id"],), {k: v[k] for k in member_columns}) for v in accepted],
         actor,
         "members",
-    )
+    ).changed
     changed += records.upsert(
         session,
         models.MemberDetail,
@@ -95,7 +95,7 @@ def _write(session: Session, accepted: list[dict[str, Any]], actor: str) -> int:
         [((v["member_id"],), {k: v.get(k) for k in detail_columns}) for v in accepted],
         actor,
         "member_details",
-    )
+    ).changed
     for values in accepted:
         changed += record_assignment(session, values["member_id"], values["assignment_date"], actor)
     return changed

@@ -10,7 +10,9 @@ from datetime import date
 from pathlib import Path
 
 from ecmbill.contract import Contract
+from ecmbill.domain.period import Period
 from ecmbill.imports.batch import (
+    Counts,
     Importer,
     ImportResult,
     Progress,
@@ -18,8 +20,9 @@ from ecmbill.imports.batch import (
     RowReader,
     import_table,
 )
-from ecmbill.imports.kinds import KINDS, Context, Kind, context
+from ecmbill.imports.kinds import KINDS, Context, Kind, Options, WorkKind, context
 from ecmbill.imports.reading import FileProblem, RawTable
+from ecmbill.members.corrections import correction_notes
 from ecmbill.store import models, records
 from ecmbill.store.db import Engine, Session, unit_of_work
 
@@ -33,22 +36,52 @@ def import_file(
     actor: str,
     today: date | None = None,
     progress: Progress | None = None,
+    options: Options = Options(),
 ) -> ImportResult:
     kind = KINDS[kind_name]
+    if options.replace_period is not None and not isinstance(kind, WorkKind):
+        raise ValueError("--replace-period is for time and outreach files")
+    prepared = _Prepared(kind, contract, today, options)
+    complete_only = None
+    if options.replace_period is not None:
+        complete_only = (
+            f"with --replace-period the file is the complete record of {options.replace_period}"
+            ": fix the rejected rows and import it again"
+        )
     importer = Importer(
         kind=kind.name,
         fields_of=lambda table: _normalise_header(table, kind),
-        reader=lambda session: _reader(kind, context(session, contract, today)),
+        reader=prepared.reader,
         repeated=lambda cells: (kind.key_columns[0], kind.hint_for_duplicate(cells)),
-        write=lambda session, rows, batch_id: _write(session, kind, rows, actor, batch_id),
-        check=lambda session, rows: kind.check_rows(rows, session),
+        write=lambda session, rows, batch_id: _write(
+            session, kind, rows, actor, batch_id, options, f"{path.name}"
+        ),
+        check=lambda session, rows: kind.check_rows(rows, session, prepared.ctx(session)),
+        again=kind.again,
+        distinct_rows=options.distinct_rows,
+        complete_only=complete_only,
     )
     with _without_gc_pauses():
         return import_table(engine, path, importer, actor=actor, progress=progress)
 
 
-def _reader(kind: Kind, ctx: Context) -> RowReader:
-    return lambda cells: kind.parse(cells, ctx)
+class _Prepared:
+    """What every row of one file is read against (the roster, the contract), read once."""
+
+    def __init__(
+        self, kind: Kind, contract: Contract, today: date | None, options: Options
+    ) -> None:
+        self.kind, self.contract, self.today, self.options = kind, contract, today, options
+        self._ctx: Context | None = None
+
+    def ctx(self, session: Session) -> Context:
+        if self._ctx is None:
+            self._ctx = context(session, self.contract, self.today, self.options)
+        return self._ctx
+
+    def reader(self, session: Session) -> RowReader:
+        ctx = self.ctx(session)
+        return lambda cells: self.kind.parse(cells, ctx)
 
 
 @contextmanager
@@ -79,10 +112,11 @@ def record_row(
     column and reason when the row is refused; nothing is written then."""
     kind = KINDS[kind_name]
     with unit_of_work(engine) as session:
-        parsed = kind.parse(row, context(session, contract, today))
-        for _, reject in kind.check_rows([parsed], session):
+        ctx = context(session, contract, today)
+        parsed = kind.parse(row, ctx)
+        for _, reject in kind.check_rows([parsed], session, ctx):
             raise reject
-        _write(session, kind, [parsed], actor, None)
+        _write(session, kind, [parsed], actor, None, Options(), "a form")
     return parsed
 
 
@@ -104,12 +138,22 @@ def _columns_of(kind: Kind) -> str:
     return ", ".join(sorted(kind.required) + optional)
 
 
-def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: int | None) -> int:
-    """Insert new rows, update changed ones, leave identical ones alone; audit each change."""
-    changed = 0
+def _write(
+    session: Session,
+    kind: Kind,
+    rows: list[Row],
+    actor: str,
+    batch_id: int | None,
+    options: Options,
+    file_name: str,
+) -> Counts:
+    """Delete what rows delete, correct what they correct, then insert new rows, update
+    changed ones and leave identical ones alone; every change audited, a deletion or
+    correction with its reason."""
+    counts = Counts()
     if kind.name == "staff":
         people = {row.extra["staff_id"]: row.extra for row in rows}
-        changed += records.upsert(
+        records.upsert(
             session,
             models.Staff,
             ("staff_id",),
@@ -117,10 +161,59 @@ def _write(session: Session, kind: Kind, rows: list[Row], actor: str, batch_id: 
             actor,
             "staff",
         )
+    for row in rows:
+        if row.delete:
+            why = f"action delete in {file_name}, line {row.line}"
+            counts.deleted += _correct(session, kind, row.key, None, actor, why, row)
+        elif row.replaces is not None:
+            why = f"{kind.replaces_column} in {file_name}, line {row.line}"
+            counts.updated += _correct(session, kind, row.replaces, row.values, actor, why, row)
+    period = options.replace_period
+    if period is not None:
+        assert isinstance(kind, WorkKind)
+        for record_id in _not_in_file(session, kind, rows, period):
+            why = f"not in {file_name}, imported with --replace-period {period}"
+            counts.deleted += _correct(session, kind, (record_id,), None, actor, why, None)
     with_batch = hasattr(kind.model, "import_batch_id")
+    recorded = [
+        row for row in rows if not row.delete and row.replaces is None and row.merged_into is None
+    ]
     stored = [
         (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
-        for row in rows
+        for row in recorded
     ]
-    changed += records.upsert(session, kind.model, kind.key_columns, stored, actor, kind.name)
-    return changed
+    written = records.upsert(session, kind.model, kind.key_columns, stored, actor, kind.name)
+    counts.added = written.added
+    counts.updated += len(written.updated)
+    counts.unchanged = len(recorded) - written.changed
+    return counts
+
+
+def _correct(
+    session: Session,
+    kind: Kind,
+    key: tuple[object, ...],
+    values: dict[str, object] | None,
+    actor: str,
+    reason: str,
+    row: Row | None,
+) -> int:
+    """Delete (``values`` None) or correct the stored record with ``key``; 1 when it was."""
+    match = dict(zip(kind.key_columns, key, strict=True))
+    before = records.correct_row(
+        session, kind.model, match, values, actor=actor, entity=kind.name,
+        key=kind.entity_key(key), reason=reason,
+    )  # fmt: skip
+    if before is None:
+        return 0
+    if row is not None and not isinstance(kind, WorkKind):
+        row.notes.extend(correction_notes(session, kind.name, before, values))
+    return 1
+
+
+def _not_in_file(session: Session, kind: WorkKind, rows: list[Row], period: Period) -> list[str]:
+    """The stored records of the month, of the staff the file covers, that it does not hold."""
+    in_file = {row.key[0] for row in rows}
+    staff = {row.values["staff_id"] for row in rows}
+    stored = records.work_of(session, kind.model, staff, period.start, period.end)
+    return sorted({record[kind.id_column] for record in stored} - in_file)

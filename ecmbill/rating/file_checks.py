@@ -33,6 +33,7 @@ from ecmbill.domain.checks import (
     Value,
     Within,
 )
+from ecmbill.domain.corrections import OVERLAP, SAME_DAY
 from ecmbill.domain.identifiers import CIN_PATTERN, NPI_PREFIX
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.rating.expression import (
@@ -344,6 +345,9 @@ def check(table: ir.Table, kind: str, path: Path) -> Checked:
         elif not absent & _needs(rule):
             problems.append(_cross(rule, found))
     shape = {name: found[name] for name in SHAPES[kind]}
+    if kind == "time":
+        # Minutes after midnight (null when not given), for the overlap check of the folder.
+        shape.update(start_time=found["start_time"], end_time=found["end_time"])
     if "minutes" in shape:
         shape["minutes"] = _whole_minutes(shape["minutes"])
     problem = ibis.coalesce(*problems) if len(problems) > 1 else problems[0]
@@ -458,6 +462,26 @@ def _overlapping(
     return _finding(path, what, clash.aggregate(rows=clash.count(), example=example))
 
 
+def _overlapping_clock(path: Path, time: ir.Table) -> ir.Table:
+    """Entries of one staff member's day whose clock times share a minute
+    (``ecmbill.domain.corrections.Interval.meets``): the shared minutes would bill twice.
+    Touching ends do not overlap; entries in minutes only have no clock time to compare."""
+    other = time.view()
+    clash = time.join(
+        other,
+        [
+            *(time[column] == other[column] for column in SAME_DAY),
+            time.entry_id < other.entry_id,
+            time.start_time < other.end_time,
+            other.start_time < time.end_time,
+        ],
+    )
+    return _finding(
+        path, f"time entries with {OVERLAP}",
+        clash.aggregate(rows=clash.count(), example=clash.entry_id.min()),
+    )  # fmt: skip
+
+
 def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingInputs:
     """The five files (``read`` from ``files``) as rating inputs; raises ``SourceProblem``
     listing every kind of bad row, in one query."""
@@ -480,6 +504,7 @@ def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingI
             "attempt_id(s) used more than once",
             quote=True,
         ),
+        _overlapping_clock(files["time"], tables["time"]),
         _conflicting(files["eligibility"], tables["eligibility"]),
         _repeated(
             files["staff"],

@@ -49,6 +49,7 @@ def audit_row(
     key: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     return {
         "at": at,
@@ -58,6 +59,7 @@ def audit_row(
         "entity_key": key,
         "before": _json(before),
         "after": _json(after),
+        "reason": reason,
     }
 
 
@@ -78,6 +80,7 @@ def record_change(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     at: datetime | None = None,
+    reason: str | None = None,
 ) -> None:
     """Record one change (most shell actions change one record at a time)."""
     record(
@@ -91,6 +94,7 @@ def record_change(
                 key=key,
                 before=before,
                 after=after,
+                reason=reason,
             )
         ],
     )

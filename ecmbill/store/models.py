@@ -125,6 +125,7 @@ class OutreachAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     minutes: Mapped[int | None] = mapped_column(Integer)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    attempt_time: Mapped[str | None] = mapped_column(String(5))
 
 
 class MemberStatusEvent(Base):
@@ -169,6 +170,8 @@ class AuditRecord(Base):
     entity_key: Mapped[str] = mapped_column(String(120))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+    # Why, when the person gave a reason (a correction, a deletion).
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Setting(Base):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.store import audit, models
@@ -164,6 +164,18 @@ def add_batch(session: Session, file: BatchFile) -> models.ImportBatch:
     return batch
 
 
+@dataclass
+class Written:
+    """What an upsert did: records added, and records changed with what they held before."""
+
+    added: int = 0
+    updated: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return self.added + len(self.updated)
+
+
 def upsert(
     session: Session,
     model: type[models.Base],
@@ -171,10 +183,12 @@ def upsert(
     records: list[Record],
     actor: str,
     entity: str,
-) -> int:
+) -> Written:
     """Insert new records, update changed ones, leave identical ones alone, and audit each
-    change; returns how many were added or changed. Every importer of plan or provider data
-    writes through here, so re-imports change nothing and history looks the same."""
+    change; says how many were added and which were updated (with what each held before).
+    Every importer of plan or provider data writes through here, so re-imports change nothing
+    and history looks the same."""
+    written = Written()
     table = model.__table__
     first_key = table.c[key_columns[0]]
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -209,6 +223,7 @@ def upsert(
         elif any(before.get(name) != values.get(name) for name in compare if name in values):
             pk = {name: before[name] for name in primary_key}
             updates.append({**values, **pk})
+            written.updated[key] = _visible(before)
             trail.append(
                 audit.audit_row(
                     actor=actor,
@@ -228,7 +243,156 @@ def upsert(
         # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
         session.execute(insert(cast(Table, table)), some)
     audit.record(session, trail)
-    return len(inserts) + len(updates)
+    written.added = len(inserts)
+    return written
+
+
+def stored_rows(
+    session: Session, model: type[models.Base], key_column: str, keys: Iterable[Any]
+) -> dict[Any, dict[str, Any]]:
+    """The stored rows whose ``key_column`` is one of ``keys``, by that key."""
+    table = model.__table__
+    found: dict[Any, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(keys)), CHUNK):
+        for row in session.execute(select(table).where(table.c[key_column].in_(chunk))).mappings():
+            found[row[key_column]] = dict(row)
+    return found
+
+
+def stored_keys(
+    session: Session,
+    model: type[models.Base],
+    key_columns: tuple[str, ...],
+    keys: list[tuple[Any, ...]],
+) -> set[tuple[Any, ...]]:
+    """Which of ``keys`` (values of ``key_columns``; a part may be None) are stored."""
+    table = model.__table__
+    columns = [table.c[name] for name in key_columns]
+    found: set[tuple[Any, ...]] = set()
+    for chunk in _chunks(sorted({key[0] for key in keys}), CHUNK):
+        for row in session.execute(select(*columns).where(columns[0].in_(chunk))):
+            found.add(tuple(row))
+    return found & set(keys)
+
+
+def work_of(
+    session: Session,
+    model: type[models.Base],
+    staff: Iterable[str],
+    first: date,
+    last: date,
+) -> list[dict[str, Any]]:
+    """The time entries (or outreach attempts) of the staff named, dated first..last."""
+    table = model.__table__
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(sorted(set(staff)), CHUNK):
+        query = select(table).where(
+            table.c.staff_id.in_(chunk), table.c.date >= first, table.c.date <= last
+        )
+        found.extend(dict(row) for row in session.execute(query).mappings())
+    return found
+
+
+def correct_row(
+    session: Session,
+    model: type[models.Base],
+    match: dict[str, Any],
+    values: dict[str, Any] | None,
+    *,
+    actor: str,
+    entity: str,
+    key: str,
+    reason: str,
+) -> dict[str, Any] | None:
+    """Change the one row whose columns equal ``match`` (None matches an empty cell) to
+    ``values``, or delete it when ``values`` is None; audited with the reason. Returns what
+    the row held before, or None when no row matches (nothing is written then)."""
+    table = cast(Table, model.__table__)
+    where = _matching(table, match)
+    was = find_row(session, model, match)
+    if was is None:
+        return None
+    if values is None:
+        if model is models.TimeEntry:
+            _drop_approval(session, was["entry_id"], actor)
+        session.execute(delete(table).where(*where))
+    else:
+        session.execute(update(table).where(*where).values(**values))
+    audit.record_change(
+        session,
+        actor=actor,
+        action="delete" if values is None else "update",
+        entity=entity,
+        key=key,
+        before=was,
+        after=None if values is None else {**was, **values},
+        reason=reason,
+    )
+    return was
+
+
+def _matching(table: Any, match: dict[str, Any]) -> list[Any]:
+    return [
+        table.c[name].is_(None) if value is None else table.c[name] == value
+        for name, value in match.items()
+    ]
+
+
+def find_row(
+    session: Session, model: type[models.Base], match: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The one row whose columns equal ``match`` (None matches an empty cell), if stored."""
+    table = model.__table__
+    found = session.execute(select(table).where(*_matching(table, match))).mappings().first()
+    return None if found is None else _visible(dict(found))
+
+
+def role_periods(session: Session, staff_id: str) -> list[tuple[date | None, date | None, str]]:
+    """A staff member's role periods as (from, to, role)."""
+    role = models.StaffRole
+    return [
+        (start, end, name)
+        for start, end, name in session.execute(
+            select(role.effective_from, role.effective_to, role.role).where(
+                role.staff_id == staff_id
+            )
+        )
+    ]
+
+
+def staff_work_months(session: Session, staff_id: str) -> set[tuple[str, str]]:
+    """The (member, month) pairs in which the staff member recorded time or outreach."""
+    months: set[tuple[str, str]] = set()
+    for model in (models.TimeEntry, models.OutreachAttempt):
+        rows = session.execute(
+            select(model.member_id, model.date)
+            .where(model.staff_id == staff_id)
+            .group_by(model.member_id, model.date)
+        )
+        months.update((member_id, f"{day:%Y-%m}") for member_id, day in rows)
+    return months
+
+
+def closed_periods(session: Session) -> set[str]:
+    """The periods closed at least once (YYYY-MM)."""
+    return set(session.scalars(select(models.PeriodClose.period).distinct()))
+
+
+def _drop_approval(session: Session, entry_id: str, actor: str) -> None:
+    """An approval signs off an entry as it was: it goes with the entry (audited)."""
+    approval = session.get(models.TimeApproval, entry_id)
+    if approval is None:
+        return
+    session.delete(approval)
+    session.flush()
+    audit.record_change(
+        session,
+        actor=actor,
+        action="delete",
+        entity="time_approval",
+        key=entry_id,
+        before={"approved_by": approval.approved_by},
+    )
 
 
 def _visible(values: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ecmbill.web import api
 from ecmbill.web.pages import (
     admin,
     billing,
+    corrections,
     login,
     members,
     outreach,
@@ -43,7 +44,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, payer, billing, remittances, admin)
+PAGES = (login, time, outreach, members, payer, billing, remittances, corrections, admin)
 
 
 def create_app(

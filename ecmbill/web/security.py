@@ -43,6 +43,8 @@ ACCESS: dict[str, frozenset[UserRole]] = {
     "billing": frozenset({BILLER}),
     "remittances": frozenset({BILLER}),
     "audit": frozenset({SUPERVISOR, BILLER, ADMIN}),
+    # Correcting reference data and deleting records in error, in any period.
+    "corrections": frozenset({BILLER, ADMIN}),
     "admin": frozenset({ADMIN}),
 }
 

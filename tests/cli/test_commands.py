@@ -39,12 +39,15 @@ def test_import_prints_the_counts_and_exits_0_when_every_row_is_accepted(cli: Cl
     result = cli("import", "staff", str(cli.file("staff.csv", STAFF)))
     assert result.exit_code == 0
     assert (
-        "staff.csv (staff): 4 rows read, 4 accepted (8 records added or changed), 0 rejected"
-        in result.output
+        "staff.csv (staff): 4 rows read, 4 accepted (4 added, 0 updated, 0 unchanged, 0 deleted), "
+        "0 rejected" in result.output
     )
     again = cli("import", "staff", str(cli.file("staff.csv", STAFF)))
     assert again.exit_code == 0
-    assert "4 rows read, 4 accepted (0 records added or changed), 0 rejected" in again.output
+    assert (
+        "4 rows read, 4 accepted (0 added, 0 updated, 4 unchanged, 0 deleted), 0 rejected"
+        in again.output
+    )
 
 
 def test_import_exits_1_lists_the_rejected_rows_and_writes_them_beside_the_file(cli: Cli) -> None:
@@ -61,8 +64,8 @@ def test_import_exits_1_lists_the_rejected_rows_and_writes_them_beside_the_file(
     result = cli("import", "time", str(path))
     assert result.exit_code == 1
     assert (
-        "october.csv (time): 3 rows read, 1 accepted (1 records added or changed), 2 rejected"
-        in result.output
+        "october.csv (time): 3 rows read, 1 accepted (1 added, 0 updated, 0 unchanged, 0 deleted), "
+        "2 rejected" in result.output
     )
     assert "minutes must be more than 0" in result.output
     assert "member_id is not a known member: import members first" in result.output

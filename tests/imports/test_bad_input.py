@@ -41,8 +41,9 @@ NOT_A_DATE = "date is not a real date (use YYYY-MM-DD or MM/DD/YYYY)"
 NOT_A_CIN = "member_id is not a Medi-Cal CIN (8 digits then a letter, e.g. 91234567A)"
 FORMULA = "looks like a spreadsheet formula; type the plain value"
 IDENTITY = (
-    "(same staff, member, date, activity and modality: give each entry an entry_id or a "
-    "start_time to record both)"
+    "(same staff, member, date, activity and modality: add start_time and end_time "
+    "columns (or an entry_id) to record both; a count column if the row stands for "
+    "several entries; or import with --distinct-rows to count identical rows apart)"
 )
 
 

@@ -20,6 +20,7 @@ PAGES: dict[str, set[UserRole]] = {
     "/billing/chart.svg?period=2026-10": {BILLER},
     "/remittances": {BILLER},
     "/audit": {SUPERVISOR, BILLER, ADMIN},
+    "/corrections?member_id=91234567A&staff_id=S1": {BILLER, ADMIN},
     "/admin": {ADMIN},
 }
 # Files a role may download; in this small world some answer "nothing to download" (409).
@@ -47,6 +48,10 @@ FORMS: dict[str, set[UserRole]] = {
     "/remittances": {BILLER},
     "/billing/answers": {BILLER},
     "/billing/eligibility/270": {BILLER},
+    "/corrections/span": {BILLER, ADMIN},
+    "/corrections/role": {BILLER, ADMIN},
+    "/corrections/eligibility": {BILLER, ADMIN},
+    "/corrections/delete": {BILLER, ADMIN},
 }
 # A claim's page: this small world has no claim, so the biller is told there is none (404).
 CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER}}

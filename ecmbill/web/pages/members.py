@@ -10,7 +10,7 @@ from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
 from ecmbill.store.lookups import staff_names
 from ecmbill.web.render import not_found, render
-from ecmbill.web.security import page_user
+from ecmbill.web.security import ACCESS, page_user
 from ecmbill.web.site import month_before, site
 
 router = APIRouter()
@@ -33,7 +33,7 @@ def member_options(request: Request, member_id: str = "") -> Response:
 
 @router.get("/members/{member_id}", response_class=HTMLResponse)
 def member(request: Request, member_id: str, period: str | None = None) -> Response:
-    page_user(request, "members")
+    active = page_user(request, "members")
     here = site(request)
     member_id = member_id.upper()
     month = here.period_or_current(period)
@@ -51,4 +51,5 @@ def member(request: Request, member_id: str, period: str | None = None) -> Respo
         not_billed=[n for n in rating.not_billed if n.member_id == member_id],
         previous=month_before(month),
         following=month.next(),
+        can_correct=active.account.role in ACCESS["corrections"],
     )
