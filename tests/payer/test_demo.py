@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 from ecmbill.cli import app
 from ecmbill.x12.validation import envelope_errors
 from tests.claims.x12check import x12_errors
+from tests.payer.x279check import x279_errors
 
 
 @pytest.mark.slow
-def test_the_demos_270_passes_pyx12_and_its_simulated_answers_show_their_effect(
+def test_the_demos_270_passes_x12sdk_and_pyx12_and_its_simulated_answers_show_their_effect(
     tmp_path: Path,
 ) -> None:
     result = CliRunner().invoke(
@@ -23,9 +24,10 @@ def test_the_demos_270_passes_pyx12_and_its_simulated_answers_show_their_effect(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     # pyx12 has no map of 005010X279A1: its reader checks the 270's envelope, control numbers,
-    # segment counts and HL numbering.
+    # segment counts and HL numbering; x12sdk checks the transaction sets against the guide.
     for name in ("demo-270.txt", "demo-271.txt"):
         assert envelope_errors((tmp_path / name).read_text(encoding="ascii")) == [], name
+        assert x279_errors(tmp_path / name) == [], name
     for name in ("demo-999.txt", "demo-277ca.txt"):
         assert x12_errors(tmp_path / name) == [], name
     assert "270 for 2026-10: 60 member(s) asked about." in result.output
