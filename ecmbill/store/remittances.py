@@ -11,17 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.store import models
 
 ZERO = Decimal("0.00")
-
-
-# One CAS reason as stored: group code, CARC, amount, quantity.
-AdjustmentRow = tuple[str, str, Decimal, Decimal | None]
+# Keys per statement when a remittance's claims are looked up or written in bulk.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -114,91 +113,6 @@ def add_remittance(
     return row.id
 
 
-def add_claim_answer(
-    session: Session,
-    *,
-    remittance_id: int,
-    claim_id: int | None,
-    patient_control_number: str,
-    status_code: str,
-    charge: Decimal,
-    paid: Decimal,
-    patient_responsibility: Decimal,
-    payer_claim_control_number: str | None,
-    remarks: str,
-    segment: int,
-) -> int:
-    row = models.RemitClaim(
-        remittance_id=remittance_id,
-        claim_id=claim_id,
-        patient_control_number=patient_control_number,
-        status_code=status_code,
-        charge=charge,
-        paid=paid,
-        patient_responsibility=patient_responsibility,
-        payer_claim_control_number=payer_claim_control_number,
-        remarks=remarks,
-        segment=segment,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
-def add_line_answer(
-    session: Session,
-    *,
-    answer_id: int,
-    claim_line_id: int | None,
-    match: str,
-    code: str,
-    modifiers: str,
-    charge: Decimal,
-    paid: Decimal,
-    units: int | None,
-    first_date: date | None,
-    last_date: date | None,
-    remarks: str,
-    segment: int,
-) -> int:
-    row = models.RemitLine(
-        remit_claim_id=answer_id,
-        claim_line_id=claim_line_id,
-        match=match,
-        code=code,
-        modifiers=modifiers,
-        charge=charge,
-        paid=paid,
-        units=units,
-        first_date=first_date,
-        last_date=last_date,
-        remarks=remarks,
-        segment=segment,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
-
-
-def add_adjustments(
-    session: Session,
-    answer_id: int,
-    line_answer_id: int | None,
-    adjustments: Iterable[AdjustmentRow],
-) -> None:
-    session.add_all(
-        models.RemitAdjustment(
-            remit_claim_id=answer_id,
-            remit_line_id=line_answer_id,
-            group_code=group,
-            reason_code=reason,
-            amount=amount,
-            quantity=quantity,
-        )
-        for group, reason, amount, quantity in adjustments
-    )
-
-
 def add_provider_adjustment(
     session: Session,
     *,
@@ -219,6 +133,150 @@ def add_provider_adjustment(
             amount=amount,
         )
     )
+
+
+@dataclass(frozen=True)
+class BilledLine:
+    """One of our claim lines, as a remittance's service line is matched to it."""
+
+    id: int
+    number: int
+    code: str
+    modifiers: tuple[str, ...]
+    units: int
+    first_date: date
+    last_date: date
+
+
+@dataclass(frozen=True)
+class ClaimOnFile:
+    """One of our claims, found by the patient control number a remittance gives (CLP01)."""
+
+    id: int
+    patient_control_number: str
+    payer_claim_control_number: str | None
+    lines: tuple[BilledLine, ...]
+
+
+def claims_on_file(session: Session, numbers: Iterable[str]) -> dict[str, ClaimOnFile]:
+    """Our claims and their lines for these patient control numbers, in a few statements
+    however many there are."""
+    wanted = sorted(set(numbers))
+    claims: dict[int, models.Claim] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        claims.update(
+            (row.id, row)
+            for row in session.scalars(
+                select(models.Claim).where(models.Claim.patient_control_number.in_(chunk))
+            )
+        )
+    lines: dict[int, list[BilledLine]] = {claim_id: [] for claim_id in claims}
+    ids = sorted(claims)
+    for start in range(0, len(ids), CHUNK):
+        for row in session.scalars(
+            select(models.ClaimLineRecord)
+            .where(models.ClaimLineRecord.claim_id.in_(ids[start : start + CHUNK]))
+            .order_by(models.ClaimLineRecord.claim_id, models.ClaimLineRecord.line_number)
+        ):
+            lines[row.claim_id].append(
+                BilledLine(row.id, row.line_number, row.code, tuple(row.modifiers.split()),
+                           row.units, row.first_date, row.last_date)
+            )  # fmt: skip
+    return {
+        row.patient_control_number: ClaimOnFile(
+            row.id, row.patient_control_number, row.payer_claim_control_number,
+            tuple(lines[row.id]),
+        )
+        for row in claims.values()
+    }  # fmt: skip
+
+
+def _insert_returning_ids(
+    session: Session, model: type[models.Base], rows: list[dict]
+) -> list[int]:  # type: ignore[type-arg]
+    """Insert many rows in a few statements; their new ids in the order of ``rows``."""
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    result = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [row[0] for row in result]
+
+
+def add_claim_answers(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """``RemitClaim`` rows (remittance_id, claim_id, patient_control_number, status_code,
+    charge, paid, patient_responsibility, payer_claim_control_number, remarks, segment)."""
+    return _insert_returning_ids(session, models.RemitClaim, rows)
+
+
+def add_line_answers(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """``RemitLine`` rows (remit_claim_id, claim_line_id, match, code, modifiers, charge, paid,
+    units, first_date, last_date, remarks, segment)."""
+    return _insert_returning_ids(session, models.RemitLine, rows)
+
+
+def add_adjustment_rows(session: Session, rows: list[dict[str, object]]) -> None:
+    """``RemitAdjustment`` rows (remit_claim_id, remit_line_id, group_code, reason_code,
+    amount, quantity)."""
+    if rows:
+        session.execute(insert(cast(Table, models.RemitAdjustment.__table__)), rows)
+
+
+def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
+    """The payer's claim control number (CLP07) of each claim id."""
+    if numbers:
+        session.execute(
+            update(models.Claim),
+            [{"id": claim_id, "payer_claim_control_number": n} for claim_id, n in numbers.items()],
+        )
+
+
+def add_warnings(session: Session, remittance_id: int, warnings: Iterable[tuple[str, str]]) -> None:
+    """The remittance's warnings as (fault, message)."""
+    session.add_all(
+        models.RemittanceWarning(remittance_id=remittance_id, fault=fault, message=message)
+        for fault, message in warnings
+    )
+
+
+def warnings_of(
+    session: Session, remittance_ids: Iterable[int] | None = None
+) -> dict[int, list[str]]:
+    """Each remittance's warnings, in the order found."""
+    query = select(models.RemittanceWarning).order_by(models.RemittanceWarning.id)
+    if remittance_ids is not None:
+        query = query.where(models.RemittanceWarning.remittance_id.in_(list(remittance_ids)))
+    found: dict[int, list[str]] = {}
+    for row in session.scalars(query):
+        found.setdefault(row.remittance_id, []).append(row.message)
+    return found
+
+
+@dataclass(frozen=True)
+class RemittanceSummary:
+    id: int
+    trace_number: str
+    payment_amount: Decimal
+    payment_date: date
+    file_name: str
+    warnings: tuple[str, ...]
+
+
+def remittances_with_warnings(session: Session) -> list[RemittanceSummary]:
+    """Remittances posted with warnings, newest first."""
+    warned = warnings_of(session)
+    rows = session.scalars(
+        select(models.Remittance)
+        .where(models.Remittance.id.in_(list(warned)))
+        .order_by(models.Remittance.id.desc())
+    )
+    return [
+        RemittanceSummary(row.id, row.trace_number, Decimal(row.payment_amount),
+                          row.payment_date, row.file_name, tuple(warned[row.id]))
+        for row in rows
+    ]  # fmt: skip
 
 
 # Reading back -----------------------------------------------------------------------------

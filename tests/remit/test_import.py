@@ -163,8 +163,10 @@ def test_a_malformed_segment_is_refused_with_its_number_and_reason(
     )
     with pytest.raises(RemitFileError) as caught:
         import_835(closed, bad, actor="test")
+    # The transaction (ST02, TRN02) and the segment counted from the start of the file.
     assert caught.value.problems == [
-        "segment 10 (CLP): the value is not a valid code for Claim Status Code (CLP02)"
+        "ST 0001 (TRN NOPAY-1003), segment 12 (CLP): the value is not a valid code for Claim "
+        "Status Code (CLP02)"
     ]
 
 
