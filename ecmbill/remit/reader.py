@@ -319,7 +319,6 @@ class _Parser:
         self.interchange: list[Any] | None = None  # [number, control, groups]
         self.group: list[Any] | None = None  # [number, control, transactions, date]
         self.open: _Open | None = None
-        self.enveloped = delimiters.component is not None
         self.traces: set[tuple[str, str]] = set()
         self.lower_case = False
         self.unterminated: int | None = None
@@ -328,16 +327,19 @@ class _Parser:
 
     # faults ---------------------------------------------------------------------------
 
-    def fault(self, fault: Fault, reason: str, *, here: bool = True) -> None:
+    def fault(self, fault: Fault, reason: str, *, at: tuple[int, str] | None = None) -> None:
+        """A fault at the segment being read, or ``at`` an earlier one (number, id)."""
+        number, seg_id = at or (self.number, self.seg_id)
         self.findings.add(
             Problem(
-                fault,
-                reason,
-                self.number if here else None,
-                self.seg_id if here else None,
+                fault, reason, number, seg_id or None,
                 self.open.transaction if self.open else None,
             )
-        )
+        )  # fmt: skip
+
+    def at(self, current: _Open, name: str) -> tuple[int, str]:
+        """Where the transaction's ``name`` segment was (its ST when it has none)."""
+        return current.values.get(f"at {name}") or (current.start, "ST")
 
     def amount(self, value: str, name: str, *, required: bool = True) -> Decimal:
         if not value.strip():
@@ -406,7 +408,6 @@ class _Parser:
             if len(values.elements) < 17:
                 self.fault(Fault.UNPARSEABLE, "the ISA segment is not whole")
             self.interchange = [self.number, values.get(13), 0]
-            self.enveloped = True
         elif seg_id == "IEA":
             if self.interchange is None:
                 self.fault(Fault.UNPARSEABLE, "IEA without an ISA")
@@ -450,17 +451,19 @@ class _Parser:
         self.open = _Open(Transaction(values.get(2)), self.number)
         if values.get(1) != "835":
             self.fault(Fault.NOT_835, f"the file is not an 835 {VERSION} (ST01 says otherwise)")
-        if not self.enveloped:
-            self.enveloped = True  # say it once
+        if self.interchange is None:
             self.fault(
                 Fault.NO_ENVELOPE,
                 "the transaction has no ISA/GS envelope: read from its ST to its SE",
-                here=False,
             )
         return iter(())
 
     def header(self, current: _Open, seg_id: str, values: _Values) -> None:
         v = current.values
+        if seg_id in ("BPR", "TRN") or (seg_id == "N1" and values.get(1) in ("PR", "PE")):
+            v.setdefault(
+                f"at {seg_id}{values.get(1) if seg_id == 'N1' else ''}", (self.number, seg_id)
+            )
         if seg_id == "BPR":
             if values.get(1) not in HANDLING_CODES:
                 self.qualifier(values.get(1), HANDLING_CODES, "BPR01")
@@ -499,20 +502,21 @@ class _Parser:
             self.fault(Fault.BAD_AMOUNT, "the transaction has no BPR (total payment)")
         trace, payer = v.get("trace") or "", v.get("payer_id") or ""
         if not trace:
-            self.fault(Fault.NO_TRACE, "the transaction has no TRN02 (trace number)")
+            self.fault(Fault.NO_TRACE, "the transaction has no TRN02 (trace number)",
+                       at=self.at(current, "TRN"))  # fmt: skip
         elif (trace, payer) in self.traces:
             self.fault(Fault.REPEATED_TRACE, f"TRN02 {trace} was already given earlier in this "
-                       "file: the same payment twice")  # fmt: skip
+                       "file: the same payment twice", at=self.at(current, "TRN"))  # fmt: skip
         self.traces.add((trace, payer))
         if "BL" not in current.contacts:
             self.fault(Fault.NO_PAYER_CONTACT, "the payer's technical contact (PER*BL) is missing",
-                       here=False)  # fmt: skip
+                       at=self.at(current, "N1PR"))  # fmt: skip
         self.check_payee(current)
         paid_on = v.get("date")
         if paid_on is None:
             paid_on, said = self.stand_in_date(v)
             reason = f"BPR16 (payment date) is missing or not a date: {said}"
-            self.fault(Fault.NO_PAYMENT_DATE, reason, here=False)
+            self.fault(Fault.NO_PAYMENT_DATE, reason, at=self.at(current, "BPR"))
         yield Header(
             current.transaction, trace, payer, v.get("payer_name") or "",
             v.get("amount", ZERO), v.get("method") or "", paid_on,
@@ -531,7 +535,8 @@ class _Parser:
             return
         ids = current.payee_ids
         if not current.payee_named or not ids:
-            self.fault(Fault.NO_PAYEE, "the payee (N1*PE) names no NPI or TIN", here=False)
+            self.fault(Fault.NO_PAYEE, "the payee (N1*PE) names no NPI or TIN",
+                       at=self.at(current, "N1PE"))  # fmt: skip
             return
         ours = {("XX", self.payee.npi), ("FI", self.payee.tin)}
         if any((kind, value.replace("-", "")) in ours for kind, value in ids.items()):
@@ -540,7 +545,7 @@ class _Parser:
         accepted = set(self.payee.accepted)
         if accepted & {v.replace("-", "") for v in ids.values()} | accepted & set(ids.values()):
             self.fault(Fault.PAYEE_ACCEPTED, f"the payee is {named}, accepted with --accept-payee",
-                       here=False)  # fmt: skip
+                       at=self.at(current, "N1PE"))  # fmt: skip
             return
         mine = ", ".join(
             f"{name} {value}" for name, value in (("NPI", self.payee.npi), ("TIN", self.payee.tin))
@@ -556,7 +561,7 @@ class _Parser:
             Fault.OTHER_PAYEE,
             f"the payee is {named}, {whose}: if this payment is yours, import it with "
             f"--accept-payee {first}",
-            here=False,
+            at=self.at(current, "N1PE"),
         )
 
     def body(self, current: _Open, seg_id: str, values: _Values) -> Iterator[Event]:

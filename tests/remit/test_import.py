@@ -24,20 +24,11 @@ from ecmbill.remit.reader import RemitFileError
 from ecmbill.remit.reconcile import ClaimReport, reconcile
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from tests.claims.world import OCTOBER, A, add_time, configure, load
+from tests.claims.world import OCTOBER, A, add_time
 from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY
 
 FIXTURES = Path(__file__).with_name("fixtures")
-
-
-@pytest.fixture
-def closed(engine: Engine, contract: Contract, tmp_path: Path) -> Engine:
-    load(engine, tmp_path, contract)
-    configure(engine)
-    close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
-    export_claims(engine, OCTOBER, "837p", tmp_path / "october.837", actor="test")
-    return engine
 
 
 def post(engine: Engine, name: str) -> ImportOutcome:
