@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.store import models
@@ -160,36 +160,34 @@ class ClaimOnFile:
 
 def claims_on_file(session: Session, numbers: Iterable[str]) -> dict[str, ClaimOnFile]:
     """Our claims and their lines for these patient control numbers, in a few statements
-    however many there are."""
+    however many there are (plain rows: a large 835 looks up a hundred thousand claims)."""
     wanted = sorted(set(numbers))
-    claims: dict[int, models.Claim] = {}
+    claim, line = models.Claim.__table__.c, models.ClaimLineRecord.__table__.c
+    found: dict[int, tuple[str, str | None]] = {}
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        claims.update(
-            (row.id, row)
-            for row in session.scalars(
-                select(models.Claim).where(models.Claim.patient_control_number.in_(chunk))
-            )
-        )
-    lines: dict[int, list[BilledLine]] = {claim_id: [] for claim_id in claims}
-    ids = sorted(claims)
+        rows = session.execute(
+            select(claim.id, claim.patient_control_number, claim.payer_claim_control_number)
+            .where(claim.patient_control_number.in_(wanted[start : start + CHUNK]))
+        )  # fmt: skip
+        found.update((row[0], (row[1], row[2])) for row in rows)
+    lines: dict[int, list[BilledLine]] = {claim_id: [] for claim_id in found}
+    ids = sorted(found)
     for start in range(0, len(ids), CHUNK):
-        for row in session.scalars(
-            select(models.ClaimLineRecord)
-            .where(models.ClaimLineRecord.claim_id.in_(ids[start : start + CHUNK]))
-            .order_by(models.ClaimLineRecord.claim_id, models.ClaimLineRecord.line_number)
-        ):
-            lines[row.claim_id].append(
-                BilledLine(row.id, row.line_number, row.code, tuple(row.modifiers.split()),
-                           row.units, row.first_date, row.last_date)
-            )  # fmt: skip
+        rows = session.execute(
+            select(line.claim_id, line.id, line.line_number, line.code, line.modifiers,
+                   line.units, line.first_date, line.last_date)
+            .where(line.claim_id.in_(ids[start : start + CHUNK]))
+            .order_by(line.claim_id, line.line_number)
+        )  # fmt: skip
+        for claim_id, *values in rows.tuples():
+            line_id, number, code, modifiers, units, first, last = values
+            lines[claim_id].append(
+                BilledLine(line_id, number, code, tuple(modifiers.split()), units, first, last)
+            )
     return {
-        row.patient_control_number: ClaimOnFile(
-            row.id, row.patient_control_number, row.payer_claim_control_number,
-            tuple(lines[row.id]),
-        )
-        for row in claims.values()
-    }  # fmt: skip
+        number: ClaimOnFile(claim_id, number, payer_number, tuple(lines[claim_id]))
+        for claim_id, (number, payer_number) in found.items()
+    }
 
 
 def _insert_returning_ids(
@@ -227,9 +225,12 @@ def add_adjustment_rows(session: Session, rows: list[dict[str, object]]) -> None
 def set_payer_claim_numbers(session: Session, numbers: dict[int, str]) -> None:
     """The payer's claim control number (CLP07) of each claim id."""
     if numbers:
+        table = cast(Table, models.Claim.__table__)
         session.execute(
-            update(models.Claim),
-            [{"id": claim_id, "payer_claim_control_number": n} for claim_id, n in numbers.items()],
+            update(table)
+            .where(table.c.id == bindparam("claim_id"))
+            .values(payer_claim_control_number=bindparam("number")),
+            [{"claim_id": claim_id, "number": n} for claim_id, n in numbers.items()],
         )
 
 
