@@ -179,7 +179,7 @@ def claims_on_file(session: Session, numbers: Iterable[str]) -> dict[str, ClaimO
             .where(line.claim_id.in_(ids[start : start + CHUNK]))
             .order_by(line.claim_id, line.line_number)
         )  # fmt: skip
-        for claim_id, *values in rows.tuples():
+        for claim_id, *values in rows:
             line_id, number, code, modifiers, units, first, last = values
             lines[claim_id].append(
                 BilledLine(line_id, number, code, tuple(modifiers.split()), units, first, last)
