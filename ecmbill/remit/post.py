@@ -301,3 +301,9 @@ def _adjustment_rows(
         }
         for a in adjustments
     ]  # fmt: skip
+
+
+def warned_remittances(engine: Engine, most: int = 20) -> list[stored.RemittanceSummary]:
+    """The latest remittances posted with warnings, each with its warnings."""
+    with unit_of_work(engine) as session:
+        return stored.remittances_with_warnings(session)[:most]
