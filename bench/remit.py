@@ -126,8 +126,9 @@ def seed_claims(url: str, claims: int) -> None:
     engine.dispose()
 
 
-def post_in_child(url: str, path: Path) -> tuple[float, int, str]:
-    """Seconds, peak RSS in MiB of a child process posting the file, and its summary."""
+def post_in_child(url: str, path: Path) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system: less sensitive to a busy machine), peak RSS in
+    MiB of a child process posting the file, and its summary."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -150,7 +151,7 @@ def post_in_child(url: str, path: Path) -> tuple[float, int, str]:
     if status != 0:
         raise SystemExit(f"the child failed (status {status})")
     seconds, summary = message.decode().split("|", 1)
-    return float(seconds), usage.ru_maxrss // 1024, summary
+    return float(seconds), usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, summary
 
 
 def main() -> None:
@@ -169,9 +170,10 @@ def main() -> None:
                 urls.append(args.postgres)
             for url in urls:
                 seed_claims(url, claims)
-                seconds, peak, summary = post_in_child(url, path)
+                seconds, cpu, peak, summary = post_in_child(url, path)
                 print(f"{url.split(':')[0]:10s} {size:5.1f} MB 835, {claims:,d} claims: posted in "
-                      f"{seconds:5.1f} s, peak memory {peak} MiB ({summary})")  # fmt: skip
+                      f"{seconds:5.1f} s ({cpu:.1f} s CPU), peak memory {peak} MiB ({summary}); "
+                      f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

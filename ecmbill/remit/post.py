@@ -143,19 +143,20 @@ class _Poster:
         self.remittance_id, self.posted, self.waiting = None, None, []
 
     def start(self, header: Header) -> None:
-        if stored.already_posted(self.session, header.trace_number, header.payer_id):
-            self.outcome.already_imported.append(header.trace_number)
+        payment = header.payment
+        if stored.already_posted(self.session, payment.trace_number, payment.payer_id):
+            self.outcome.already_imported.append(payment.trace_number)
             self.remittance_id, self.posted = None, None
             return
         self.remittance_id = stored.add_remittance(
             self.session,
-            trace_number=header.trace_number, payer_id=header.payer_id,
-            payer_name=header.payer_name, payment_amount=header.payment_amount,
-            payment_method=header.payment_method, payment_date=header.payment_date,
+            trace_number=payment.trace_number, payer_id=payment.payer_id,
+            payer_name=payment.payer_name, payment_amount=payment.payment_amount,
+            payment_method=payment.payment_method, payment_date=payment.payment_date,
             file_name=self.file_name, sha256=self.digest, imported_at=self.now, actor=self.actor,
         )  # fmt: skip
         self.ids.append(self.remittance_id)
-        self.posted = Posted(header.trace_number, header.payment_amount)
+        self.posted = Posted(payment.trace_number, payment.payment_amount)
         self.outcome.posted.append(self.posted)
 
     def claim(self, payment: ClaimPayment) -> None:

@@ -24,6 +24,7 @@ from ecmbill.remit.levels import Fault, Level, level_of
 from ecmbill.remit.model import (
     Adjustment,
     ClaimPayment,
+    Payment,
     ProviderAdjustment,
     Remittance,
     ServicePayment,
@@ -140,12 +141,7 @@ class Payee:
 @dataclass(frozen=True)
 class Header:
     transaction: Transaction
-    trace_number: str
-    payer_id: str
-    payer_name: str
-    payment_amount: Decimal
-    payment_method: str
-    payment_date: date
+    payment: Payment
 
 
 @dataclass(frozen=True)
@@ -285,11 +281,7 @@ def read_835(path: Path, payee: Payee | None = None) -> tuple[list[Remittance], 
             claims.append(event)
         elif header is not None:
             done.append(
-                Remittance(
-                    header.trace_number, header.payer_id, header.payer_name,
-                    header.payment_amount, header.payment_method, header.payment_date,
-                    tuple(claims), event.provider_adjustments,
-                )
+                Remittance(header.payment, tuple(claims), event.provider_adjustments)
             )  # fmt: skip
     if findings.refused:
         raise findings.refusal()
@@ -522,8 +514,9 @@ class _Parser:
             reason = f"BPR16 (payment date) is missing or not a date: {said}"
             self.fault(Fault.NO_PAYMENT_DATE, reason, at=self.at(current, "BPR"))
         yield Header(
-            current.transaction, trace, payer, v.get("payer_name") or "",
-            v.get("amount", ZERO), v.get("method") or "", paid_on,
+            current.transaction,
+            Payment(trace, payer, v.get("payer_name") or "", v.get("amount", ZERO),
+                    v.get("method") or "", paid_on),
         )  # fmt: skip
 
     def stand_in_date(self, v: dict[str, Any]) -> tuple[date, str]:
