@@ -190,29 +190,40 @@ def claims_on_file(session: Session, numbers: Iterable[str]) -> dict[str, ClaimO
     }
 
 
-def _insert_returning_ids(
-    session: Session, model: type[models.Base], rows: list[dict]
-) -> list[int]:  # type: ignore[type-arg]
-    """Insert many rows in a few statements; their new ids in the order of ``rows``."""
+def _insert_finding_ids(
+    session: Session, model: type[models.Base], rows: list[dict[str, object]], key: str
+) -> list[int]:
+    """Insert many rows as one executemany, then their new ids in the order of ``rows``,
+    found again by (``key``, segment): one answer per segment of a file. (INSERT .. RETURNING
+    in parameter order makes SQLAlchemy send SQLite one statement per row.)"""
     if not rows:
         return []
     table = cast(Table, model.__table__)
-    result = session.execute(
-        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    return [row[0] for row in result]
+    session.execute(insert(table), rows)
+    owners = sorted({row[key] for row in rows}, key=str)
+    segments = [row["segment"] for row in rows]
+    found: dict[tuple[object, object], int] = {}
+    for start in range(0, len(owners), CHUNK):
+        for row_id, owner, segment in session.execute(
+            select(table.c.id, table.c[key], table.c.segment).where(
+                table.c[key].in_(owners[start : start + CHUNK]),
+                table.c.segment.between(min(segments), max(segments)),  # type: ignore[type-var]
+            )
+        ):
+            found[(owner, segment)] = row_id
+    return [found[(row[key], row["segment"])] for row in rows]
 
 
 def add_claim_answers(session: Session, rows: list[dict[str, object]]) -> list[int]:
     """``RemitClaim`` rows (remittance_id, claim_id, patient_control_number, status_code,
     charge, paid, patient_responsibility, payer_claim_control_number, remarks, segment)."""
-    return _insert_returning_ids(session, models.RemitClaim, rows)
+    return _insert_finding_ids(session, models.RemitClaim, rows, "remittance_id")
 
 
 def add_line_answers(session: Session, rows: list[dict[str, object]]) -> list[int]:
     """``RemitLine`` rows (remit_claim_id, claim_line_id, match, code, modifiers, charge, paid,
     units, first_date, last_date, remarks, segment)."""
-    return _insert_returning_ids(session, models.RemitLine, rows)
+    return _insert_finding_ids(session, models.RemitLine, rows, "remit_claim_id")
 
 
 def add_adjustment_rows(session: Session, rows: list[dict[str, object]]) -> None:
