@@ -106,10 +106,22 @@ class Findings:
 
     problems: list[Problem] = field(default_factory=list)
     most: int = 50
+    # A warning repeated on every line of a large file is kept three times, then counted.
+    alike: int = 3
+    repeats: dict[tuple[Fault, str, int], int] = field(default_factory=dict)
+    first: dict[tuple[Fault, str, int], Problem] = field(default_factory=dict)
 
     def add(self, problem: Problem) -> None:
-        if len(self.problems) < self.most or problem.level is Level.WARN:
+        if problem.level is Level.REFUSE:
+            if len(self.refused) < self.most:
+                self.problems.append(problem)
+            return
+        key = (problem.fault, problem.reason, id(problem.transaction))
+        seen = self.repeats.get(key, 0)
+        self.repeats[key] = seen + 1
+        if seen < self.alike:
             self.problems.append(problem)
+            self.first.setdefault(key, problem)
 
     @property
     def refused(self) -> list[Problem]:
@@ -117,7 +129,15 @@ class Findings:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level is Level.WARN]
+        found = [p for p in self.problems if p.level is Level.WARN]
+        for key, count in self.repeats.items():
+            if count > self.alike:
+                first = self.first[key]
+                found.append(
+                    Problem(first.fault, f"{first.reason} (and {count - self.alike} more "
+                            "segment(s) like this)", None, None, first.transaction)
+                )  # fmt: skip
+        return found
 
     def refusal(self) -> RemitFileError:
         refused = self.refused

@@ -300,3 +300,16 @@ def test_the_cli_exits_2_on_a_refused_file_and_lists_warnings_of_a_posted_one(
 
 def test_recount_keeps_the_fixtures_valid() -> None:
     assert recount(FULL) == FULL
+
+
+def test_a_warning_repeated_on_many_segments_is_kept_three_times_then_counted(
+    closed: Engine, tmp_path: Path
+) -> None:
+    odd = "~".join(["DTM*472*20261012", *["DTM*ZZZ*20261012"] * 5])
+    segments = recount(segments_of("~".join(replaced(PARTIAL, "DTM*472*20261012", odd))))
+    warnings = post(closed, tmp_path, written(segments)).posted[0].warnings
+    assert len(warnings) == 4 and warnings[-1] == (
+        "ST 0001 (TRN EFT-1002): DTM01 is not a qualifier the 835 uses here (and 2 more "
+        "segment(s) like this)"
+    )
+    assert stored_warnings(closed) == warnings
