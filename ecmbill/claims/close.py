@@ -16,12 +16,16 @@ from ecmbill.claims.settings import ProviderSettings, provider_settings
 from ecmbill.contract import Contract
 from ecmbill.domain.claims import (
     Action,
+    AfterDenial,
     ChargeLine,
     Claimed,
     FilingWarning,
     Frequency,
+    HeldBack,
+    SameDayOutreach,
     billed_lines,
     build_claims,
+    hold_back,
     plan_corrections,
     timely_filing,
 )
@@ -29,6 +33,7 @@ from ecmbill.domain.period import Period
 from ecmbill.rating.service import rate
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
+from ecmbill.store import remittances as answers
 from ecmbill.store.claims import PeriodClosed, StoredClaim
 from ecmbill.store.db import Engine, Session, unit_of_work
 
@@ -55,6 +60,8 @@ class CloseResult:
     warnings: tuple[FilingWarning, ...] = ()
     first_closed_at: datetime | None = None
     changed_after_close: list[str] = field(default_factory=list)
+    # Claims not made at this close, each with what the biller must do (listed, not dropped).
+    held_back: list[HeldBack] = field(default_factory=list)
 
     def count(self, action: Action) -> int:
         return sum(1 for claim in self.created if claim.action is action)
@@ -91,15 +98,28 @@ def close_period(
             on_locked()
         rating = rate(engine, period, contract)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
-        drafts = build_claims(rating, contract.rate_for, npi_of)
+        rules = contract.claims
+        drafts = build_claims(
+            rating, contract.rate_for, npi_of,
+            outreach=SameDayOutreach(rules.same_day_outreach),
+            repeat_modifier=rules.repeat_modifier,
+        )  # fmt: skip
         latest = stored.latest_claims(session, str(period))
+        denied = _denied(session, [claim.id for claim in latest.values()])
         claimed = {
             member: Claimed(
-                Frequency(claim.frequency), billed_lines(stored.charge_lines(session, claim.id))
+                Frequency(claim.frequency),
+                billed_lines(stored.charge_lines(session, claim.id)),
+                denied=claim.id in denied,
             )
             for member, claim in latest.items()
         }
-        decisions = plan_corrections(drafts, claimed)
+        members = stored.billed_members(session, set(latest) | {d.member_id for d in drafts})
+        decisions, result.held_back = hold_back(
+            plan_corrections(drafts, claimed, AfterDenial(rules.after_denial)),
+            lambda member: members[member].address is not None,
+            waived=rules.member_address == "waived",
+        )
         first = stored.first_close(session, str(period))
         if first is not None:
             result.first_closed_at = first.closed_at
@@ -133,8 +153,12 @@ def close_period(
                 session, decision.member_id, str(period), decision.action, lines, previous,
                 settings, close_id, now,
             )  # fmt: skip
-            if previous is not None and decision.action is not Action.ORIGINAL:
-                status = "voided" if decision.action is Action.VOID else "replaced"
+            if previous is not None and (
+                decision.action is not Action.ORIGINAL or previous.id in denied
+            ):
+                status = {Action.VOID: "voided", Action.ORIGINAL: "resent"}.get(
+                    decision.action, "replaced"
+                )
                 stored.set_status(session, previous.id, status)
                 trail.append(
                     audit.audit_row(
@@ -170,6 +194,16 @@ def close_period(
         )  # fmt: skip
         audit.record(session, trail)
     return result
+
+
+def _denied(session: Session, claim_ids: list[int]) -> set[int]:
+    """The claims whose latest answer from the payer is a denial (CLP02 = 4)."""
+    latest = {
+        answer.claim_id: answer.status_code for answer in answers.claim_answers(session, claim_ids)
+    }
+    return {
+        claim_id for claim_id, status in latest.items() if claim_id is not None and status == "4"
+    }
 
 
 def first_close(engine: Engine, period: Period) -> PeriodClosed | None:

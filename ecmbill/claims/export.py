@@ -17,7 +17,7 @@ from typing import Literal
 
 from ecmbill.claims import invoice
 from ecmbill.claims.settings import ProviderSettings, provider_settings
-from ecmbill.claims.x12 import ControlNumbers, OutgoingClaim, Subscriber, write_837p
+from ecmbill.claims.x12 import Address, ControlNumbers, OutgoingClaim, Subscriber, write_837p
 from ecmbill.domain.claims import ChargeLine, Frequency
 from ecmbill.domain.period import Period
 from ecmbill.store import audit
@@ -209,7 +209,12 @@ def _refresh_reference(
 
 
 def _subscriber(member: BilledMember) -> Subscriber:
-    return Subscriber(member.member_id, member.first_name, member.last_name, member.birth_date)
+    """The member as 2010BA names them: the address when one is on file (a claim without one
+    was held back at close unless the contract waives it), the sex as the plan sent it."""
+    return Subscriber(
+        member.member_id, member.first_name, member.last_name, member.birth_date,
+        Address(*member.address) if member.address else None, member.sex or "U",
+    )  # fmt: skip
 
 
 def _invoice_rows(

@@ -5,12 +5,14 @@ One interchange, one functional group, one transaction set holding every claim o
     ISA GS ST BHT
       1000A submitter (NM1*41, PER)   1000B receiver (NM1*40)
       2000A billing provider HL (20)  2010AA NM1*85 N3 N4 REF*EI
-        2000B subscriber HL (22) SBR  2010BA NM1*IL (member, CIN as MI) DMG  2010BB NM1*PR
+        2000B subscriber HL (22) SBR  2010BA NM1*IL (member, CIN as MI) N3 N4 DMG  2010BB NM1*PR
           2300 CLM (frequency 1/7/8) REF*F8 (7/8) HI*ABK
             2400 LX SV1 DTP*472 [2420A NM1*82 rendering provider]
     SE GE IEA
 
-The member is the subscriber and the patient (SBR02 = 18), so there is no 2000C patient loop.
+The member is the subscriber and the patient (SBR02 = 18), so there is no 2000C patient loop,
+and the TR3's situational rule makes the subscriber's address (N3/N4) and demographics (DMG,
+with the sex the plan sent) required in 2010BA.
 """
 
 from __future__ import annotations
@@ -30,11 +32,23 @@ MAX_CONTROL_NUMBER = 999_999_999
 
 
 @dataclass(frozen=True)
+class Address:
+    street: str
+    city: str
+    state: str
+    zip: str
+
+
+@dataclass(frozen=True)
 class Subscriber:
     member_id: str
     first_name: str
     last_name: str
     birth_date: date
+    # 2010BA N3/N4: required when the subscriber is the patient (SBR02 = 18); left out only
+    # when the contract says the payer waives it.
+    address: Address | None = None
+    sex: str = "U"  # DMG03: F, M or U
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,11 @@ def _claim(
     body.add("SBR", "P", "18", "", "", "", "", "", "", "MC")
     body.add("NM1", "IL", "1", clean(member.last_name), clean(member.first_name), "", "", "",
              "MI", member.member_id)  # fmt: skip
-    body.add("DMG", "D8", member.birth_date.strftime("%Y%m%d"), "U")
+    if member.address is not None:
+        body.add("N3", clean(member.address.street)[:55])
+        body.add("N4", clean(member.address.city)[:30], member.address.state,
+                 member.address.zip.replace("-", ""))  # fmt: skip
+    body.add("DMG", "D8", member.birth_date.strftime("%Y%m%d"), member.sex)
     body.add("NM1", "PR", "2", clean(settings.payer_name), "", "", "", "", "PI",
              settings.payer_id)  # fmt: skip
     total = sum((line.charge for line in claim.lines), Decimal("0"))

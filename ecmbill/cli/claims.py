@@ -154,6 +154,14 @@ def show_close(result: CloseResult) -> None:
         console.print(table)
         if len(result.created) > 20:
             console.print(f"... and {len(result.created) - 20} more (`ecmbill claims list`).")
+    if result.held_back:
+        console.print(
+            f"[yellow]{len(result.held_back)} claim(s) held back, not made:[/] each is made at "
+            "the next close once its reason is fixed."
+        )
+        for held in result.held_back:
+            console.print(f"  {held.member_id} ({held.action.value}): {held.reason}",
+                          highlight=False)  # fmt: skip
     past = [w for w in result.warnings if w.past]
     near = [w for w in result.warnings if not w.past]
     if past:

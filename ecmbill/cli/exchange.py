@@ -99,6 +99,8 @@ def show_834(result: X834Result) -> None:
             "[yellow]To re-rate[/] (eligibility changed after the fact): "
             + ", ".join(f"{member} {month}" for member, month in result.rerate)
         )
+    for note in result.notes:
+        console.print(f"Note: {note}", highlight=False)
 
 
 def _show_written(kind: str, written: ExchangeFile) -> None:

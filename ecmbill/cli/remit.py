@@ -24,14 +24,26 @@ app.add_typer(remit_app, name="remit")
 @remit_app.command("import")
 def remit_import(
     file: Annotated[Path, typer.Argument(help="An X12 835 file.", exists=True, dir_okay=False)],
+    accept_payee: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-payee",
+            help="Post a payment whose payee (N1*PE) is this NPI or TIN, not our billing "
+            "NPI/TIN (e.g. a group NPI the plan pays us under). Repeat for several.",
+        ),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Import an 835 and match it to claims (CLP01) and lines (code, modifiers, date).
 
-    One transaction per file: a file with any error is refused whole (exit 2) with the
-    segment number and the reason. The same 835 again (same TRN) changes nothing."""
+    All of the file or nothing. Refused (exit 2, nothing posted), with the transaction and
+    segment: amounts that do not balance, another payee, a TRN given twice, a truncated or
+    unreadable file. Posted with warnings, listed and kept: a missing PER*BL or BPR16, an
+    unknown qualifier, no ISA envelope. The same 835 again (same TRN) changes nothing."""
     try:
-        outcome = import_835(store(database), file, actor=cli_actor())
+        outcome = import_835(
+            store(database), file, actor=cli_actor(), accept_payee=accept_payee or ()
+        )
     except RemitFileError as err:
         errors.print(f"[bold red]error:[/] {file.name} was not imported; nothing was posted:")
         for problem in err.problems:
@@ -43,6 +55,8 @@ def remit_import(
 def show_import(outcome: ImportOutcome) -> None:
     for trace in outcome.already_imported:
         console.print(f"TRN {trace} was imported before: nothing changed.")
+    for warning in outcome.warnings:
+        console.print(f"  [yellow]warning[/] {warning}", highlight=False)
     for posted in outcome.posted:
         console.print(
             f"TRN {posted.trace_number}: payment {posted.payment_amount:.2f}; {posted.claims} "
@@ -57,6 +71,13 @@ def show_import(outcome: ImportOutcome) -> None:
                 f"  [yellow]unmatched line[/] {line.patient_control_number} {line.code} "
                 f"{' '.join(line.modifiers)} (segment {line.segment})"
             )
+        if posted.warnings:
+            console.print(
+                f"  Posted with {len(posted.warnings)} warning(s), kept with the remittance "
+                "(they break a rule of the 835 guide, not the money):"
+            )
+        for warning in posted.warnings:
+            console.print(f"  [yellow]warning[/] {warning}", highlight=False)
 
 
 @remit_app.command("report")

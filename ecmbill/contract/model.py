@@ -76,6 +76,25 @@ class UnableToReach(_Strict):
         return UnableToReachRule(self.required_attempts, self.distinct_methods, self.window_days)
 
 
+class ClaimRules(_Strict):
+    """Where payers differ on what a claim must say (docs/decisions.md says why the defaults).
+
+    - ``member_address``: ``required`` holds back at close a claim whose member has no
+      address (2010BA N3/N4 is required when the member is the patient); ``waived`` when the
+      payer accepts claims without it.
+    - ``same_day_outreach``: two attempts of one member on one day billed under one code and
+      modifiers give ``one_line`` with units = attempts, or ``repeat_modifier``: a line each,
+      every line after the first carrying ``repeat_modifier``.
+    - ``after_denial``: a claim the payer denied is corrected by a ``new_original`` claim
+      (frequency 1) or a ``replacement`` (frequency 7); it is never voided.
+    """
+
+    member_address: Literal["required", "waived"] = "required"
+    same_day_outreach: Literal["one_line", "repeat_modifier"] = "one_line"
+    repeat_modifier: str = Field(default="76", pattern=r"^[A-Z0-9]{2}$")
+    after_denial: Literal["new_original", "replacement"] = "new_original"
+
+
 # Why a member's ECM ends, as reported on the Return Transmission File. Modelled on the state's
 # ECM discontinuation reasons; a plan with its own list replaces them in the contract file.
 DEFAULT_DISCONTINUATION_REASONS: dict[str, str] = {
@@ -99,6 +118,7 @@ class Contract(_Strict):
     codes: tuple[CodeEntry, ...]
     outreach_methods: dict[OutreachMethod, Modality | Literal["not_billable"]]
     unable_to_reach: UnableToReach = UnableToReach()
+    claims: ClaimRules = ClaimRules()
     activities: dict[str, Activity]
     discontinuation_reasons: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_DISCONTINUATION_REASONS)

@@ -77,6 +77,7 @@ def demo_exchange(
             "zip": "92243",
             "phone": f"555{rng.randint(0, 9_999_999):07d}",
             "homeless": "Y" if homeless else "N",
+            "sex": member.get("sex", ""),
             "population_of_focus": POPULATIONS[0] if homeless else rng.choice(POPULATIONS[1:]),
             "assignment_date": assigned.isoformat(),
         }

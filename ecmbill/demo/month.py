@@ -198,8 +198,9 @@ def generate(
         member_id = f"99{number:06d}F"
         birth = date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28))
         member_rows.append(
-            [member_id, rng.choice(FIRST_NAMES), f"Demo-{rng.choice(SURNAMES)}", birth.isoformat()]
-        )
+            [member_id, rng.choice(FIRST_NAMES), f"Demo-{rng.choice(SURNAMES)}", birth.isoformat(),
+             *_demo_address(number)]
+        )  # fmt: skip
         eligibility_rows.append([member_id, str(previous), "true"])
         draw = rng.random()
         if draw < 0.04:
@@ -320,7 +321,19 @@ def generate(
             staff_rows,
         ),
         members=write(
-            "members.csv", ["member_id", "first_name", "last_name", "birth_date"], member_rows
+            "members.csv",
+            [
+                "member_id",
+                "first_name",
+                "last_name",
+                "birth_date",
+                "address",
+                "city",
+                "state",
+                "zip",
+                "sex",
+            ],
+            member_rows,
         ),
         eligibility=write("eligibility.csv", ["member_id", "month", "eligible"], eligibility_rows),
         enrollments=write(
@@ -359,3 +372,9 @@ def generate(
 
 def last_full_month(today: date) -> Period:
     return Period.of(today.replace(day=1) - timedelta(days=1))
+
+
+def _demo_address(number: int) -> list[str]:
+    """A fake address and sex for demo member ``number`` (the claim needs both), made without
+    the random generator so the rest of the demo's story stays the same."""
+    return [f"{100 + number} Demo Street", "El Centro", "CA", "92243", "FM"[number % 2]]

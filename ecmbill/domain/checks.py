@@ -17,7 +17,7 @@ from typing import Any
 
 from ecmbill.domain import values
 from ecmbill.domain.values import FieldError
-from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome, Role
+from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome, Role, Sex
 
 MINUTES_PER_DAY = 24 * 60
 # The most records one row may stand for (its ``count``): more is a typing slip.
@@ -41,6 +41,8 @@ class Value(StrEnum):
     MINUTES = "minutes"
     FLAG = "flag"
     CHOICE = "choice"
+    STATE = "state"
+    ZIP = "zip"
 
 
 class Known(StrEnum):
@@ -200,6 +202,11 @@ STAFF = RowRules(
     # The stored role period this row corrects, named by its effective_from.
     directives=(ACTION, Column("replaces_from", Value.DATE, required=False)),
 )
+# The residential address and sex the 837P needs (2010BA N3/N4, DMG03), when the plan's
+# files (MIF, 834) do not bring them. An address is given whole or not at all; a member row
+# that leaves them empty keeps what is stored.
+_ADDRESS_WHOLE = "address, city, state and zip go together: give all four or none"
+MEMBER_ADDRESS = ("address", "city", "state", "zip")
 MEMBERS = RowRules(
     "members",
     (
@@ -207,6 +214,14 @@ MEMBERS = RowRules(
         Column("first_name", Value.NAME),
         Column("last_name", Value.NAME),
         Column("birth_date", Value.PAST_DATE),
+        Column("address", Value.TEXT, required=False),
+        Column("city", Value.NAME, required=False),
+        Column("state", Value.STATE, required=False),
+        Column("zip", Value.ZIP, required=False),
+        BothOrNeither("address", "city", _ADDRESS_WHOLE),
+        BothOrNeither("address", "state", _ADDRESS_WHOLE),
+        BothOrNeither("address", "zip", _ADDRESS_WHOLE),
+        Column("sex", Value.CHOICE, required=False, options=Sex),
     ),
 )
 ELIGIBILITY = RowRules(
@@ -323,6 +338,8 @@ _PARSERS: dict[Value, Callable[[str], Any]] = {
     Value.CLOCK: values.clock,
     Value.MINUTES: values.whole_number,
     Value.FLAG: values.flag,
+    Value.STATE: values.state,
+    Value.ZIP: values.zip_code,
 }
 
 Step = Callable[[Mapping[str, str], dict[str, Any], Mapping[Known, Container[str]]], None]

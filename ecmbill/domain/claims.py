@@ -7,7 +7,7 @@ and the file writers are elsewhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -110,22 +110,67 @@ def rendering_npi(line: ClaimLine, npi_of: Mapping[tuple[Source, str], str | Non
     return None
 
 
+class SameDayOutreach(StrEnum):
+    """How two outreach attempts of one member on one day under one code and modifiers are
+    billed (the contract's ``claims.same_day_outreach``): identical lines would be denied as
+    duplicates (CARC 18)."""
+
+    ONE_LINE = "one_line"  # one line, units = attempts
+    REPEAT_MODIFIER = "repeat_modifier"  # a line each, later ones with the repeat modifier
+
+
+def same_day_outreach(
+    lines: Iterable[ClaimLine], how: SameDayOutreach, repeat_modifier: str = "76"
+) -> list[ClaimLine]:
+    """The rated lines with same-day repeated outreach made distinct: attempts of one member
+    on one day under one code and modifiers become one line whose units are the attempts
+    (minutes and attempts summed), or stay a line each with ``repeat_modifier`` added to the
+    second and later. Service lines pass through. Order is kept (first line's place)."""
+    out: list[ClaimLine] = []
+    first: dict[tuple[str, str, tuple[str, ...], date], int] = {}
+    for line in lines:
+        if line.kind is not Kind.OUTREACH:
+            out.append(line)
+            continue
+        key = (line.member_id, line.code, line.modifiers, line.first_date)
+        if key not in first:
+            first[key] = len(out)
+            out.append(line)
+        elif how is SameDayOutreach.ONE_LINE:
+            kept = out[first[key]]
+            out[first[key]] = replace(
+                kept, units=kept.units + line.units, minutes=kept.minutes + line.minutes,
+                source_ids=kept.source_ids + line.source_ids,
+            )  # fmt: skip
+        else:
+            out.append(replace(line, modifiers=(*line.modifiers, repeat_modifier)[:4]))
+    return out
+
+
 def build_claims(
     rating: PeriodRating,
     rate_for: Callable[[str, tuple[str, ...]], Decimal],
     npi_of: Mapping[tuple[Source, str], str | None] | None = None,
+    *,
+    outreach: SameDayOutreach = SameDayOutreach.ONE_LINE,
+    repeat_modifier: str = "76",
 ) -> tuple[ClaimDraft, ...]:
     """One claim per member with a line per rated claim line (services per code and modifier
-    set, one per outreach attempt), in the rating's order."""
+    set, one per outreach attempt, same-day repeats made distinct by ``outreach``), in the
+    rating's order. A line with the repeat modifier is charged at the rate of its code and
+    modifiers without it."""
     by_member: dict[str, list[ChargeLine]] = {}
-    for line in rating.lines:
+    for line in same_day_outreach(rating.lines, outreach, repeat_modifier):
+        rated = line.modifiers
+        if outreach is SameDayOutreach.REPEAT_MODIFIER and rated[-1:] == (repeat_modifier,):
+            rated = rated[:-1]
         by_member.setdefault(line.member_id, []).append(
             ChargeLine(
                 kind=line.kind,
                 code=line.code,
                 modifiers=line.modifiers,
                 units=line.units,
-                charge=charge_for(line.units, rate_for(line.code, line.modifiers)),
+                charge=charge_for(line.units, rate_for(line.code, rated)),
                 first_date=line.first_date,
                 last_date=line.last_date,
                 minutes=line.minutes,
@@ -141,23 +186,40 @@ def build_claims(
 
 @dataclass(frozen=True)
 class Claimed:
-    """The member's latest claim for the period, as the payer knows it."""
+    """The member's latest claim for the period, as the payer knows it: ``denied`` when the
+    payer's latest answer to it is a denial (CLP02 = 4)."""
 
     frequency: Frequency
     billed: tuple[tuple[str, ...], ...]
+    denied: bool = False
 
 
-def correction(new: ClaimDraft | None, claimed: Claimed | None) -> Action:
+class AfterDenial(StrEnum):
+    """How a claim the payer denied is corrected (the contract's ``claims.after_denial``)."""
+
+    NEW_ORIGINAL = "new_original"
+    REPLACEMENT = "replacement"
+
+
+def correction(
+    new: ClaimDraft | None,
+    claimed: Claimed | None,
+    after_denial: AfterDenial = AfterDenial.NEW_ORIGINAL,
+) -> Action:
     """The rule, member by member:
     - never claimed (or the last claim was voided) and billable now: an original claim;
-    - claimed and nothing billable left: a void of the claim;
-    - claimed and the billed lines differ: a replacement of the whole claim;
+    - claimed and nothing billable left: a void of the claim, unless the payer denied it: a
+      denied claim paid nothing, so there is nothing to void, and it is never voided;
+    - claimed and the billed lines differ: a replacement of the whole claim, or, when the
+      payer denied it, what the contract says: a new original claim or a replacement;
     - otherwise nothing."""
     if claimed is None or claimed.frequency is Frequency.VOID:
         return Action.ORIGINAL if new is not None and new.lines else Action.NOTHING
     if new is None or not new.lines:
-        return Action.VOID
+        return Action.NOTHING if claimed.denied else Action.VOID
     if new.billed() != claimed.billed:
+        if claimed.denied and after_denial is AfterDenial.NEW_ORIGINAL:
+            return Action.ORIGINAL
         return Action.REPLACEMENT
     return Action.NOTHING
 
@@ -170,7 +232,9 @@ class Decision:
 
 
 def plan_corrections(
-    drafts: Iterable[ClaimDraft], claimed: Mapping[str, Claimed]
+    drafts: Iterable[ClaimDraft],
+    claimed: Mapping[str, Claimed],
+    after_denial: AfterDenial = AfterDenial.NEW_ORIGINAL,
 ) -> tuple[Decision, ...]:
     """Every member with a draft or a claim gets a decision; the ones with something to do are
     those whose action is not NOTHING."""
@@ -178,10 +242,47 @@ def plan_corrections(
     members = sorted(set(by_member) | set(claimed))
     return tuple(
         Decision(
-            member, correction(by_member.get(member), claimed.get(member)), by_member.get(member)
+            member,
+            correction(by_member.get(member), claimed.get(member), after_denial),
+            by_member.get(member),
         )
         for member in members
     )
+
+
+NO_ADDRESS = (
+    "held back: the member has no residential address on file, and the 837P must give the "
+    "subscriber's address (2010BA N3/N4) when the member is the patient. Add it (the members "
+    "import's address, city, state and zip columns, the plan's Member Information File or "
+    "834) and close again; for a member experiencing homelessness give the address the plan "
+    "asks for (a shelter's, or the provider's). If your payer accepts claims without it, set "
+    'member_address = "waived" under [claims] in the contract.'
+)
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A claim not made at this close, and what the biller must do for it to be made."""
+
+    member_id: str
+    action: Action
+    reason: str
+
+
+def hold_back(
+    decisions: Iterable[Decision], has_address: Callable[[str], bool], *, waived: bool
+) -> tuple[list[Decision], list[HeldBack]]:
+    """The decisions to carry out now, and those held back for a member without an address
+    (unless the contract says the payer waives it). A held-back claim is not made; the next
+    close decides again, so nothing is lost."""
+    go: list[Decision] = []
+    held: list[HeldBack] = []
+    for decision in decisions:
+        if decision.action is Action.NOTHING or waived or has_address(decision.member_id):
+            go.append(decision)
+        else:
+            held.append(HeldBack(decision.member_id, decision.action, NO_ADDRESS))
+    return go, held
 
 
 @dataclass(frozen=True)

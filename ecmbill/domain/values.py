@@ -72,6 +72,10 @@ FRACTION_PATTERN = r"\.[0-9]*[1-9]"
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 NPI_PATTERN = r"^[0-9]{10}$"
+STATE_PATTERN = r"^[A-Za-z]{2}$"
+NOT_A_STATE = "is not a two-letter state code"
+ZIP_PATTERN = r"^[0-9]{5}(-?[0-9]{4})?$"
+NOT_A_ZIP = "is not a ZIP code (5 digits, or 5+4)"
 
 
 def too_long(max_length: int) -> str:
@@ -93,6 +97,8 @@ _US_DATE = re.compile(US_DATE_PATTERN)
 _MONTH = re.compile(MONTH_PATTERN)
 _CLOCK = re.compile(CLOCK_PATTERN)
 _DECIMAL = re.compile(DECIMAL_PATTERN)
+_STATE = re.compile(STATE_PATTERN)
+_ZIP = re.compile(ZIP_PATTERN)
 
 
 class FieldError(ValueError):
@@ -164,6 +170,21 @@ def tin(value: str) -> str:
     if not (len(digits) == 9 and digits.isdigit()):
         raise FieldError("is not a TIN (9 digits)")
     return digits
+
+
+def state(value: str) -> str:
+    """A US state or territory as its two-letter code, in capitals."""
+    value = value.strip()
+    if not _STATE.match(value):
+        raise FieldError(NOT_A_STATE)
+    return value.upper()
+
+
+def zip_code(value: str) -> str:
+    value = value.strip()
+    if not _ZIP.match(value):
+        raise FieldError(NOT_A_ZIP)
+    return value
 
 
 def day(value: str, *, today: date) -> date:

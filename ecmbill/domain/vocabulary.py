@@ -47,3 +47,16 @@ class Source(StrEnum):
 
     TIME = "time"
     OUTREACH = "outreach"
+
+
+class Sex(StrEnum):
+    """A member's sex as the plan sends it (834 DMG03) and the 837P writes it (DMG03):
+    female, male, or unknown."""
+
+    F = "f"
+    M = "m"
+    U = "u"
+
+    @property
+    def code(self) -> str:
+        return self.value.upper()

@@ -96,6 +96,7 @@ MIF_FIELDS = [
     "homeless",
     "population_of_focus",
     "assignment_date",
+    "sex",
 ]
 
 

@@ -224,6 +224,14 @@ class MembersKind(Kind):
     key_columns = ("member_id",)
     duplicate_hint = " (same member_id)"
 
+    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
+        """An address or sex left empty (or a file without those columns) keeps what the plan's
+        files gave: the row names only what it holds."""
+        values = {k: v for k, v in self.read(row, ctx).items() if v is not None}
+        if "sex" in values:
+            values["sex"] = values["sex"].code
+        return Row(0, (values["member_id"],), values)
+
 
 class EligibilityKind(Kind):
     name = "eligibility"

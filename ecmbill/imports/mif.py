@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from ecmbill.domain import values as fields
 from ecmbill.domain.values import FieldError
+from ecmbill.domain.vocabulary import Sex
 from ecmbill.exchange.layouts import Layouts, default_layouts
 from ecmbill.imports.batch import Importer, ImportResult, Row, RowReject, import_table
 from ecmbill.imports.reading import FileProblem, RawTable
@@ -23,22 +24,7 @@ from ecmbill.store import models, records
 from ecmbill.store.db import Engine, Session
 
 T = TypeVar("T")
-_ZIP = re.compile(r"^\d{5}(-?\d{4})?$")
 KIND = "mif"
-
-
-def zip_code(value: str) -> str:
-    value = value.strip()
-    if not _ZIP.match(value):
-        raise FieldError("is not a ZIP code (5 digits, or 5+4)")
-    return value
-
-
-def state(value: str) -> str:
-    value = value.strip().upper()
-    if not (len(value) == 2 and value.isalpha()):
-        raise FieldError("is not a two-letter state code")
-    return value
 
 
 def phone(value: str) -> str:
@@ -78,13 +64,12 @@ def import_mif(
 
 
 def _write(session: Session, accepted: list[dict[str, Any]], actor: str) -> int:
-    member_columns = ("member_id", "first_name", "last_name", "birth_date")
     detail_columns = records.member_detail_columns()
     changed = records.upsert(
         session,
         models.Member,
         ("member_id",),
-        [((v["member_id"],), {k: v[k] for k in member_columns}) for v in accepted],
+        [((v["member_id"],), member_values(v)) for v in accepted],
         actor,
         "members",
     ).changed
@@ -99,6 +84,19 @@ def _write(session: Session, accepted: list[dict[str, Any]], actor: str) -> int:
     for values in accepted:
         changed += record_assignment(session, values["member_id"], values["assignment_date"], actor)
     return changed
+
+
+MEMBER_COLUMNS = ("member_id", "first_name", "last_name", "birth_date")
+
+
+def member_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The member's row: names, birth date and, when the file gives it, the sex the claim
+    needs (an empty one keeps what is on file). The address stays in the MIF's details, where
+    the claim finds it when no other file gave one (``store.claims.billed_members``)."""
+    row = {k: values[k] for k in MEMBER_COLUMNS}
+    if values.get("sex"):
+        row["sex"] = values["sex"]
+    return row
 
 
 def _fields_of_header(table: RawTable, layouts: Layouts) -> tuple[str, ...]:
@@ -154,10 +152,16 @@ def _parse(row: Mapping[str, str], titles: Mapping[str, str], today: date) -> di
         "birth_date": cell("birth_date", past_day),
         "address": optional("address", fields.text),
         "city": optional("city", fields.name),
-        "state": optional("state", state),
-        "zip": optional("zip", zip_code),
+        "state": optional("state", fields.state),
+        "zip": optional("zip", fields.zip_code),
         "phone": optional("phone", phone),
         "homeless": optional("homeless", fields.flag),
         "population_of_focus": optional("population_of_focus", fields.text),
         "assignment_date": cell("assignment_date", past_day),
+        "sex": optional("sex", sex_code),
     }
+
+
+def sex_code(value: str) -> str:
+    """F, M or U, as the 837P writes it (DMG03)."""
+    return fields.choice(value, Sex).code

@@ -3,11 +3,20 @@
 pyx12 first validates the whole interchange against the 834 implementation guide: a file
 with any syntax or structure error (a truncated file misses its trailers) is refused whole,
 with the segment and the reason of each error. A valid file gives, per member loop (2000),
-the CIN (REF*0F), birth date (DMG) and coverage spans (2300: DTP*348 begin, DTP*349 end).
+the CIN (REF*0F), birth date and sex (DMG), residential address (N3/N4) and coverage.
+
+The shapes plans send: INS03 001 (change), 021 (addition), 024 (cancellation or
+termination), 025 (reinstatement), 030 (audit or compare); coverage dates in the health
+coverage loop (2300: DTP*348 begin, DTP*349 end) or at the member level (2000: DTP*356
+eligibility begin, DTP*357 eligibility end). A termination with only DTP*357 ends coverage on
+that day: its month stays eligible, the months after it are not. A change without dates
+updates the address and sex and leaves eligibility alone. Dependents (INS01 = N) are not ECM
+members of ours: they are skipped and counted. A member not on the roster is listed as such,
+never added, whatever else their loop lacks.
+
 Coverage becomes monthly eligibility for members on our roster, written through the same
-path as the eligibility import (same audit trail); members not on the roster are listed,
-never added. A month whose eligibility changes after the fact, for a member with recorded
-time or outreach in it, is marked for re-rating.
+path as the eligibility import (same audit trail). A month whose eligibility changes after
+the fact, for a member with recorded time or outreach in it, is marked for re-rating.
 """
 
 from __future__ import annotations
@@ -28,13 +37,13 @@ from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
 from ecmbill.imports.batch import Rejection, in_batch
 from ecmbill.imports.eligibility import record_months
-from ecmbill.store import records
+from ecmbill.store import models, records
 from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.x12.validation import NotX12, SegmentError, read_interchange, validate
 
 KIND = "834"
 IMPLEMENTATION = "005010X220A1"
-TERMINATION = "024"
+CHANGE, ADDITION, TERMINATION, REINSTATEMENT, AUDIT = "001", "021", "024", "025", "030"
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,11 @@ class MemberLoop:
     member_id: str
     birth_date: date | None
     coverage: tuple[Coverage, ...]
+    maintenance: str = AUDIT  # INS03
+    subscriber: bool = True  # INS01 = Y; a dependent is not an ECM member of ours
+    ends: date | None = None  # a termination's DTP*357 when no coverage span is given
+    address: tuple[str, str, str, str] | None = None  # N301, N401, N402, N403
+    sex: str | None = None  # DMG03
 
 
 @dataclass
@@ -62,6 +76,9 @@ class X834Result:
     not_on_roster: list[str] = field(default_factory=list)
     changed: int = 0
     rerate: list[tuple[str, str]] = field(default_factory=list)
+    # Dependents' loops (INS01 = N), skipped; and what was read in a way worth saying.
+    dependents: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -80,6 +97,7 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
     except NotX12 as err:
         result.file_problem = str(err)
         return result
+    text, result.notes = _single_race_values(text)
     result.segment_errors = validate(text)
     if result.segment_errors:
         return result
@@ -89,6 +107,13 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
         result.file_problem = str(err)
         return result
     result.members_read = len(loops)
+    result.dependents = sum(not loop.subscriber for loop in loops)
+    if result.dependents:
+        result.notes.append(
+            f"{result.dependents} dependent loop(s) (INS01 = N) skipped: a dependent is not an "
+            "ECM member of ours"
+        )
+    loops = [loop for loop in loops if loop.subscriber]
     digest = hashlib.sha256(text.encode("ascii")).hexdigest()
     with unit_of_work(engine) as session:
         roster = records.member_birth_dates(session)
@@ -109,6 +134,9 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
             changed, result.rerate = record_months(
                 session, months, actor=actor, batch_id=batch_id, source=KIND
             )
+            changed += records.upsert(
+                session, models.Member, ("member_id",), _member_rows(accepted), actor, "members"
+            ).changed
             return changed
 
         file = records.BatchFile(
@@ -121,19 +149,42 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
 def _loop_problem(
     loop: MemberLoop, roster: dict[str, date], accepted: dict[str, MemberLoop]
 ) -> tuple[str, str] | None:
+    """Why a member loop cannot be taken; None for one that can, or for a member not on the
+    roster (listed as such, whatever else the loop lacks)."""
     if not is_medi_cal_cin(loop.member_id):
         return ("REF02", "REF*0F subscriber identifier is not a Medi-Cal CIN")
+    known = roster.get(loop.member_id)
+    if known is None:
+        return None
     if loop.member_id in accepted:
         return ("REF02", "the member appears twice in the file")
-    known = roster.get(loop.member_id)
-    if known is not None and loop.birth_date is not None and loop.birth_date != known:
+    if loop.birth_date is not None and loop.birth_date != known:
         return ("DMG02", "birth date does not match the member on file: check the CIN")
-    if not loop.coverage:
-        return ("DTP03", "no coverage begin date (DTP*348) in loop 2300")
+    if not loop.coverage and loop.ends is None:
+        if loop.maintenance == CHANGE:
+            return None  # a change of address or name: eligibility stays as it is
+        if loop.maintenance == TERMINATION:
+            return ("DTP03", "a termination (INS03 024) without its end date (DTP*357 in loop "
+                    "2000 or DTP*349 in loop 2300)")  # fmt: skip
+        return ("DTP03", "no coverage begin date (DTP*348 in loop 2300 or DTP*356 in loop 2000)")
     for span in loop.coverage:
         if span.end is not None and span.end < span.start:
             return ("DTP03", "coverage end (DTP*349) is before its begin (DTP*348)")
     return None
+
+
+def _member_rows(members: dict[str, MemberLoop]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """The address and sex the plan sent, for the claim (2010BA): only what the loop gives."""
+    rows = []
+    for member_id, loop in sorted(members.items()):
+        values: dict[str, Any] = {"member_id": member_id}
+        if loop.address is not None:
+            values.update(zip(("address", "city", "state", "zip"), loop.address, strict=True))
+        if loop.sex is not None:
+            values["sex"] = loop.sex
+        if len(values) > 1:
+            rows.append(((member_id,), values))
+    return rows
 
 
 def _monthly_eligibility(
@@ -144,8 +195,15 @@ def _monthly_eligibility(
     eligible, the others in that window are not."""
     found: dict[tuple[str, str], bool] = {}
     for member_id, loop in sorted(members.items()):
+        if not loop.coverage and loop.ends is None:
+            continue  # a change without dates
         covered = {str(p) for span in loop.coverage for p in _months(span, current)}
-        first = min(Period.of(span.start) for span in loop.coverage)
+        if loop.coverage:
+            first = min(Period.of(span.start) for span in loop.coverage)
+        else:  # a termination on its own: its month is covered, the ones after are not
+            assert loop.ends is not None
+            first = Period.of(loop.ends)
+            covered.add(str(first))
         last = max([current, *(Period.parse(m) for m in covered)])
         month = first
         while month <= last:
@@ -187,7 +245,9 @@ def read_members(text: str) -> Iterator[MemberLoop]:
 def _member_loop(node: Any) -> MemberLoop:
     member_id = (node.get_value("REF[0F]02") or "").strip().upper()
     birth = _d8(node.get_value("2100A/DMG02"))
-    terminated = node.get_value("INS03") == TERMINATION
+    maintenance = (node.get_value("INS03") or "").strip()
+    terminated = maintenance == TERMINATION
+    eligibility_begin = _d8(node.get_value("DTP[356]03"))
     eligibility_end = _d8(node.get_value("DTP[357]03"))
     spans = []
     for hd in node.select("2300"):
@@ -197,7 +257,47 @@ def _member_loop(node: Any) -> MemberLoop:
             end = eligibility_end
         if start is not None:
             spans.append(Coverage(start, end))
-    return MemberLoop(node.cur_line_number or 0, member_id, birth, tuple(spans))
+    ends = None
+    if not spans and eligibility_begin is not None:
+        spans.append(Coverage(eligibility_begin, eligibility_end))
+    elif not spans and terminated:
+        ends = eligibility_end
+    street, city = node.get_value("2100A/N301"), node.get_value("2100A/N401")
+    state, postal = node.get_value("2100A/N402"), node.get_value("2100A/N403")
+    address = (
+        (street.strip(), city.strip(), state.strip().upper(), postal.strip()[:10])
+        if street and city and state and postal
+        else None
+    )
+    sex = (node.get_value("2100A/DMG03") or "").strip().upper()
+    return MemberLoop(
+        node.cur_line_number or 0, member_id, birth, tuple(spans), maintenance,
+        (node.get_value("INS01") or "Y").strip() == "Y", ends, address,
+        sex if sex in ("F", "M", "U") else None,
+    )  # fmt: skip
+
+
+def _single_race_values(text: str) -> tuple[str, list[str]]:
+    """DMG05 (race or ethnicity) may repeat, split by the ISA11 repetition separator; pyx12
+    fails on the repetition (an IndexError, once reported as an unreadable ISA). ecmbill does
+    not use DMG05: each repeated value is read as its first. Returns the text and a note."""
+    element = text.lstrip()[3]
+    isa = text.lstrip()[:106].split(element)
+    repetition = isa[11] if len(isa) > 11 else ""
+    if len(repetition) != 1 or repetition.isalnum() or repetition == " ":
+        return text, []
+    terminator = text.lstrip()[105] if len(text.lstrip()) > 105 else "~"
+    segments = text.split(terminator)
+    notes = []
+    for index, segment in enumerate(segments):
+        if segment.strip().startswith(f"DMG{element}") and repetition in segment:
+            fields = segment.split(element)
+            segments[index] = element.join(f.split(repetition)[0] for f in fields)
+            notes.append(
+                f"segment {index + 1} (DMG): repeated race or ethnicity values read as the "
+                "first (ecmbill does not use them)"
+            )
+    return terminator.join(segments), notes
 
 
 def _d8(value: str | None) -> date | None:

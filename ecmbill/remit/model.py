@@ -72,13 +72,20 @@ class ProviderAdjustment:
 
 
 @dataclass(frozen=True)
-class Remittance:
+class Payment:
+    """One 835 transaction's payment: its trace (TRN02, TRN03), payer, amount and date."""
+
     trace_number: str
     payer_id: str
     payer_name: str
     payment_amount: Decimal
     payment_method: str
     payment_date: date
+
+
+@dataclass(frozen=True)
+class Remittance:
+    payment: Payment
     claims: tuple[ClaimPayment, ...]
     provider_adjustments: tuple[ProviderAdjustment, ...]
 

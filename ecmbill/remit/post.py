@@ -1,28 +1,39 @@
-"""Importing an 835 into the store: each payment posted against our claims and lines."""
+"""Importing an 835 into the store: each payment posted against our claims and lines.
+
+One service for every door (``ecmbill remit import``, the web upload, the demo). The file is
+read a segment at a time and its claims are posted in batches inside one database
+transaction: a refusal found anywhere in the file, even in its last segment, rolls back all
+of it, and memory stays flat however large the file.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from ecmbill.remit.model import (
-    ZERO,
-    Adjustment,
-    ClaimPayment,
-    Match,
-    OurLine,
-    Remittance,
-    match_lines,
+from ecmbill.claims.settings import PREFIX
+from ecmbill.remit.model import ZERO, ClaimPayment, Match, OurLine, match_lines
+from ecmbill.remit.reader import (
+    Findings,
+    Header,
+    Payee,
+    Problem,
+    RemitFileError,
+    Trailer,
+    read_events,
 )
-from ecmbill.remit.reader import read_835
 from ecmbill.store import audit
-from ecmbill.store import claims as stored_claims
 from ecmbill.store import remittances as stored
-from ecmbill.store.claims import StoredClaim
 from ecmbill.store.db import Engine, Session, serialise, unit_of_work
+from ecmbill.store.settings import read_settings
+
+# Claims posted per batch: a few statements each, whatever the size of the file.
+BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class Posted:
     unmatched_lines: list[UnmatchedLine] = field(default_factory=list)
     reversals: int = 0
     provider_adjustments: Decimal = ZERO
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -51,164 +63,251 @@ class ImportOutcome:
     file: Path
     posted: list[Posted] = field(default_factory=list)
     already_imported: list[str] = field(default_factory=list)
+    # Warnings of transactions imported before (nothing of them was posted again).
+    warnings: list[str] = field(default_factory=list)
 
 
-def import_835(engine: Engine, path: Path, *, actor: str) -> ImportOutcome:
-    """Post every transaction of the file in one database transaction. A transaction whose
-    trace number (TRN02, per payer TRN03) was posted before is skipped and reported. A file
-    pyx12 finds invalid raises ``RemitFileError`` and nothing is posted."""
-    remittances = read_835(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+def our_payee(session: Session, accepted: Sequence[str]) -> Payee:
+    """Our billing NPI and TIN from the claims settings, and the payee ids the biller
+    accepted (``--accept-payee``)."""
+    found = read_settings(session, (f"{PREFIX}billing_npi", f"{PREFIX}billing_ein"))
+    tin = found.get(f"{PREFIX}billing_ein")
+    return Payee(
+        npi=found.get(f"{PREFIX}billing_npi"),
+        tin=tin.replace("-", "") if tin else None,
+        accepted=tuple(value.strip().replace("-", "") for value in accepted if value.strip()),
+    )
+
+
+def import_835(
+    engine: Engine, path: Path, *, actor: str, accept_payee: Sequence[str] = ()
+) -> ImportOutcome:
+    """Post every transaction of the file, or none. A transaction whose trace number (TRN02,
+    per payer TRN03) was posted before is skipped and reported. A file with any fault of the
+    refuse level (``ecmbill.remit.levels``) raises ``RemitFileError`` and nothing is posted;
+    faults of the warn level are posted and kept with each remittance."""
+    digest = _sha256(path)
     outcome = ImportOutcome(file=path)
+    findings = Findings()
     with unit_of_work(engine) as session:
         # The same new 835 uploaded twice at once: the second waits here for the first to
         # commit, then finds its trace numbers posted (instead of a duplicate-key error).
         serialise(session, "ecmbill-remit-post")
-        now = audit.now()
-        for remittance in remittances:
-            if stored.already_posted(session, remittance.trace_number, remittance.payer_id):
-                outcome.already_imported.append(remittance.trace_number)
-                continue
-            outcome.posted.append(_post(session, remittance, path.name, digest, actor, now))
+        poster = _Poster(session, path.name, digest, actor, audit.now(), outcome)
+        for event in read_events(path, findings, our_payee(session, accept_payee)):
+            if findings.refused:
+                poster.stop()
+            elif isinstance(event, Header):
+                poster.start(event)
+            elif isinstance(event, ClaimPayment):
+                poster.claim(event)
+            else:
+                poster.end(event, findings)
+        if findings.refused:
+            raise findings.refusal()
+        if not outcome.posted and not outcome.already_imported:
+            raise RemitFileError(["the file holds no 835 transaction"])
+        poster.file_warnings(findings)
     return outcome
 
 
-def _post(
-    session: Session,
-    remittance: Remittance,
-    file_name: str,
-    digest: str,
-    actor: str,
-    now: datetime,
-) -> Posted:
-    remittance_id = stored.add_remittance(
-        session,
-        trace_number=remittance.trace_number,
-        payer_id=remittance.payer_id,
-        payer_name=remittance.payer_name,
-        payment_amount=remittance.payment_amount,
-        payment_method=remittance.payment_method,
-        payment_date=remittance.payment_date,
-        file_name=file_name,
-        sha256=digest,
-        imported_at=now,
-        actor=actor,
-    )
-    posted = Posted(remittance.trace_number, remittance.payment_amount)
-    trail = []
-    for payment in remittance.claims:
-        claim = stored_claims.claim_by_control_number(session, payment.patient_control_number)
-        posted.claims += 1
-        posted.reversals += payment.reversal
-        if claim is None:
-            posted.unmatched_claims.append(payment.patient_control_number)
-        elif (
-            payment.payer_claim_control_number
-            and not payment.reversal
-            and claim.payer_claim_control_number != payment.payer_claim_control_number
-        ):
-            trail.append(
-                audit.audit_row(
-                    actor=actor, at=now, action="update", entity="claim",
-                    key=claim.patient_control_number,
-                    before={"payer_claim_control_number": claim.payer_claim_control_number},
-                    after={"payer_claim_control_number": payment.payer_claim_control_number},
-                )
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Poster:
+    def __init__(
+        self,
+        session: Session,
+        file_name: str,
+        digest: str,
+        actor: str,
+        now: datetime,
+        outcome: ImportOutcome,
+    ) -> None:
+        self.session = session
+        self.file_name = file_name
+        self.digest = digest
+        self.actor = actor
+        self.now = now
+        self.outcome = outcome
+        self.remittance_id: int | None = None
+        self.posted: Posted | None = None
+        self.waiting: list[ClaimPayment] = []
+        self.ids: list[int] = []
+        self.warned: set[str] = set()
+
+    def stop(self) -> None:
+        """A refusal: nothing more is written; the transaction rolls back at the end."""
+        self.remittance_id, self.posted, self.waiting = None, None, []
+
+    def start(self, header: Header) -> None:
+        payment = header.payment
+        if stored.already_posted(self.session, payment.trace_number, payment.payer_id):
+            self.outcome.already_imported.append(payment.trace_number)
+            self.remittance_id, self.posted = None, None
+            return
+        self.remittance_id = stored.add_remittance(
+            self.session,
+            trace_number=payment.trace_number, payer_id=payment.payer_id,
+            payer_name=payment.payer_name, payment_amount=payment.payment_amount,
+            payment_method=payment.payment_method, payment_date=payment.payment_date,
+            file_name=self.file_name, sha256=self.digest, imported_at=self.now, actor=self.actor,
+        )  # fmt: skip
+        self.ids.append(self.remittance_id)
+        self.posted = Posted(payment.trace_number, payment.payment_amount)
+        self.outcome.posted.append(self.posted)
+
+    def claim(self, payment: ClaimPayment) -> None:
+        if self.posted is None:
+            return
+        self.waiting.append(payment)
+        if len(self.waiting) >= BATCH:
+            self.flush()
+
+    def end(self, trailer: Trailer, findings: Findings) -> None:
+        warnings = [p for p in findings.warnings if p.transaction is trailer.transaction]
+        if self.posted is None or self.remittance_id is None:
+            self.outcome.warnings.extend(str(p) for p in warnings)
+            return
+        self.flush()
+        for plb in trailer.provider_adjustments:
+            stored.add_provider_adjustment(
+                self.session, remittance_id=self.remittance_id, provider_id=plb.provider_id,
+                fiscal_date=plb.fiscal_date, reason_code=plb.reason, reference=plb.reference,
+                amount=plb.amount,
             )  # fmt: skip
-            stored_claims.set_payer_claim_control_number(
-                session, claim.id, payment.payer_claim_control_number
-            )
-        _post_claim(session, remittance_id, claim, payment, posted)
-    for plb in remittance.provider_adjustments:
-        stored.add_provider_adjustment(
-            session,
-            remittance_id=remittance_id,
-            provider_id=plb.provider_id,
-            fiscal_date=plb.fiscal_date,
-            reason_code=plb.reason,
-            reference=plb.reference,
-            amount=plb.amount,
-        )
-        posted.provider_adjustments += plb.amount
-    trail.append(
-        audit.audit_row(
-            actor=actor, at=now, action="create", entity="remittance",
-            key=remittance.trace_number, before=None,
-            after={"payer_id": remittance.payer_id, "payment": remittance.payment_amount,
-                   "claims": posted.claims, "file": file_name},
-        )
-    )  # fmt: skip
-    audit.record(session, trail)
-    return posted
+            self.posted.provider_adjustments += plb.amount
+        self._warn(self.remittance_id, self.posted, warnings)
+        audit.record_change(
+            self.session, actor=self.actor, at=self.now, action="create", entity="remittance",
+            key=self.posted.trace_number, before=None,
+            after={"payment": self.posted.payment_amount, "claims": self.posted.claims,
+                   "file": self.file_name, "warnings": len(self.posted.warnings)},
+        )  # fmt: skip
+        self.remittance_id, self.posted = None, None
 
+    def file_warnings(self, findings: Findings) -> None:
+        """Warnings of the file as a whole (no envelope, lower-case ids) go with every
+        remittance it posted."""
+        general = [p for p in findings.warnings if p.transaction is None]
+        for remittance_id, posted in zip(self.ids, self.outcome.posted, strict=True):
+            self._warn(remittance_id, posted, general)
+        if not self.ids:
+            self.outcome.warnings.extend(str(p) for p in general)
 
-def _post_claim(
-    session: Session,
-    remittance_id: int,
-    claim: StoredClaim | None,
-    payment: ClaimPayment,
-    posted: Posted,
-) -> None:
-    answer_id = stored.add_claim_answer(
-        session,
-        remittance_id=remittance_id,
-        claim_id=claim.id if claim else None,
-        patient_control_number=payment.patient_control_number,
-        status_code=payment.status,
-        charge=payment.charge,
-        paid=payment.paid,
-        patient_responsibility=payment.patient_responsibility,
-        payer_claim_control_number=payment.payer_claim_control_number,
-        remarks=" ".join(payment.remarks),
-        segment=payment.segment,
-    )
-    _add_adjustments(session, answer_id, None, payment.adjustments)
-    ours: list[OurLine] = []
-    ids: dict[int, int] = {}
-    if claim is not None:
-        for row in stored_claims.stored_lines(session, claim.id):
-            line = row.line
-            ours.append(
-                OurLine(row.number, line.code, line.modifiers, line.units, line.first_date,
+    def _warn(self, remittance_id: int, posted: Posted, problems: list[Problem]) -> None:
+        stored.add_warnings(
+            self.session, remittance_id, ((p.fault.value, str(p)) for p in problems)
+        )
+        posted.warnings.extend(str(p) for p in problems)
+
+    def flush(self) -> None:
+        payments, self.waiting = self.waiting, []
+        posted, remittance_id = self.posted, self.remittance_id
+        if not payments or posted is None or remittance_id is None:
+            return
+        ours = stored.claims_on_file(self.session, (p.patient_control_number for p in payments))
+        numbers: dict[int, str] = {}
+        trail: list[dict[str, Any]] = []
+        answers: list[dict[str, object]] = []
+        for payment in payments:
+            claim = ours.get(payment.patient_control_number)
+            posted.claims += 1
+            posted.reversals += payment.reversal
+            if claim is None:
+                posted.unmatched_claims.append(payment.patient_control_number)
+            elif (
+                payment.payer_claim_control_number
+                and not payment.reversal
+                and numbers.get(claim.id, claim.payer_claim_control_number)
+                != payment.payer_claim_control_number
+            ):
+                trail.append(
+                    audit.audit_row(
+                        actor=self.actor, at=self.now, action="update", entity="claim",
+                        key=claim.patient_control_number,
+                        before={"payer_claim_control_number":
+                                numbers.get(claim.id, claim.payer_claim_control_number)},
+                        after={"payer_claim_control_number": payment.payer_claim_control_number},
+                    )
+                )  # fmt: skip
+                numbers[claim.id] = payment.payer_claim_control_number
+            answers.append(
+                {
+                    "remittance_id": remittance_id, "claim_id": claim.id if claim else None,
+                    "patient_control_number": payment.patient_control_number,
+                    "status_code": payment.status, "charge": payment.charge,
+                    "paid": payment.paid, "patient_responsibility": payment.patient_responsibility,
+                    "payer_claim_control_number": payment.payer_claim_control_number,
+                    "remarks": " ".join(payment.remarks)[:200], "segment": payment.segment,
+                }
+            )  # fmt: skip
+        answer_ids = stored.add_claim_answers(self.session, answers)
+        stored.set_payer_claim_numbers(self.session, numbers)
+        adjustments: list[dict[str, object]] = []
+        lines: list[dict[str, object]] = []
+        line_adjustments: list[tuple[int, ClaimPayment, int]] = []
+        for answer_id, payment in zip(answer_ids, payments, strict=True):
+            adjustments += _adjustment_rows(answer_id, None, payment.adjustments)
+            claim = ours.get(payment.patient_control_number)
+            billed = [
+                OurLine(line.number, line.code, line.modifiers, line.units, line.first_date,
                         line.last_date)
-            )  # fmt: skip
-            ids[row.number] = row.id
-    for svc, ours_line, how in match_lines(ours, payment.lines):
-        line_answer_id = stored.add_line_answer(
-            session,
-            answer_id=answer_id,
-            claim_line_id=ids[ours_line.number] if ours_line else None,
-            match=how.value,
-            code=svc.code,
-            modifiers=" ".join(svc.modifiers),
-            charge=svc.charge,
-            paid=svc.paid,
-            units=svc.units,
-            first_date=svc.first_date,
-            last_date=svc.last_date,
-            remarks=" ".join(svc.remarks),
-            segment=svc.segment,
-        )
-        _add_adjustments(session, answer_id, line_answer_id, svc.adjustments)
-        if how is Match.EXACT:
-            posted.exact_lines += 1
-        elif how is Match.INFERRED:
-            posted.inferred_lines += 1
-        else:
-            posted.unmatched_lines.append(
-                UnmatchedLine(payment.patient_control_number, svc.code, svc.modifiers, svc.segment)
+                for line in (claim.lines if claim else ())
+            ]  # fmt: skip
+            line_ids = {line.number: line.id for line in (claim.lines if claim else ())}
+            for index, (svc, our_line, how) in enumerate(match_lines(billed, payment.lines)):
+                lines.append(
+                    {
+                        "remit_claim_id": answer_id,
+                        "claim_line_id": line_ids[our_line.number] if our_line else None,
+                        "match": how.value, "code": svc.code[:48],
+                        "modifiers": " ".join(svc.modifiers)[:11], "charge": svc.charge,
+                        "paid": svc.paid, "units": svc.units, "first_date": svc.first_date,
+                        "last_date": svc.last_date, "remarks": " ".join(svc.remarks)[:200],
+                        "segment": svc.segment,
+                    }
+                )  # fmt: skip
+                line_adjustments.append((answer_id, payment, index))
+                if how is Match.EXACT:
+                    posted.exact_lines += 1
+                elif how is Match.INFERRED:
+                    posted.inferred_lines += 1
+                else:
+                    posted.unmatched_lines.append(
+                        UnmatchedLine(payment.patient_control_number, svc.code, svc.modifiers,
+                                      svc.segment)
+                    )  # fmt: skip
+        line_ids_posted = stored.add_line_answers(self.session, lines)
+        for line_answer_id, (answer_id, payment, index) in zip(
+            line_ids_posted, line_adjustments, strict=True
+        ):
+            adjustments += _adjustment_rows(
+                answer_id, line_answer_id, payment.lines[index].adjustments
             )
+        stored.add_adjustment_rows(self.session, adjustments)
+        audit.record(self.session, trail)
 
 
-def _add_adjustments(
-    session: Session,
-    answer_id: int,
-    line_answer_id: int | None,
-    adjustments: tuple[Adjustment, ...],
-) -> None:
-    stored.add_adjustments(
-        session,
-        answer_id,
-        line_answer_id,
-        ((a.group, a.reason, a.amount, a.quantity) for a in adjustments),
-    )
+def _adjustment_rows(
+    answer_id: int, line_answer_id: int | None, adjustments: Sequence[Any]
+) -> list[dict[str, object]]:
+    return [
+        {
+            "remit_claim_id": answer_id, "remit_line_id": line_answer_id,
+            "group_code": a.group[:2], "reason_code": a.reason[:5], "amount": a.amount,
+            "quantity": a.quantity,
+        }
+        for a in adjustments
+    ]  # fmt: skip
+
+
+def warned_remittances(engine: Engine, most: int = 20) -> list[stored.RemittanceSummary]:
+    """The latest remittances posted with warnings, each with its warnings."""
+    with unit_of_work(engine) as session:
+        return stored.remittances_with_warnings(session)[:most]

@@ -60,6 +60,9 @@ class BilledMember:
     first_name: str
     last_name: str
     birth_date: date
+    # The residential address (street, city, state, zip), None while none is on file.
+    address: tuple[str, str, str, str] | None = None
+    sex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -408,12 +411,26 @@ def staff_names(session: Session) -> dict[str, str]:
 
 
 def billed_members(session: Session, member_ids: Iterable[str]) -> dict[str, BilledMember]:
-    return {
-        row.member_id: BilledMember(row.member_id, row.first_name, row.last_name, row.birth_date)
-        for row in session.scalars(
-            select(models.Member).where(models.Member.member_id.in_(set(member_ids)))
-        )
-    }
+    """The members as a claim names them. The address is the one the members import or the
+    834 gave (on the member), else the one of the plan's Member Information File."""
+    rows = session.execute(
+        select(models.Member, models.MemberDetail)
+        .outerjoin(models.MemberDetail, models.MemberDetail.member_id == models.Member.member_id)
+        .where(models.Member.member_id.in_(set(member_ids)))
+    )
+    return {member.member_id: _billed(member, detail) for member, detail in rows}
+
+
+def _billed(member: models.Member, detail: models.MemberDetail | None) -> BilledMember:
+    address = None
+    for source in (member, detail):
+        if source is not None and source.address and source.city and source.state and source.zip:
+            address = (source.address, source.city, source.state, source.zip)
+            break
+    return BilledMember(
+        member.member_id, member.first_name, member.last_name, member.birth_date, address,
+        member.sex,
+    )  # fmt: skip
 
 
 # Exports ----------------------------------------------------------------------------------

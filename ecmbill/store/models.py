@@ -67,12 +67,21 @@ class StaffRole(Base):
 
 
 class Member(Base):
+    """A member, with what a claim needs of them: the 837P names the subscriber's residential
+    address (2010BA N3/N4) and sex (DMG03) as the plan last sent them (the Member Information
+    File, the 834, or the members import's optional columns); empty until one of them does."""
+
     __tablename__ = "members"
 
     member_id: Mapped[str] = mapped_column(String(9), primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    sex: Mapped[str | None] = mapped_column(String(1))  # F, M or U, as DMG03
 
 
 class Eligibility(Base):
@@ -341,6 +350,18 @@ class RemitAdjustment(Base):
     reason_code: Mapped[str] = mapped_column(String(5))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
     quantity: Mapped[Decimal | None] = mapped_column(Numeric(15, 2, asdecimal=True))
+
+
+class RemittanceWarning(Base):
+    """A fault of the 835 that broke a TR3 rule without touching the money: the remittance
+    was posted, and the warning stays with it (``ecmbill.remit.levels``)."""
+
+    __tablename__ = "remittance_warnings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    fault: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
 
 
 class ProviderAdjustmentRecord(Base):

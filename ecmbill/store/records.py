@@ -239,6 +239,10 @@ def upsert(
     # span before the new one goes in, or the database's no-overlap trigger refuses it.
     if updates:
         session.execute(update(model), updates)
+    # A record may leave out a column it does not know (a member row without an address keeps
+    # the stored one); a new row gets NULL there, so every insert names the same columns.
+    named = {name for values in inserts for name in values}
+    inserts = [{name: values.get(name) for name in named} for values in inserts]
     for some in _chunks(inserts, 5000):
         # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
         session.execute(insert(cast(Table, table)), some)

@@ -48,6 +48,9 @@ SETTINGS = {
     "usage": "T",
 }
 
+MEMBER_HEADER = ["member_id", "first_name", "last_name", "birth_date", "address", "city", "state",
+                 "zip", "sex"]  # fmt: skip
+ADDRESS = ["12 Main St", "El Centro", "CA", "92243"]
 TIME_HEADER = ["entry_id", "staff_id", "member_id", "date", "minutes", "activity", "modality"]
 OCTOBER_TIME = [
     ["A-1", "S1", A, "2026-10-05", "30", "assessment", "in_person"],
@@ -80,13 +83,17 @@ def load(
     time: Sequence[Sequence[str]] = OCTOBER_TIME,
     outreach: Sequence[Sequence[str]] = OCTOBER_OUTREACH,
     first_names: dict[str, str] | None = None,
+    without_address: Sequence[str] = (),
 ) -> None:
     names = first_names or {}
     files = [
         ("staff", ["staff_id", "name", "role", "npi"],
          [["S1", "Maria Lopez", "clinical", S1_NPI], ["S2", "Sam Chen", "non_clinical", ""]]),
-        ("members", ["member_id", "first_name", "last_name", "birth_date"],
-         [[m, names.get(m, f"Member{m[-1]}"), "Test", "1980-01-02"] for m in (A, B, C, D)]),
+        ("members", MEMBER_HEADER,
+         [[m, names.get(m, f"Member{m[-1]}"), "Test", "1980-01-02", *ADDRESS, "F"]
+          for m in (A, B, C, D) if m not in without_address]
+         + [[m, names.get(m, f"Member{m[-1]}"), "Test", "1980-01-02", "", "", "", "", ""]
+            for m in without_address]),
         ("eligibility", ["member_id", "month", "eligible"],
          [[m, "2026-10", "true"] for m in (A, B, C, D)]),
         ("enrollments", ["member_id", "start_date"],

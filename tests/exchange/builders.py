@@ -45,6 +45,7 @@ def mif_row(
     pof: str = "Adults Experiencing Homelessness",
     assigned: str = "2026-09-15",
     plan: str = PLAN,
+    sex: str = "",
 ) -> list[str]:
     """A row in the layout's column order."""
     by_field = {
@@ -61,6 +62,7 @@ def mif_row(
         "homeless": homeless,
         "population_of_focus": pof,
         "assignment_date": assigned,
+        "sex": sex,
     }
     return [by_field[name] for name in default_layouts().mif_columns]
 

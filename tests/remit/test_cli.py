@@ -47,4 +47,5 @@ def test_remit_import_of_a_broken_file_exits_2_naming_the_segment(
          store_engine.url.render_as_string(hide_password=False)],
     )  # fmt: skip
     assert result.exit_code == 2
-    assert "nothing was posted" in result.output and "segment 12 (SVC)" in result.output
+    # Segments are counted from the start of the file: the ISA is 1, this SVC 14.
+    assert "nothing was posted" in result.output and "segment 14 (SVC)" in result.output

@@ -24,20 +24,11 @@ from ecmbill.remit.reader import RemitFileError
 from ecmbill.remit.reconcile import ClaimReport, reconcile
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from tests.claims.world import OCTOBER, A, add_time, configure, load
+from tests.claims.world import OCTOBER, A, add_time
 from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY
 
 FIXTURES = Path(__file__).with_name("fixtures")
-
-
-@pytest.fixture
-def closed(engine: Engine, contract: Contract, tmp_path: Path) -> Engine:
-    load(engine, tmp_path, contract)
-    configure(engine)
-    close_period(engine, OCTOBER, contract, actor="test", today=TODAY)
-    export_claims(engine, OCTOBER, "837p", tmp_path / "october.837", actor="test")
-    return engine
 
 
 def post(engine: Engine, name: str) -> ImportOutcome:
@@ -163,8 +154,10 @@ def test_a_malformed_segment_is_refused_with_its_number_and_reason(
     )
     with pytest.raises(RemitFileError) as caught:
         import_835(closed, bad, actor="test")
+    # The transaction (ST02, TRN02) and the segment counted from the start of the file.
     assert caught.value.problems == [
-        "segment 10 (CLP): the value is not a valid code for Claim Status Code (CLP02)"
+        "ST 0001 (TRN NOPAY-1003), segment 12 (CLP): the value is not a valid code for Claim "
+        "Status Code (CLP02)"
     ]
 
 

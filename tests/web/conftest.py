@@ -28,10 +28,10 @@ S1,Ana Field,clinical,1698797309,,
 S2,Ben Road,non_clinical,,,
 S3,Cleo Lead,clinical,1978753477,,
 """,
-    "members": """member_id,first_name,last_name,birth_date
-91234567A,Maria,Garcia,1950-01-02
-92345678B,Jose,Lopez,1962-03-04
-93456789C,Rosa,Nguyen,1971-05-06
+    "members": """member_id,first_name,last_name,birth_date,address,city,state,zip,sex
+91234567A,Maria,Garcia,1950-01-02,12 Main St,El Centro,CA,92243,F
+92345678B,Jose,Lopez,1962-03-04,40 Palm Ave,Calexico,CA,92231,M
+93456789C,Rosa,Nguyen,1971-05-06,7 Oak Rd,Brawley,CA,92227,F
 """,
     "eligibility": """member_id,month,eligible
 91234567A,2026-10,true

@@ -161,3 +161,36 @@ def test_the_reconciliation_can_be_limited_to_one_period(
     _, bill = claimed
     assert "4 claim(s)" in text_of(bill.get("/remittances?period=2026-10").text)
     assert "0 claim(s)" in text_of(bill.get("/remittances?period=2026-09").text)
+
+
+def test_an_upload_posted_with_warnings_shows_and_keeps_them_and_accepts_a_named_payee(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    """The web goes through the CLI's service: same levels, same warnings, --accept-payee as a
+    form field."""
+    engine, bill = claimed
+    text = (FIXTURES / "full_payment.835").read_text()
+    no_per = text.replace("PER*BL*PROVIDER SERVICES*TE*8005550100~\n", "").replace(
+        "SE*15*", "SE*14*"
+    )
+    page = upload(bill, "no-per.835", no_per.encode())
+    assert page.status_code == 200
+    warning = (
+        "ST 0001 (TRN CHK-1001), segment 6 (N1): the payer's technical contact (PER*BL) is missing"
+    )
+    result = text_of(page.text.split('id="upload-result"')[1].split("</div>")[0])
+    assert "Posted with 1 warning(s)" in result and warning in result
+    kept = text_of(bill.get("/remittances").text.split('id="warned"')[1].split("</section>")[0])
+    assert "TRN CHK-1001 (no-per.835" in kept and warning in kept
+    other = text.replace("*XX*1245319599", "*XX*1003000126").replace("CHK-1001", "CHK-2001")
+    refused = upload(bill, "other.835", other.encode())
+    assert refused.status_code == 422 and "--accept-payee 1003000126" in text_of(refused.text)
+    assert remittances_posted(engine) == 1
+    token = csrf_of(bill.get("/remittances").text)
+    accepted = bill.post(
+        "/remittances",
+        data={"csrf_token": token, "accept_payee": "1003000126"},
+        files={"file": ("other.835", other.encode(), "application/octet-stream")},
+    )
+    assert accepted.status_code == 200 and remittances_posted(engine) == 2
+    assert "accepted with --accept-payee" in text_of(accepted.text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -12,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from ecmbill.domain.period import Period
 from ecmbill.remit.model import AGEING_BUCKETS, Status
-from ecmbill.remit.post import ImportOutcome, import_835
+from ecmbill.remit.post import ImportOutcome, import_835, warned_remittances
 from ecmbill.remit.reader import RemitFileError
 from ecmbill.remit.reconcile import reconcile
 from ecmbill.store.lookups import member_names
@@ -52,6 +53,7 @@ def remittances_page(
         buckets=AGEING_BUCKETS,
         names=member_names(here.engine, {claim.member_id for claim in result.claims}),
         outcome=outcome,
+        warned=warned_remittances(here.engine),
         problem=problem,
         problem_items=problem_items or [],
     )
@@ -65,8 +67,10 @@ def remittances(request: Request, period: str | None = None) -> Response:
 
 @router.post("/remittances", response_class=HTMLResponse)
 async def upload_835(request: Request) -> Response:
-    """Import an uploaded 835 as ``ecmbill remit import`` does: all of it or nothing, the
-    same 835 twice changes nothing, a bad file is refused with segment and reason."""
+    """Import an uploaded 835 through the same service as ``ecmbill remit import``: all of
+    it or nothing, the same 835 twice changes nothing, a refused file names each fault with
+    its transaction and segment, warnings are shown and kept; an optional payee id does what
+    ``--accept-payee`` does."""
     active, form = await form_user(request, "remittances")
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -85,8 +89,12 @@ async def upload_835(request: Request) -> Response:
         path = Path(folder) / name
         path.write_bytes(content)
         try:
+            accepted = str(form.get("accept_payee") or "").split()
             outcome = await run_in_threadpool(
-                import_835, site(request).engine, path, actor=actor(active)
+                partial(import_835, accept_payee=accepted),
+                site(request).engine,
+                path,
+                actor=actor(active),
             )
         except RemitFileError as err:
             return remittances_page(
