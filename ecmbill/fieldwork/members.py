@@ -15,11 +15,14 @@ from ecmbill.store.db import Engine
 from ecmbill.store.members import MemberSummary
 
 
-def search_members(engine: Engine, query: str, limit: int = 20) -> list[MemberSummary]:
+def search_members(
+    engine: Engine, query: str, limit: int = 20, within: frozenset[str] | None = None
+) -> list[MemberSummary]:
+    """Members matching ``query``; only among ``within`` (a caseload) when given."""
     query = query.strip()
     if not query:
         return []
-    return stored_members.search(engine, query, limit)
+    return stored_members.search(engine, query, limit, within)
 
 
 def resolve_member(engine: Engine, typed: str) -> str:

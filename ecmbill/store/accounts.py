@@ -8,12 +8,13 @@ found by the SHA-256 of its token, never by the token itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
@@ -296,3 +297,37 @@ def end_session(engine: Engine, token_hash: str) -> None:
         if user is not None:
             record_access(session, username=user.username, action="logout", at=audit.now())
         session.execute(delete(models.WebSession).where(models.WebSession.token_hash == token_hash))
+
+
+# --- Record-level scope ("minimum necessary"): the SQL behind ``ecmbill.web.accounts``'s
+# ``visible_staff`` / ``visible_members``; the rule of who sees whom lives there.
+
+
+def caseload_member_ids(
+    engine: Engine, staff_ids: frozenset[str], *, since: date, today: date
+) -> frozenset[str]:
+    """The members one of ``staff_ids`` leads today (a lead span reaching ``today``) or has
+    recorded time with on or after ``since``."""
+    if not staff_ids:
+        return frozenset()
+    lead, entry = models.LeadCareManager, models.TimeEntry
+    led = select(lead.member_id).where(
+        lead.staff_id.in_(staff_ids),
+        lead.start_date <= today,
+        or_(lead.end_date.is_(None), lead.end_date >= today),
+    )
+    timed = select(entry.member_id).where(entry.staff_id.in_(staff_ids), entry.date >= since)
+    with unit_of_work(engine) as session:
+        return frozenset(session.execute(union(led, timed)).scalars())
+
+
+def usernames_of(engine: Engine, staff_ids: frozenset[str], team: str | None) -> frozenset[str]:
+    """The users of a team, or linked to one of ``staff_ids``."""
+    user = models.User
+    conditions: list[ColumnElement[bool]] = [user.staff_id.in_(staff_ids)] if staff_ids else []
+    if team:
+        conditions.append(user.team == team)
+    if not conditions:
+        return frozenset()
+    with unit_of_work(engine) as session:
+        return frozenset(session.scalars(select(user.username).where(or_(*conditions))))

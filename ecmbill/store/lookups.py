@@ -3,10 +3,12 @@ the audit trail."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select
 
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
@@ -50,17 +52,87 @@ class AuditPage:
     more: bool
 
 
-def audit_page(engine: Engine, *, entity: str = "", page: int = 1, size: int = 100) -> AuditPage:
-    """One page of the audit trail, newest first, optionally of one kind of record only;
-    ``more`` says whether older records follow."""
+# Values an admin does not see on the audit page: free text, which may hold clinical content.
+FREE_TEXT = frozenset({"note", "notes", "reason", "comment", "comments", "description", "text"})
+HIDDEN = "(hidden)"
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    """What of the trail a user may read (``ecmbill.web.accounts.audit_scope`` decides).
+    ``staff_ids``/``usernames`` None: every record; else only the time, approvals and outreach
+    of those staff (or changed by those users) and the access log and accounts of those
+    users; ``mask_free_text``: free-text values shown as "(hidden)"."""
+
+    staff_ids: frozenset[str] | None = None
+    usernames: frozenset[str] | None = None
+    mask_free_text: bool = False
+
+
+def _masked(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        values: Any = json.loads(text)
+    except ValueError:
+        return HIDDEN
+    if not isinstance(values, dict):
+        return HIDDEN
+    shown = {
+        k: (HIDDEN if k in FREE_TEXT and v not in (None, "") else v) for k, v in values.items()
+    }
+    return json.dumps(shown, default=str)
+
+
+def _scoped(query: Any, scope: AuditScope) -> Any:
+    if scope.staff_ids is None and scope.usernames is None:
+        return query
     record = models.AuditRecord
-    query = select(record).order_by(record.id.desc())
+    staff_ids = scope.staff_ids or frozenset()
+    usernames = scope.usernames or frozenset()
+    entries = select(models.TimeEntry.entry_id).where(models.TimeEntry.staff_id.in_(staff_ids))
+    attempts = select(models.OutreachAttempt.attempt_id).where(
+        models.OutreachAttempt.staff_id.in_(staff_ids)
+    )
+    actors = [f"web:{name}" for name in usernames]
+    # A deleted entry's staff is no longer in its table: its deletion shows by who deleted it.
+    return query.where(
+        or_(
+            and_(
+                record.entity.in_(("time", "time_approval")),
+                or_(record.entity_key.in_(entries), record.actor.in_(actors)),
+            ),
+            and_(
+                record.entity == "outreach",
+                or_(record.entity_key.in_(attempts), record.actor.in_(actors)),
+            ),
+            and_(record.entity.in_(("access", "users")), record.entity_key.in_(usernames)),
+        )
+    )
+
+
+def audit_page(
+    engine: Engine,
+    *,
+    entity: str = "",
+    page: int = 1,
+    size: int = 100,
+    scope: AuditScope | None = None,
+) -> AuditPage:
+    """One page of the audit trail, newest first, optionally of one kind of record only,
+    within what ``scope`` lets its reader see; ``more`` says whether older records follow."""
+    scope = scope or AuditScope()
+    record = models.AuditRecord
+    query = _scoped(select(record).order_by(record.id.desc()), scope)
     if entity:
         query = query.where(record.entity == entity)
     query = query.offset((max(page, 1) - 1) * size).limit(size + 1)
+    shown = _masked if scope.mask_free_text else (lambda text: text)
     with unit_of_work(engine) as session:
         rows = [
-            AuditLine(r.at, r.actor, r.action, r.entity, r.entity_key, r.before, r.after)
+            AuditLine(
+                r.at, r.actor, r.action, r.entity, r.entity_key, shown(r.before), shown(r.after)
+            )
             for r in session.scalars(query)
         ]
     return AuditPage(rows[:size], more=len(rows) > size)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, or_, select, true
 from sqlalchemy.orm import Session
 
 from ecmbill.domain.lifecycle import Event, Span, Status
@@ -34,8 +34,13 @@ def member(engine: Engine, member_id: str) -> models.Member | None:
         return session.get(models.Member, member_id)
 
 
-def search(engine: Engine, query: str, limit: int) -> list[MemberSummary]:
-    """Members whose CIN starts with, or whose name contains, ``query``."""
+def search(
+    engine: Engine, query: str, limit: int, within: frozenset[str] | None = None
+) -> list[MemberSummary]:
+    """Members whose CIN starts with, or whose name contains, ``query``; only among
+    ``within`` when given (a caseload)."""
+    if within is not None and not within:
+        return []
     like = f"%{query.lower()}%"
     member = models.Member
     with unit_of_work(engine) as session:
@@ -49,6 +54,7 @@ def search(engine: Engine, query: str, limit: int) -> list[MemberSummary]:
                     (member.first_name + " " + member.last_name).ilike(like),
                 )
             )
+            .where(member.member_id.in_(within) if within is not None else true())
             .order_by(member.last_name, member.first_name, member.member_id)
             .limit(limit)
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -20,6 +20,7 @@ from ecmbill.store import accounts as stored_accounts
 from ecmbill.store.accounts import NoSuchUser, StoredUser, UnknownStaff, UsernameTaken
 from ecmbill.store.audit import now as moment
 from ecmbill.store.db import Engine
+from ecmbill.store.lookups import AuditScope
 
 # argon2-cffi's defaults are argon2id with the RFC 9106 "low memory" profile.
 _hasher = PasswordHasher()
@@ -157,13 +158,62 @@ def list_users(engine: Engine) -> list[StoredUser]:
     return stored_accounts.list_users(engine)
 
 
+def _team_staff(engine: Engine, account: Account) -> frozenset[str]:
+    """The user's own staff id and, when they have a team, every staff member of it."""
+    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
+    return mine | stored_accounts.team_staff_ids(engine, account.team)
+
+
 def visible_staff(engine: Engine, account: Account) -> frozenset[str]:
     """The staff whose time and outreach this user may see: their own, and for a supervisor
-    also every staff member of their team. Every page and the API ask here."""
-    mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
+    also every staff member of their team. Every page, the audit page and the API ask here."""
     if account.role is UserRole.SUPERVISOR:
-        return mine | stored_accounts.team_staff_ids(engine, account.team)
-    return mine
+        return _team_staff(engine, account)
+    return frozenset({account.staff_id}) if account.staff_id else frozenset()
+
+
+# A member stays on a caseload this long after the last time recorded with them.
+CASELOAD_DAYS = 90
+
+
+def visible_members(engine: Engine, account: Account, today: date) -> frozenset[str] | None:
+    """The members this user may find and open without a reason (None: every member, for a
+    biller, who bills for all): those their team's staff lead, or recorded time with in the
+    last ``CASELOAD_DAYS`` days; the team is the user's own staff id alone without a team.
+    A member outside it opens only with a logged "break the glass" reason."""
+    if account.role is UserRole.BILLER:
+        return None
+    if account.role not in (UserRole.STAFF, UserRole.SUPERVISOR):
+        return frozenset()
+    return stored_accounts.caseload_member_ids(
+        engine,
+        _team_staff(engine, account),
+        since=today - timedelta(days=CASELOAD_DAYS),
+        today=today,
+    )
+
+
+class MemberAccess(StrEnum):
+    OPEN = "open"  # on the caseload: opens, not logged
+    LOGGED = "logged"  # opens, and the view is in the access log (a biller has no team)
+    REASON = "reason"  # off the caseload: opens only with a reason, logged
+
+
+def member_access(engine: Engine, account: Account, member_id: str, today: date) -> MemberAccess:
+    members = visible_members(engine, account, today)
+    if members is None:
+        return MemberAccess.LOGGED
+    return MemberAccess.OPEN if member_id in members else MemberAccess.REASON
+
+
+def audit_scope(engine: Engine, account: Account) -> AuditScope:
+    """What of the audit trail a user reads: a supervisor only their team's time, outreach,
+    accounts and access log; an admin every record without free text (notes, reasons); a
+    biller everything."""
+    if account.role is UserRole.SUPERVISOR:
+        staff = visible_staff(engine, account)
+        return AuditScope(staff, stored_accounts.usernames_of(engine, staff, account.team))
+    return AuditScope(mask_free_text=account.role is UserRole.ADMIN)
 
 
 def log_in(engine: Engine, username: str, password: str, address: str) -> LoginResult:

@@ -20,7 +20,13 @@ from ecmbill.imports.kinds import RowReject
 from ecmbill.rating.service import rate
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.fieldwork import time_entry_view
-from ecmbill.web.accounts import visible_staff
+from ecmbill.web.accounts import (
+    MemberAccess,
+    log_access,
+    member_access,
+    visible_members,
+    visible_staff,
+)
 from ecmbill.web.security import (
     ApiUnauthorized,
     Forbidden,
@@ -126,21 +132,29 @@ def list_outreach(request: Request, member_id: str | None = None) -> list[dict[s
 
 @router.get("/members")
 def find_members(request: Request, q: str) -> list[dict[str, str]]:
-    """Members whose CIN starts with, or whose name contains, ``q``."""
-    api_user(request, "members")
+    """Members on your caseload whose CIN starts with, or whose name contains, ``q``."""
+    active = api_user(request, "members")
+    here = site(request)
+    within = visible_members(here.engine, active.account, here.today())
     return [
         {"member_id": m.member_id, "name": m.name}
-        for m in field_members.search_members(site(request).engine, q, 50)
+        for m in field_members.search_members(here.engine, q, 50, within)
     ]
 
 
 @router.get("/members/{member_id}")
 def member_month(request: Request, member_id: str, period: str | None = None) -> Any:
-    """A member's month: eligibility, enrollments, minutes and projected claim lines."""
-    api_user(request, "members")
+    """A member's month: eligibility, enrollments, minutes and projected claim lines. A member
+    off your caseload is refused (403): open it on its page, with a reason."""
+    active = api_user(request, "members")
     here = site(request)
     month = here.period_or_current(period)
     member_id = member_id.upper()
+    access = member_access(here.engine, active.account, member_id, here.today())
+    if access is MemberAccess.REASON:
+        raise Forbidden("not on your caseload: open the member's page and give a reason")
+    if access is MemberAccess.LOGGED:
+        log_access(here.engine, active.account, "view", member_id=member_id)
     rating = rate(here.engine, month, here.contract())
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:

@@ -40,6 +40,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/outreach": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
+    "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
     "/billing/export/837p": {BILLER},

@@ -23,11 +23,14 @@ MAX_PAGE = 1_000_000
 def audit_log(
     request: Request, entity: str = "", page: int = Query(1, ge=1, le=MAX_PAGE)
 ) -> Response:
-    page_user(request, "audit")
-    found = audit_page(site(request).engine, entity=entity, page=page)
+    active = page_user(request, "audit")
+    engine = site(request).engine
+    scope = accounts.audit_scope(engine, active.account)
+    found = audit_page(engine, entity=entity, page=page, scope=scope)
     return render(
-        request, "audit.html", rows=found.lines, more=found.more, page=page, entity=entity
-    )
+        request, "audit.html", rows=found.lines, more=found.more, page=page, entity=entity,
+        scope=scope,
+    )  # fmt: skip
 
 
 def admin_page(

@@ -1,5 +1,6 @@
-"""Members: find a member, and read a member's month (eligibility, enrollment, time, the
-claim lines the rating projects and what does not bill)."""
+"""Members: find a member on your caseload, and read a member's month (eligibility,
+enrollment, time, the claim lines the rating projects and what does not bill). A member off
+the caseload opens only with a "break the glass" reason, kept in the access log."""
 
 from __future__ import annotations
 
@@ -9,33 +10,41 @@ from fastapi.responses import HTMLResponse, Response
 from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
 from ecmbill.store.lookups import staff_names
+from ecmbill.store.members import MemberSummary
+from ecmbill.web.accounts import MemberAccess, log_access, member_access, visible_members
 from ecmbill.web.render import not_found, render
-from ecmbill.web.security import ACCESS, page_user
+from ecmbill.web.security import ACCESS, ActiveSession, form_user, page_user
 from ecmbill.web.site import month_before, site
 
 router = APIRouter()
+# Long enough to say why, short enough to stay a reason and not a note.
+MIN_REASON, MAX_REASON = 10, 500
+
+
+def _search(request: Request, active: ActiveSession, q: str, limit: int) -> list[MemberSummary]:
+    here = site(request)
+    within = visible_members(here.engine, active.account, here.today())
+    return field_members.search_members(here.engine, q, limit, within)
 
 
 @router.get("/members", response_class=HTMLResponse)
 def members(request: Request, q: str = "") -> Response:
-    page_user(request, "members")
-    found = field_members.search_members(site(request).engine, q, 50)
-    return render(request, "members.html", q=q, found=found)
+    active = page_user(request, "members")
+    return render(request, "members.html", q=q, found=_search(request, active, q, 50))
 
 
 @router.get("/members/search", response_class=HTMLResponse)
 def member_options(request: Request, member_id: str = "") -> Response:
     """Suggestions for the member field, as <option>s for its datalist (htmx)."""
-    page_user(request, "members")
-    found = field_members.search_members(site(request).engine, member_id)
+    active = page_user(request, "members")
+    found = _search(request, active, member_id, 20)
     return render(request, "member_options.html", found=found)
 
 
-@router.get("/members/{member_id}", response_class=HTMLResponse)
-def member(request: Request, member_id: str, period: str | None = None) -> Response:
-    active = page_user(request, "members")
+def _member_page(
+    request: Request, member_id: str, period: str | None, active: ActiveSession
+) -> Response:
     here = site(request)
-    member_id = member_id.upper()
     month = here.period_or_current(period)
     contract = here.contract()
     rating = rate(here.engine, month, contract)
@@ -53,3 +62,52 @@ def member(request: Request, member_id: str, period: str | None = None) -> Respo
         following=month.next(),
         can_correct=active.account.role in ACCESS["corrections"],
     )
+
+
+def _glass_form(
+    request: Request, member_id: str, period: str | None, error: str | None = None
+) -> Response:
+    return render(
+        request,
+        "member_glass.html",
+        403 if error is None else 422,
+        member_id=member_id,
+        period=period or "",
+        error=error,
+        min_reason=MIN_REASON,
+        max_reason=MAX_REASON,
+    )
+
+
+@router.get("/members/{member_id}", response_class=HTMLResponse)
+def member(request: Request, member_id: str, period: str | None = None) -> Response:
+    active = page_user(request, "members")
+    here = site(request)
+    member_id = member_id.upper()
+    here.period_or_current(period)  # a bad period is refused before anything is logged
+    access = member_access(here.engine, active.account, member_id, here.today())
+    if access is MemberAccess.REASON:
+        return _glass_form(request, member_id, period)
+    if access is MemberAccess.LOGGED:
+        log_access(here.engine, active.account, "view", member_id=member_id)
+    return _member_page(request, member_id, period, active)
+
+
+@router.post("/members/{member_id}/glass", response_class=HTMLResponse)
+async def break_the_glass(request: Request, member_id: str) -> Response:
+    """Open a member off your caseload, saying why; the reason is in the access log."""
+    active, form = await form_user(request, "members")
+    here = site(request)
+    member_id = member_id.upper()
+    period = str(form.get("period") or "") or None
+    here.period_or_current(period)
+    reason = " ".join(str(form.get("reason") or "").split())
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        return _glass_form(
+            request,
+            member_id,
+            period,
+            error=f"say why in {MIN_REASON} to {MAX_REASON} characters",
+        )
+    log_access(here.engine, active.account, "glass", member_id=member_id, reason=reason)
+    return _member_page(request, member_id, period, active)
