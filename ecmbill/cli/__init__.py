@@ -14,6 +14,7 @@ from ecmbill.cli import payer as _payer  # noqa: F401
 from ecmbill.cli import demo as _demo  # noqa: F401
 from ecmbill.cli import exchange as _exchange  # noqa: F401
 from ecmbill.cli import web as _web  # noqa: F401
+from ecmbill.cli import backup as _backup  # noqa: F401
 
 # isort: on
 from ecmbill.cli.app import app

@@ -144,6 +144,8 @@ def show_demo_users(engine: Engine, url: str) -> None:
     table = Table("username", "role", "staff_id", "team", "password", title="Demo web users")
     for user in DEMO_USERS:
         password = secrets.token_urlsafe(12)
+        while accounts.password_problem(user.username, password):  # e.g. "ana" in it by chance
+            password = secrets.token_urlsafe(12)
         accounts.add_user(engine, password=password, actor="demo", **user._asdict())
         table.add_row(
             user.username, user.role.value, user.staff_id or "", user.team or "", password

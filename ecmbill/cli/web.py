@@ -31,9 +31,14 @@ def serve(
 
     from ecmbill.web import create_app
 
+    try:
+        idle = accounts.idle_limit()
+    except AccountError as err:
+        fail(str(err))
     engine = store(database)
     terms = contract_for(engine, contract) if contract else None
     console.print(f"ecmbill web app on http://{host}:{port}/  (Ctrl+C stops it)")
+    console.print(f"Sessions end after {int(idle.total_seconds() // 60)} idle minutes.")
     # No access log: page addresses hold member CINs and search words (PHI).
     uvicorn.run(create_app(engine, terms), host=host, port=port, access_log=False)
 
@@ -48,7 +53,8 @@ def users_add(
     team: Annotated[str | None, typer.Option("--team", help="Team (supervisors).")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Add a web user. The password is read from ECMBILL_NEW_PASSWORD, or asked for (hidden)."""
+    """Add a web user. The password is read from ECMBILL_NEW_PASSWORD, or asked for (hidden):
+    at least 12 characters, not the username, not a common password."""
     password = os.environ.get("ECMBILL_NEW_PASSWORD")
     if not password:
         # Without a terminal the prompt would only print "Aborted.": say what to do instead.

@@ -8,7 +8,7 @@ found by the SHA-256 of its token, never by the token itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, or_, select, union
@@ -269,24 +269,38 @@ def open_session(
 
 
 def session_user(
-    engine: Engine, token_hash: str, *, now: datetime
+    engine: Engine,
+    token_hash: str,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+    idle: timedelta,
+    refresh_after: timedelta,
 ) -> tuple[StoredUser, str] | None:
     """The active user of an unexpired session, with the session's CSRF token. An expired
-    session is deleted on sight."""
+    session is deleted on sight. ``expires_at`` is the idle end: when it is more than
+    ``refresh_after`` behind ``now + idle`` it is moved there, never past ``lifetime`` from
+    the login (so a busy session writes once a minute, not once a request)."""
     with unit_of_work(engine) as session:
         found = session.get(models.WebSession, token_hash)
         if found is None:
             return None
-        expires = found.expires_at
-        if expires.tzinfo is None:  # SQLite returns naive datetimes (stored as UTC)
-            expires = expires.replace(tzinfo=now.tzinfo)
-        if expires <= now:
+        expires, created = _aware(found.expires_at, now), _aware(found.created_at, now)
+        if expires <= now or created + lifetime <= now:
             session.delete(found)
             return None
         user = session.get(models.User, found.user_id)
         if user is None or not user.active:
             return None
+        wanted = min(now + idle, created + lifetime)
+        if wanted - expires >= refresh_after:
+            found.expires_at = wanted
         return _stored(user), found.csrf_token
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    """SQLite returns naive datetimes (stored as UTC)."""
+    return moment.replace(tzinfo=now.tzinfo) if moment.tzinfo is None else moment
 
 
 def end_session(engine: Engine, token_hash: str) -> None:

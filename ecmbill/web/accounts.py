@@ -8,10 +8,13 @@ kept, and a session token is stored as its SHA-256.
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,7 +43,12 @@ MAX_FAILED_PER_ADDRESS = 20
 # And overall, within one minute: a flood from many addresses is refused before any hashing.
 OVERALL_WINDOW = timedelta(minutes=1)
 MAX_FAILED_OVERALL = 200
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+# A session unused for longer than this ends, besides SESSION_LIFETIME from the login. Its
+# end is moved on by a request at most once a minute, so a page view does not write each time.
+IDLE_MINUTES_ENV = "ECMBILL_IDLE_MINUTES"
+DEFAULT_IDLE_MINUTES = 15
+IDLE_REFRESH = timedelta(minutes=1)
 
 
 class UserRole(StrEnum):
@@ -78,6 +86,41 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The common passwords shipped with the app (``common_passwords.txt``), in lower case."""
+    text = resources.files("ecmbill.web").joinpath("common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problem(username: str, password: str) -> str | None:
+    """Why a new password is refused, or None: at least ``MIN_PASSWORD_LENGTH`` characters,
+    not the username nor containing it (in any case), not a common password. The reason never
+    repeats the password. Every door that sets a password asks here."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+    name = username.strip().lower()
+    if name and name in password.lower():
+        return "password must not be or contain the username"
+    if password.strip().lower() in common_passwords():
+        return "password is too common: pick a longer phrase of your own"
+    return None
+
+
+def idle_limit(text: str | None = None) -> timedelta:
+    """The idle timeout: ``ECMBILL_IDLE_MINUTES`` (whole minutes, at least 1), default 15."""
+    text = os.environ.get(IDLE_MINUTES_ENV, "") if text is None else text
+    try:
+        minutes = int(text) if text.strip() else DEFAULT_IDLE_MINUTES
+    except ValueError:
+        raise AccountError(f"{IDLE_MINUTES_ENV} must be a whole number of minutes") from None
+    if minutes < 1:
+        raise AccountError(f"{IDLE_MINUTES_ENV} must be at least 1")
+    return timedelta(minutes=minutes)
+
+
 def _account(user: StoredUser) -> Account:
     return Account(user.id, user.username, UserRole(user.role), user.staff_id, user.team)
 
@@ -95,8 +138,9 @@ def add_user(
     username = username.strip().lower()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AccountError("username must be 1 to 64 characters without spaces")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(username, password)
+    if problem is not None:
+        raise AccountError(problem)
     if role is UserRole.STAFF and not staff_id:
         raise AccountError("a staff user needs the staff_id whose time they record")
     if role is UserRole.SUPERVISOR and not team:
@@ -248,7 +292,7 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
         token_hash=_token_hash(token),
         csrf_token=secrets.token_urlsafe(32),
         at=now,
-        expires_at=now + SESSION_LIFETIME,
+        expires_at=now + min(idle_limit(), SESSION_LIFETIME),
         new_password_hash=(
             hash_password(password) if _hasher.check_needs_rehash(candidate.password_hash) else None
         ),
@@ -262,10 +306,18 @@ class ActiveSession:
     csrf_token: str
 
 
-def session_for(engine: Engine, token: str | None) -> ActiveSession | None:
+def session_for(
+    engine: Engine, token: str | None, *, now: datetime | None = None
+) -> ActiveSession | None:
+    """The session of a cookie's token, if it is neither past ``SESSION_LIFETIME`` from its
+    login nor unused for longer than the idle limit; using it moves the idle end on (written
+    at most once a minute)."""
     if not token:
         return None
-    found = stored_accounts.session_user(engine, _token_hash(token), now=moment())
+    found = stored_accounts.session_user(
+        engine, _token_hash(token), now=now or moment(), lifetime=SESSION_LIFETIME,
+        idle=idle_limit(), refresh_after=IDLE_REFRESH,
+    )  # fmt: skip
     if found is None:
         return None
     user, csrf_token = found

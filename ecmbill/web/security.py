@@ -64,7 +64,12 @@ class ApiUnauthorized(Exception):
 
 
 def current_session(request: Request) -> ActiveSession | None:
-    return accounts.session_for(site(request).engine, request.cookies.get(SESSION_COOKIE))
+    """The request's session, ended when past its absolute or idle limit. The time is the
+    app's ``state.clock`` when one is set (tests move it on), else the wall clock."""
+    clock = getattr(request.app.state, "clock", None)
+    return accounts.session_for(
+        site(request).engine, request.cookies.get(SESSION_COOKIE), now=clock() if clock else None
+    )
 
 
 def _check(active: ActiveSession, roles: Iterable[UserRole]) -> ActiveSession:

@@ -149,7 +149,7 @@ def test_an_admin_adds_a_user_and_the_password_rule_is_shown(
         data={"csrf_token": token, "username": "dee", "password": "short", "role": "biller"},
     )
     assert short.status_code == 422
-    assert "password must be at least 10 characters" in short.text
+    assert "password must be at least 12 characters" in short.text
     assert 'value="dee"' in short.text and "short" not in short.text.split("<main", 1)[1]
     added = ada.post(
         "/admin/users",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from ecmbill.cli import app as cli
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from ecmbill.web import create_app
+from ecmbill.web import accounts, create_app
 from tests.conftest import TODAY
 from tests.web.conftest import PASSWORD, Clients, csrf_of, log_in
 
@@ -181,3 +182,123 @@ def test_pages_are_not_cached_framed_or_allowed_scripts_from_elsewhere(clients: 
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["referrer-policy"] == "same-origin"
     assert "//" not in page.text.split("<body", 1)[0].replace("http://www.w3.org", "")
+
+
+# The password policy: one rule, asked by every door that sets a password.
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "eleven-char", "Zq7!kP2#vL9"])
+def test_a_password_shorter_than_twelve_characters_is_refused(password: str) -> None:
+    assert len(password) < 12
+    assert accounts.password_problem("dee", password) == ("password must be at least 12 characters")
+    assert accounts.password_problem("dee", password + "x" * (12 - len(password))) is None
+
+
+@pytest.mark.parametrize("password", ["supervisor-dee", "SUPERVISOR-DEE", "xx-Supervisor-Dee-42"])
+def test_a_password_that_is_or_contains_the_username_in_any_case_is_refused(
+    password: str,
+) -> None:
+    assert accounts.password_problem("supervisor-dee", password) == (
+        "password must not be or contain the username"
+    )
+
+
+@pytest.mark.parametrize(
+    "password", ["password1234", "Qwerty123456", "iloveyou2026", "111111111111"]
+)
+def test_a_common_password_shipped_with_the_app_is_refused(password: str) -> None:
+    assert password.lower() in accounts.common_passwords()
+    assert len(accounts.common_passwords()) > 2000
+    assert accounts.password_problem("dee", password) == (
+        "password is too common: pick a longer phrase of your own"
+    )
+
+
+def test_the_password_rules_apply_to_users_add_and_the_admin_page(
+    clients: Clients, world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = str(world.url)
+    for password, reason in (
+        ("short pw", "at least 12 characters"),
+        ("newbie-newbie-1", "must not be or contain the username"),
+        ("password1234", "too common"),
+    ):
+        monkeypatch.setenv("ECMBILL_NEW_PASSWORD", password)
+        result = CliRunner().invoke(
+            cli, ["users", "add", "newbie", "--role", "biller", "--database", url]
+        )
+        assert result.exit_code == 2 and reason in result.output, result.output
+        assert password not in result.output
+        ada = clients.as_user("ada")
+        page = ada.post(
+            "/admin/users",
+            data={
+                "csrf_token": csrf_of(ada.get("/admin").text),
+                "username": "newbie",
+                "password": password,
+                "role": "biller",
+            },
+        )
+        assert page.status_code == 422 and reason in page.text
+    assert "newbie" not in {user.username for user in accounts.list_users(world)}
+
+
+# The idle timeout, with the app's clock moved on (absolute limit: 12 hours from the login).
+
+
+def test_a_session_unused_longer_than_the_idle_limit_ends_on_pages_and_the_api(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECMBILL_IDLE_MINUTES", "15")
+    start = datetime.now(UTC)
+    clock = [start]
+    app.state.clock = lambda: clock[0]
+    page, api = log_in(TestClient(app), "ana"), log_in(TestClient(app), "ana")
+    clock[0] = start + timedelta(minutes=14)
+    assert page.get("/time", follow_redirects=False).status_code == 200
+    assert api.get("/api/me").status_code == 200
+    # Each use moved the idle end on: 14 more minutes are still within it ...
+    clock[0] = start + timedelta(minutes=28)
+    assert page.get("/time", follow_redirects=False).status_code == 200
+    assert api.get("/api/me").status_code == 200
+    # ... but 16 unused minutes are not.
+    clock[0] = start + timedelta(minutes=44, seconds=1)
+    assert page.get("/time", follow_redirects=False).status_code == 303
+    assert api.get("/api/me").status_code == 401
+
+
+def test_the_idle_end_is_written_at_most_once_a_minute_and_never_past_the_absolute_limit(
+    world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ECMBILL_IDLE_MINUTES", "30")
+    start = accounts.moment()
+    token = accounts.log_in(world, "ana", PASSWORD, "127.0.0.1").token
+    assert token is not None
+
+    def idle_end() -> datetime:
+        with unit_of_work(world) as session:
+            ends = session.scalars(select(models.WebSession.expires_at)).all()
+        assert len(ends) == 1
+        return ends[0].replace(tzinfo=UTC)
+
+    first = idle_end()
+    assert first - start < timedelta(minutes=30, seconds=5)
+    assert accounts.session_for(world, token, now=start + timedelta(seconds=50)) is not None
+    assert idle_end() == first  # less than a minute on: not written
+    assert accounts.session_for(world, token, now=start + timedelta(minutes=2)) is not None
+    assert idle_end() > first
+    # Used every 20 minutes, it still ends 12 hours after the login.
+    at = start
+    while at < start + timedelta(hours=11, minutes=50):
+        at += timedelta(minutes=20)
+        assert accounts.session_for(world, token, now=at) is not None, at
+    assert idle_end() <= start + accounts.SESSION_LIFETIME + timedelta(seconds=5)
+    assert accounts.session_for(world, token, now=start + timedelta(hours=12, seconds=5)) is None
+
+
+def test_the_idle_limit_setting_must_be_whole_minutes() -> None:
+    assert accounts.idle_limit("") == timedelta(minutes=15)
+    assert accounts.idle_limit("5") == timedelta(minutes=5)
+    for bad in ("0", "ten", "1.5"):
+        with pytest.raises(accounts.AccountError, match="ECMBILL_IDLE_MINUTES"):
+            accounts.idle_limit(bad)
