@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
-from tests.remit.test_import import FIXTURES, closed  # noqa: F401  (the fixture)
+from tests.remit.test_import import FIXTURES
 
 
 def test_two_simultaneous_uploads_of_one_835_post_it_once_and_tell_the_other(
