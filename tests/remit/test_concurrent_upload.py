@@ -15,7 +15,7 @@ from tests.remit.test_import import FIXTURES
 
 
 def test_two_simultaneous_uploads_of_one_835_post_it_once_and_tell_the_other(
-    closed: Engine,  # noqa: F811
+    closed: Engine,
 ) -> None:
     start = threading.Barrier(2)
 
