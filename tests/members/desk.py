@@ -36,10 +36,11 @@ STAFF = """
     C1,Carla Clinician,clinical,1234567893,,
     N1,Nico Navigator,non_clinical,,,
 """
+# With the address the 837P needs (2010BA): a claim of a member without one is held back.
 MEMBERS = f"""
-    member_id,first_name,last_name,birth_date
-    {A},Ada,Testmember,1970-01-01
-    {B},Ben,Testmember,1980-02-02
+    member_id,first_name,last_name,birth_date,address,city,state,zip,sex
+    {A},Ada,Testmember,1970-01-01,12 Main St,El Centro,CA,92243,F
+    {B},Ben,Testmember,1980-02-02,14 Main St,El Centro,CA,92243,M
 """
 ELIGIBLE = f"""
     member_id,month,eligible
