@@ -559,3 +559,19 @@ class TimeApproval(Base):
     approved_by: Mapped[str] = mapped_column(String(64))
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """A phone's promise that a record is sent once: the key it made up for an entry kept
+    offline, per user, and what the first send created and answered. A second send with the
+    same key (the network dropped the answer, the phone sent again) gets the same answer and
+    creates nothing. ``response`` is empty while the first send is still being saved."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -5,22 +5,28 @@ Authentication is the web session cookie; a POST also needs the session's CSRF t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.period import Period
+from ecmbill.fieldwork import idempotency
 from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import outreach as field_outreach
 from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
 from ecmbill.rating.service import rate
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.fieldwork import time_entry_view
 from ecmbill.web.accounts import (
+    ActiveSession,
     MemberAccess,
     log_access,
     member_access,
@@ -51,6 +57,59 @@ class TimeEntryIn(BaseModel):
     start_time: str = ""
     end_time: str = ""
     note: str = ""
+
+
+class OutreachAttemptIn(BaseModel):
+    """An outreach attempt as typed: the same fields and checks as the outreach form."""
+
+    member_id: str
+    date: str
+    method: str
+    individualized: str = "true"
+    outcome: str
+    minutes: str = ""
+
+
+# The phone's own id for an entry it kept offline: a resend with it creates nothing new.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+async def sent_once(
+    request: Request,
+    active: ActiveSession,
+    kind: str,
+    create: Callable[[], dict[str, Any]],
+    id_field: str,
+) -> JSONResponse:
+    """Create a record, once per ``Idempotency-Key`` when the request has one: 201 with the
+    answer when this request created it, 200 with the first answer when an earlier request
+    with the same key did. Without the header every request creates a record."""
+
+    def answered() -> dict[str, Any]:
+        answer: dict[str, Any] = jsonable_encoder(create())
+        return answer
+
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return JSONResponse(await run_in_threadpool(answered), status_code=201)
+    try:
+        answer, created = await run_in_threadpool(
+            lambda: idempotency.once(
+                site(request).engine,
+                user_id=active.account.id,
+                key=key,
+                kind=kind,
+                create=answered,
+                record_id_of=lambda saved: str(saved[id_field]),
+            )
+        )
+    except idempotency.BadKey as err:
+        return JSONResponse({"field": IDEMPOTENCY_HEADER, "detail": str(err)}, status_code=400)
+    except idempotency.KeyReused as err:
+        return JSONResponse({"field": IDEMPOTENCY_HEADER, "detail": str(err)}, status_code=422)
+    except idempotency.KeyBusy as err:
+        return JSONResponse({"detail": str(err)}, status_code=409)
+    return JSONResponse(answer, status_code=201 if created else 200)
 
 
 @router.get("/me")
@@ -88,20 +147,27 @@ def list_time_entries(
 
 @router.post("/time-entries", status_code=201)
 async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
-    """Record a time entry for yourself. A refused value answers 422 with its field."""
+    """Record a time entry for yourself. A refused value answers 422 with its field. With an
+    ``Idempotency-Key`` header, a resend answers the first send's entry (200) and creates
+    nothing."""
     active, _ = await form_user(request, "time", api=True)
-    if not active.account.staff_id:
+    staff_id = active.account.staff_id
+    if not staff_id:
         raise Forbidden("your account is not linked to a staff member")
     here = site(request)
-    try:
+
+    def create() -> dict[str, Any]:
         return field_time.record_time(
             here.engine,
             here.contract(),
             entry.model_dump(),
             actor=actor(active),
-            staff_id=active.account.staff_id,
+            staff_id=staff_id,
             today=here.today(),
         )
+
+    try:
+        return await sent_once(request, active, "time", create, "entry_id")
     except RowReject as reject:
         return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
 
@@ -128,6 +194,33 @@ def list_outreach(request: Request, member_id: str | None = None) -> list[dict[s
         }
         for a in attempts
     ]
+
+
+@router.post("/outreach", status_code=201)
+async def create_outreach_attempt(request: Request, attempt: OutreachAttemptIn) -> Any:
+    """Record an outreach attempt of yours. A refused value answers 422 with its field. With
+    an ``Idempotency-Key`` header, a resend answers the first send's attempt (200) and creates
+    nothing."""
+    active, _ = await form_user(request, "outreach", api=True)
+    staff_id = active.account.staff_id
+    if not staff_id:
+        raise Forbidden("your account is not linked to a staff member")
+    here = site(request)
+
+    def create() -> dict[str, Any]:
+        return field_outreach.record_outreach(
+            here.engine,
+            here.contract(),
+            attempt.model_dump(),
+            actor=actor(active),
+            staff_id=staff_id,
+            today=here.today(),
+        )
+
+    try:
+        return await sent_once(request, active, "outreach", create, "attempt_id")
+    except RowReject as reject:
+        return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
 
 
 @router.get("/members")
