@@ -12,6 +12,7 @@ from tests.web.routes import app_routes
 STAFF, SUPERVISOR, BILLER, ADMIN = UserRole
 PAGES: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
+    "/field": {STAFF, SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
     "/members": {STAFF, SUPERVISOR, BILLER},
     "/members/91234567A?period=2026-10": {STAFF, SUPERVISOR, BILLER},
@@ -62,6 +63,7 @@ CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER
 # test_time.py): the access tables above list every other route.
 NOT_IN_TABLES = {
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
+    ("GET", "/sw.js"), ("GET", "/manifest.webmanifest"),
     ("GET", "/time/{entry_id}"), ("POST", "/time/{entry_id}"), ("POST", "/time/{entry_id}/delete"),
 }  # fmt: skip
 
@@ -95,6 +97,20 @@ def test_the_login_page_is_open_to_everyone(clients: Clients) -> None:
     response = clients.anonymous().get("/login")
     assert response.status_code == 200
     assert 'type="password"' in response.text
+
+
+def test_the_installable_app_files_are_open_to_everyone_and_hold_no_data(
+    clients: Clients,
+) -> None:
+    """The browser fetches the service worker and the manifest without the session cookie;
+    they are the same for everyone and name no member."""
+    anonymous = clients.anonymous()
+    worker = anonymous.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["service-worker-allowed"] == "/"
+    manifest = anonymous.get("/manifest.webmanifest")
+    assert manifest.status_code == 200
+    assert manifest.json()["start_url"] == "/field"
 
 
 def test_every_page_answers_each_role_as_the_access_table_says(clients: Clients) -> None:

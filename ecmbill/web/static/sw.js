@@ -1,0 +1,83 @@
+// The service worker: keeps the field page, its script and styles on the phone so the page
+// opens with no network after one visit online. Sends go to the API from the page itself
+// (IndexedDB keeps them); a background sync only wakes an open page to send.
+"use strict";
+const VERSION = "ecmbill-field-1";
+const STATIC = `${VERSION}-static`;
+const PAGES = "ecmbill-pages";
+const SHELL = [
+  "/static/app.css",
+  "/static/htmx.min.js",
+  "/static/field.js",
+  "/static/register-sw.js",
+  "/static/icon-192.png",
+  "/static/icon.svg",
+  "/manifest.webmanifest",
+];
+const FIELD_PAGE = "/field";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(STATIC).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(
+        names.filter((name) => name !== STATIC && name !== PAGES).map((name) => caches.delete(name))
+      ))
+      .then(() => self.clients.claim())
+  );
+});
+
+async function fieldPage(request) {
+  const cache = await caches.open(PAGES);
+  try {
+    const response = await fetch(request);
+    // Only the page itself as a logged-in user sees it, never the login page it redirects to.
+    if (response.ok && !response.redirected) await cache.put(FIELD_PAGE, response.clone());
+    return response;
+  } catch (err) {
+    const kept = await cache.match(FIELD_PAGE);
+    if (kept) return kept;
+    throw err;
+  }
+}
+
+async function staticFile(request) {
+  const cache = await caches.open(STATIC);
+  const kept = await cache.match(request);
+  const fresh = fetch(request)
+    .then((response) => {
+      if (response.ok) cache.put(request, response.clone());
+      return response;
+    })
+    .catch(() => undefined);
+  return kept || (await fresh) || Response.error();
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname === FIELD_PAGE) {
+    event.respondWith(fieldPage(request));
+  } else if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
+    event.respondWith(staticFile(request));
+  } else if (request.mode === "navigate") {
+    // Any other page with no network: the field page, which works offline.
+    event.respondWith(
+      fetch(request).catch(async () => (await caches.open(PAGES)).match(FIELD_PAGE) || Response.error())
+    );
+  }
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "ecmbill-outbox") return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((clients) => {
+      for (const client of clients) client.postMessage("ecmbill-sync");
+    })
+  );
+});
