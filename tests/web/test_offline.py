@@ -4,27 +4,24 @@ when the network is back. Playwright drives Debian's chromium at phone size."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine, select
 
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY
-from tests.web.test_browser import (  # noqa: F401 (fixtures)
-    PHONE,
-    base_url,
-    browser,
-    log_in,
-    new_page,
-    served,
-    shot,
-    sync_api,
-)
+from tests.web import test_browser as browser_world
+from tests.web.test_browser import PHONE, log_in, new_page, shot, sync_api
+
+# The browser tests' fixtures: chromium, and the app served over a copy of the web world.
+browser = browser_world.browser
+served = browser_world.served
 
 # Sends every entry kept on the phone again, with its own key, as a lost answer would make
 # the phone do; answers each send's status and record id.
 RESEND = """async () => {
   const sent = [];
-  for (const entry of await window.ecmbillOutbox.all()) {
+  for (const entry of await window.ecmbillField.all()) {
     const url = entry.kind === "time" ? "/api/time-entries" : "/api/outreach";
     const response = await fetch(url, {
       method: "POST",
@@ -38,8 +35,6 @@ RESEND = """async () => {
   }
   return sent;
 }"""
-
-
 expect = sync_api.expect
 
 
@@ -76,7 +71,7 @@ def test_entries_recorded_offline_are_kept_and_sent_once_when_the_network_return
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    page.evaluate("caches.open('ecmbill-pages').then(c => c.match('/field')).then(r => !!r)")
+    assert page.evaluate("caches.open('ecmbill-pages').then(c => c.match('/field')).then(r => !!r)")
 
     context.set_offline(True)
     page.goto("/field")  # opens from the phone, with no network
@@ -117,8 +112,48 @@ def test_entries_recorded_offline_are_kept_and_sent_once_when_the_network_return
     resent = again.evaluate(RESEND)
     assert [status for status, _, _ in resent] == [200, 200, 200]
     assert all(now == first for _, now, first in resent)
-    again.evaluate("window.ecmbillOutbox.sync()")
+    again.evaluate("window.ecmbillField.sync()")
     again.reload()
     expect(again.locator("#outbox li.outbox-sent")).to_have_count(3)
     assert recorded_today(engine) == (visits, attempts)
     context.close()
+
+
+def test_a_refused_entry_shows_why_and_goes_back_into_its_form(
+    browser: object, served: tuple[str, Engine]
+) -> None:
+    base, _ = served
+    page = new_page(browser, base, PHONE)
+    log_in(page, "ana")
+    page.goto("/field")
+    visit = page.locator("#visit-form")
+    visit.get_by_label("Member (CIN)").fill("91234567A")
+    visit.get_by_label("Minutes").fill("an hour")
+    visit.get_by_label("Activity").select_option("care_coordination")
+    visit.get_by_role("button", name="Save visit").click()
+    refused = page.locator("#outbox li.outbox-refused")
+    expect(refused).to_have_count(1)
+    assert "Not saved: minutes is not a number" in refused.inner_text()
+    refused.get_by_role("button", name="Correct it").click()
+    assert visit.get_by_label("Minutes").input_value() == "an hour"
+    expect(page.locator("#outbox li.outbox-refused")).to_have_count(0)
+    page.context.close()
+
+
+def test_the_field_page_has_no_serious_accessibility_problem_at_phone_size(
+    browser: object, served: tuple[str, Engine]
+) -> None:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    base, _ = served
+    page = new_page(browser, base, PHONE)
+    log_in(page, "ana")
+    page.goto("/field")
+    expect(page.locator("#outbox li")).not_to_have_count(0)
+    results = axe.Axe().run(page)
+    serious = [
+        (v["id"], v["impact"])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    page.context.close()

@@ -1,7 +1,8 @@
 // The service worker: keeps the field page, its script and styles on the phone so the page
 // opens with no network after one visit online. Sends go to the API from the page itself
-// (IndexedDB keeps them); a background sync only wakes an open page to send.
+// and, when the phone offers background sync, from here too, with the page closed.
 "use strict";
+importScripts("/static/outbox.js");
 const VERSION = "ecmbill-field-1";
 const STATIC = `${VERSION}-static`;
 const PAGES = "ecmbill-pages";
@@ -9,6 +10,8 @@ const SHELL = [
   "/static/app.css",
   "/static/htmx.min.js",
   "/static/field.js",
+  "/static/field.css",
+  "/static/outbox.js",
   "/static/register-sw.js",
   "/static/icon-192.png",
   "/static/icon.svg",
@@ -73,11 +76,19 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
+async function sendInBackground() {
+  const outbox = self.ecmbillOutbox;
+  const session = await outbox.session();
+  if (!session) return;
+  await outbox.sendWaiting(session.user, session.csrf);
+  for (const client of await self.clients.matchAll({ type: "window" })) {
+    client.postMessage("ecmbill-sent");
+  }
+  const left = (await outbox.all(session.user)).filter((e) => e.status === "waiting" && !e.problem);
+  // Still no network: failing the sync makes the browser try again later.
+  if (left.length) throw new Error("entries still waiting to send");
+}
+
 self.addEventListener("sync", (event) => {
-  if (event.tag !== "ecmbill-outbox") return;
-  event.waitUntil(
-    self.clients.matchAll({ type: "window" }).then((clients) => {
-      for (const client of clients) client.postMessage("ecmbill-sync");
-    })
-  );
+  if (event.tag === "ecmbill-outbox") event.waitUntil(sendInBackground());
 });
