@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
@@ -72,6 +72,14 @@ class OutreachAttemptIn(BaseModel):
 
 # The phone's own id for an entry it kept offline: a resend with it creates nothing new.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        description="Your own id for this record (a UUID: 8 to 64 letters, digits, '-', '_'). "
+        "Sent again, the first answer comes back (200) and nothing more is created.",
+    ),
+]
 
 
 async def sent_once(
@@ -80,6 +88,7 @@ async def sent_once(
     kind: str,
     create: Callable[[], dict[str, Any]],
     id_field: str,
+    key: str | None,
 ) -> JSONResponse:
     """Create a record, once per ``Idempotency-Key`` when the request has one: 201 with the
     answer when this request created it, 200 with the first answer when an earlier request
@@ -89,7 +98,6 @@ async def sent_once(
         answer: dict[str, Any] = jsonable_encoder(create())
         return answer
 
-    key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return JSONResponse(await run_in_threadpool(answered), status_code=201)
     try:
@@ -146,7 +154,9 @@ def list_time_entries(
 
 
 @router.post("/time-entries", status_code=201)
-async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
+async def create_time_entry(
+    request: Request, entry: TimeEntryIn, idempotency_key: IdempotencyKey = None
+) -> Any:
     """Record a time entry for yourself. A refused value answers 422 with its field. With an
     ``Idempotency-Key`` header, a resend answers the first send's entry (200) and creates
     nothing."""
@@ -167,7 +177,7 @@ async def create_time_entry(request: Request, entry: TimeEntryIn) -> Any:
         )
 
     try:
-        return await sent_once(request, active, "time", create, "entry_id")
+        return await sent_once(request, active, "time", create, "entry_id", idempotency_key)
     except RowReject as reject:
         return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
 
@@ -197,7 +207,9 @@ def list_outreach(request: Request, member_id: str | None = None) -> list[dict[s
 
 
 @router.post("/outreach", status_code=201)
-async def create_outreach_attempt(request: Request, attempt: OutreachAttemptIn) -> Any:
+async def create_outreach_attempt(
+    request: Request, attempt: OutreachAttemptIn, idempotency_key: IdempotencyKey = None
+) -> Any:
     """Record an outreach attempt of yours. A refused value answers 422 with its field. With
     an ``Idempotency-Key`` header, a resend answers the first send's attempt (200) and creates
     nothing."""
@@ -218,7 +230,7 @@ async def create_outreach_attempt(request: Request, attempt: OutreachAttemptIn) 
         )
 
     try:
-        return await sent_once(request, active, "outreach", create, "attempt_id")
+        return await sent_once(request, active, "outreach", create, "attempt_id", idempotency_key)
     except RowReject as reject:
         return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
 

@@ -11,7 +11,7 @@ from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.conftest import TODAY
 from tests.web import test_browser as browser_world
-from tests.web.test_browser import PHONE, log_in, new_page, shot, sync_api
+from tests.web.test_browser import PHONE, detail, log_in, new_page, shot, sync_api
 
 # The browser tests' fixtures: chromium, and the app served over a copy of the web world.
 browser = browser_world.browser
@@ -36,6 +36,7 @@ RESEND = """async () => {
   return sent;
 }"""
 expect = sync_api.expect
+OUTBOX = "section[aria-labelledby=outbox-title]"
 
 
 def recorded_today(engine: Engine) -> tuple[list[tuple[str, int]], list[str]]:
@@ -75,7 +76,7 @@ def test_entries_recorded_offline_are_kept_and_sent_once_when_the_network_return
 
     context.set_offline(True)
     page.goto("/field")  # opens from the phone, with no network
-    assert "No network" in page.locator("#network").inner_text()
+    expect(page.locator("#network")).to_contain_text("No network")
     visit = page.locator("#visit-form")
     for minutes in ("45", "30"):
         visit.get_by_label("Member (CIN)").fill("91234567A")
@@ -88,6 +89,7 @@ def test_entries_recorded_offline_are_kept_and_sent_once_when_the_network_return
     outreach.get_by_role("button", name="Save attempt").click()
     expect(page.locator("#outbox li.outbox-waiting")).to_have_count(3)
     shot(page, "20-field-offline-phone")
+    detail(page, OUTBOX, "20-field-offline-phone-detail")
     page.close()
 
     again = context.new_page()
@@ -104,6 +106,7 @@ def test_entries_recorded_offline_are_kept_and_sent_once_when_the_network_return
     expect(again.locator("#outbox li.outbox-sent")).to_have_count(3)
     assert waiting(again) == 0
     shot(again, "21-field-sent-phone")
+    detail(again, OUTBOX, "21-field-sent-phone-detail")
     visits, attempts = recorded_today(engine)
     assert visits == sorted([*before[0], ("91234567A", 45), ("91234567A", 30)])
     assert attempts == sorted([*before[1], "93456789C"])

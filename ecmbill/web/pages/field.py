@@ -45,7 +45,7 @@ def field(request: Request) -> Response:
     )
 
 
-@router.get("/sw.js")
+@router.get("/sw.js", include_in_schema=False)
 def service_worker() -> Response:
     return FileResponse(
         SERVICE_WORKER,
@@ -55,7 +55,7 @@ def service_worker() -> Response:
     )
 
 
-@router.get("/manifest.webmanifest")
+@router.get("/manifest.webmanifest", include_in_schema=False)
 def manifest() -> Response:
     return JSONResponse(
         {
