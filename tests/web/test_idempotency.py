@@ -6,7 +6,9 @@ from __future__ import annotations
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -184,3 +186,31 @@ def test_a_send_waits_for_the_first_send_of_its_key_to_be_saved(world: Engine) -
     assert made == [1]
     use = stored_keys.key_use(world, user_id, "held-key-1")
     assert use is not None and use.record_id == "W-first"
+
+
+def test_a_claim_left_unanswered_by_a_stopped_server_is_taken_over(
+    world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stopped between claiming a key and answering: after ``ABANDONED`` the next
+    send makes the record instead of being told to wait for ever."""
+    assert stored_keys.claim_key(world, 1, "orphan-key-1", "time")
+    with pytest.raises(idempotency.KeyBusy):
+        idempotency.once(
+            world,
+            user_id=1,
+            key="orphan-key-1",
+            kind="time",
+            create=lambda: {"entry_id": "W-never"},
+            record_id_of=lambda a: str(a["entry_id"]),
+            wait_seconds=0.1,
+        )
+    monkeypatch.setattr(idempotency, "ABANDONED", timedelta(0))
+    answer = idempotency.once(
+        world,
+        user_id=1,
+        key="orphan-key-1",
+        kind="time",
+        create=lambda: {"entry_id": "W-retried"},
+        record_id_of=lambda a: str(a["entry_id"]),
+    )
+    assert answer == ({"entry_id": "W-retried"}, True)
