@@ -20,11 +20,13 @@ from ecmbill.web.pages import (
     admin,
     billing,
     corrections,
+    imports,
     login,
     members,
     outreach,
     payer,
     remittances,
+    settings,
     time,
 )
 from ecmbill.web.render import HERE, error_page
@@ -44,7 +46,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, payer, billing, remittances, corrections, admin)
+PAGES = (
+    login, time, outreach, members, payer, billing, remittances, corrections, admin, imports,
+    settings,
+)  # fmt: skip
 
 
 def create_app(

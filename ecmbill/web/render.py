@@ -26,11 +26,13 @@ NAV = (
     ("time", "/time", "My time"),
     ("outreach", "/outreach", "Outreach"),
     ("members", "/members", "Members"),
+    ("imports", "/imports", "Imports"),
     ("billing", "/billing", "Billing"),
     ("remittances", "/remittances", "Remittances"),
     ("corrections", "/corrections", "Corrections"),
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),
+    ("settings", "/settings", "Settings"),
 )
 
 
