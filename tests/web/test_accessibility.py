@@ -158,6 +158,7 @@ def verdict(path: str, found: dict[str, str]) -> None:
 @pytest.fixture(scope="module")
 def logged_in(browser: object, site: str) -> Iterator[dict[UserRole, object]]:
     """One logged-in page per role, made when first asked for (a login hashes a password)."""
+
     class PerRole(dict[UserRole, object]):
         def __missing__(self, role: UserRole) -> object:
             page = new_page(browser, site, PHONE)
