@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import time
 from html import unescape
 
@@ -186,3 +187,36 @@ def test_the_import_status_is_a_fragment_the_page_polls(clients: Clients) -> Non
     fragment = bill.get(f"{sent.headers['location']}?fragment=true").text
     assert fragment.lstrip().startswith('<section id="import-status"')
     assert "<html" not in fragment
+
+
+def test_a_running_import_shows_the_rows_checked_and_the_server_keeps_answering(
+    clients: Clients,
+) -> None:
+    """The import runs in a worker thread: while it runs (here held on an event), the page
+    shows how far it got and asks again every second, and other pages still answer."""
+    bill = clients.as_user("bill")
+    jobs = imports_page.jobs_of(bill)  # type: ignore[arg-type]
+    job = jobs.new("bill", "time", "big.csv")
+    release = threading.Event()
+
+    def run(job: imports_page.ImportJob) -> None:
+        job.progress(250_000, 1_000_000)
+        release.wait(timeout=30)
+        job.failed = True
+
+    jobs.start(job, run)
+    try:
+        deadline = time.monotonic() + 10
+        while job.done == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        page = bill.get(f"/imports/{job.id}")
+        assert "250,000 of 1,000,000 rows checked." in text_of(page.text)
+        assert 'hx-trigger="every 1s"' in page.text
+        assert bill.get("/imports").status_code == 200
+    finally:
+        release.set()
+    deadline = time.monotonic() + 10
+    while job.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopped = text_of(bill.get(f"/imports/{job.id}").text)
+    assert "The import stopped on an error: nothing was imported." in stopped
