@@ -66,6 +66,7 @@ def test_bad_fields_are_named_beside_them_and_nothing_is_stored(
     assert "ZIP+4" in (error_beside(response.text, "billing_zip") or "")
     assert error_beside(response.text, "usage") is not None
     assert error_beside(response.text, "billing_name") is None
+    assert "Nothing was saved: 3 settings to fix" in text_of(response.text)
     assert 'value="1234567890"' in response.text  # what was typed stays, to be corrected
     assert set(show_settings(world).values()) == {None}  # all or none
 

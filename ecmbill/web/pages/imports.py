@@ -11,6 +11,8 @@ or, if it cannot be read, not at all. The rejected rows are kept in the same
 
 from __future__ import annotations
 
+import atexit
+import logging
 import secrets
 import shutil
 import tempfile
@@ -42,6 +44,7 @@ from ecmbill.web.security import actor, form_user, page_user
 from ecmbill.web.site import Site, site
 
 router = APIRouter()
+log = logging.getLogger("ecmbill.web")
 
 # What each kind of file holds, in the biller's words; the order of a month's imports.
 CHOICES: dict[str, str] = {
@@ -104,6 +107,8 @@ class ImportJobs:
         self._jobs: dict[str, ImportJob] = {}
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecmbill-import")
+        # The rejected rows hold PHI: their files go when the server stops, not only on expiry.
+        atexit.register(self.drop_all)
 
     def new(self, owner: str, kind: str, name: str) -> ImportJob:
         self._forget_old()
@@ -127,6 +132,12 @@ class ImportJobs:
             self._jobs.pop(job.id, None)
         shutil.rmtree(job.folder, ignore_errors=True)
 
+    def drop_all(self) -> None:
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            self.drop(job)
+
     def _forget_old(self) -> None:
         now = time.monotonic()
         with self._lock:
@@ -141,9 +152,10 @@ class ImportJobs:
 def _guarded(job: ImportJob, run: Callable[[ImportJob], None]) -> None:
     try:
         run(job)
-    except Exception:
-        # The service rolled its transaction back: nothing was imported. The reason may hold
-        # PHI, so it is neither logged nor shown; the page says what happened.
+    except Exception as err:
+        # The service rolled its transaction back: nothing was imported. The message may hold
+        # PHI, so only the kind of error is logged; the page says what happened.
+        log.error("import of a %s file failed: %s", job.kind, type(err).__name__)
         job.failed = True
 
 

@@ -99,6 +99,7 @@ def settings_page(
         required=required,
         choices=CHOICES,
         saved=saved,
+        refused=status_code == 422,
         contract=here.contract(),
     )
 
