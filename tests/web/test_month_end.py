@@ -68,6 +68,8 @@ def import_file(page, kind: str, name: str, content: str) -> str:  # type: ignor
     page.get_by_label("File (.csv or .xlsx; the 834 as the plan sent it)").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": content.encode()}]
     )
+    if kind == "staff":
+        shots(page, "04-imports-form")
     page.get_by_role("button", name="Upload and import").click()
     counts = page.locator("#import-counts")
     counts.wait_for()
@@ -112,7 +114,7 @@ def test_a_month_end_done_only_in_the_web_on_a_fresh_install(
         assert rejected.first.locator("td").nth(0).inner_text() == "5"
         assert rejected.first.locator("td").nth(1).inner_text() == "minutes"
         reason = rejected.first.locator("td").nth(2).inner_text()
-        shots(page, "04-import-rejected-row")
+        shots(page, "05-import-rejected-row")
         with page.expect_download() as info:
             page.get_by_role("link", name="Download the rejected rows (CSV)").click()
         rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text("utf-8"))))
@@ -125,7 +127,7 @@ def test_a_month_end_done_only_in_the_web_on_a_fresh_install(
         page.get_by_role("button", name="Close October 2026").click()
         page.wait_for_load_state()
         assert "October 2026 closed: 2 original" in page.get_by_role("status").inner_text()
-        shots(page, "05-billing-closed")
+        shots(page, "06-billing-closed")
         with page.expect_download() as info:
             page.get_by_role("button", name="837P claims (X12)").click()
         claims_file = tmp_path / info.value.suggested_filename

@@ -48,14 +48,14 @@ log = logging.getLogger("ecmbill.web")
 
 # What each kind of file holds, in the biller's words; the order of a month's imports.
 CHOICES: dict[str, str] = {
-    "staff": "Staff: care managers, their roles and NPIs",
-    "members": "Members: the roster, with addresses",
-    "eligibility": "Eligibility: month by month",
-    "enrollments": "Enrollments: ECM start and end dates",
+    "staff": "Staff (roles, NPIs)",
+    "members": "Members (roster, addresses)",
+    "eligibility": "Eligibility (by month)",
+    "enrollments": "Enrollments (ECM spans)",
     "time": "Time entries",
     "outreach": "Outreach attempts",
-    "mif": "The plan's Member Information File (MIF)",
-    "834": "The plan's 834 enrollment file (X12)",
+    "mif": "Plan's member file (MIF)",
+    "834": "Plan's 834 (X12)",
 }
 assert set(KINDS) <= set(CHOICES), "every import kind has a choice on the page"
 WORK_KINDS = ("time", "outreach")
