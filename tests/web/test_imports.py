@@ -9,6 +9,7 @@ import io
 import re
 import threading
 import time
+from collections.abc import Iterator
 from html import unescape
 
 import pytest
@@ -153,6 +154,21 @@ def test_an_upload_over_the_limit_is_refused_and_nothing_is_kept(
     assert response.status_code == 413
     jobs = imports_page.jobs_of(bill)  # type: ignore[arg-type]
     assert all(job.kind != "time" or not job.running for job in jobs._jobs.values())
+
+
+def test_an_upload_without_a_declared_length_is_refused_unread(clients: Clients) -> None:
+    bill = clients.as_user("bill")
+    token = csrf_of(bill.get("/imports").text)
+
+    def chunks() -> Iterator[bytes]:
+        yield f"csrf_token={token}&kind=time".encode()
+
+    response = bill.post(
+        "/imports",
+        content=chunks(),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 411
 
 
 def test_the_plans_mif_and_834_import_from_the_page(clients: Clients, world: Engine) -> None:

@@ -202,12 +202,16 @@ async def upload(request: Request) -> Response:
     """Check the choices, keep the upload in a temporary file, start the import and send the
     browser to its status page. A file too large is refused before it is read."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FILE_BYTES + FORM_OVERHEAD:
-        page_user(request, "imports")  # who may not import is told so, not that it is large
+    if not declared.isdigit() or int(declared) > MAX_FILE_BYTES + FORM_OVERHEAD:
+        # Refused before the body is read: a body without a declared length (chunked) could
+        # fill the disk. Who may not import is told so, not that the file is large.
+        page_user(request, "imports")
         return imports_page(
             request,
-            status_code=413,
-            errors={"file": f"the file is larger than {MAX_FILE_BYTES // 2**20} MB: split it"},
+            status_code=413 if declared.isdigit() else 411,
+            errors={"file": f"the file is larger than {MAX_FILE_BYTES // 2**20} MB: split it"}
+            if declared.isdigit()
+            else {"file": "the upload did not say its length: upload it from the form"},
         )
     active, form = await form_user(request, "imports")
     values = {name: str(form.get(name) or "").strip() for name in ("kind", "period", "source")}
