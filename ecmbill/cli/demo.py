@@ -13,7 +13,7 @@ from rich.table import Table
 from ecmbill.claims.close import close_period
 from ecmbill.claims.export import export_claims
 from ecmbill.claims.settings import provider_settings, set_settings
-from ecmbill.cli.app import app, console, fail, parse_period
+from ecmbill.cli.app import app, console, errors, fail, parse_period
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
 from ecmbill.cli.payer import ack_rejected, show_ack, show_eligibility
@@ -32,6 +32,7 @@ from ecmbill.rating.service import rate
 from ecmbill.remit.post import import_835
 from ecmbill.remit.reconcile import reconcile
 from ecmbill.store.db import Engine, open_store
+from ecmbill.store.existing import holdings
 from ecmbill.web import accounts
 from ecmbill.web.accounts import UserRole
 
@@ -53,11 +54,30 @@ DEMO_USERS = (
 )
 
 
+DEMO_URL = "sqlite:///demo.db"
+
+
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="SQLite file to create afresh.")] = Path(
-        "demo.db"
-    ),
+    database: Annotated[
+        str,
+        typer.Option(
+            "--database",
+            help="The demo's own SQLite database, made afresh: sqlite:///PATH. Not read from "
+            "ECMBILL_DATABASE_URL, so the demo never lands on a database in use.",
+        ),
+    ] = DEMO_URL,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Delete the database even if it holds web users or work not made by the "
+            "demo (they are named before it is deleted).",
+        ),
+    ] = False,
+    db: Annotated[
+        Path | None, typer.Option("--db", hidden=True, help="Deprecated: use --database.")
+    ] = None,
     period: Annotated[
         str | None, typer.Option("--period", help="Month to simulate (default: last month).")
     ] = None,
@@ -73,12 +93,19 @@ def demo(
 ) -> None:
     """Create a realistic synthetic month for a fictional provider, run import, rating and the
     honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
-    next to the database. Every name and identifier is fake."""
+    next to the database. Every name and identifier is fake.
+
+    An existing demo database is made afresh; one that holds web users or work not made by
+    the demo is left alone unless --replace is given."""
+    if db is not None:
+        errors.print("[yellow]warning:[/] --db is deprecated: use --database sqlite:///PATH")
+        database = f"sqlite:///{db}"
+    db = demo_file(database)
     month = parse_period(period) if period else last_full_month(date.today())
     if month.end >= date.today():
         fail(f"{month} has not ended yet: pick a past month")
     if db.exists():
-        db.unlink()
+        make_room(db, replace)
     folder = db.with_name(f"{db.stem}-data")
     contract = default_contract()
     files = generate(folder, month, members=members, contract=contract)
@@ -137,6 +164,42 @@ def demo(
     console.print(f"270, 271, 999, 277CA: {db.with_name('demo-270.txt').resolve()} and beside it")
     if with_users:
         show_demo_users(engine, f"sqlite:///{db}")
+
+
+def demo_file(url: str) -> Path:
+    """The SQLite file of a ``sqlite:///PATH`` URL: the demo deletes and writes files beside
+    it, which only a file database has."""
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    if not url.startswith("sqlite:///") or not path or path == ":memory:":
+        fail(f"the demo makes a SQLite file of its own: --database sqlite:///PATH, not {url}")
+    return Path(path)
+
+
+def make_room(db: Path, replace: bool) -> None:
+    """Delete the earlier demo's file; one holding web users or anyone's work only with
+    ``--replace``, after saying what goes."""
+    held = holdings(db)
+    if held.unreadable:
+        lost = f"{db} is not a database the demo made"
+    else:
+        parts = []
+        if held.usernames:
+            parts.append(f"{len(held.usernames)} web user(s) ({', '.join(held.usernames)})")
+        if held.changed_by_others:
+            parts.append(f"{held.changed_by_others} change(s) made by people, not the demo")
+        if held.members:
+            parts.append(f"{held.members} member(s)")
+        lost = f"{db} holds " + ", ".join(parts or ["nothing"])
+    if held.only_the_demos_own:
+        console.print(f"{db}: an earlier demo's database, made afresh.")
+    elif not replace:
+        fail(
+            f"{lost}: the demo would delete it. Run it again with --replace to delete it, or "
+            "give the demo another file with --database sqlite:///OTHER.db."
+        )
+    else:
+        errors.print(f"[yellow]--replace:[/] deleting {lost}.", highlight=False)
+    db.unlink()
 
 
 def show_demo_users(engine: Engine, url: str) -> None:

@@ -21,11 +21,13 @@ from ecmbill.web.pages import (
     billing,
     corrections,
     field,
+    imports,
     login,
     members,
     outreach,
     payer,
     remittances,
+    settings,
     time,
 )
 from ecmbill.web.render import HERE, error_page
@@ -45,7 +47,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, field, time, outreach, members, payer, billing, remittances, corrections, admin)
+PAGES = (
+    login, field, time, outreach, members, payer, billing, remittances, corrections, admin,
+    imports, settings,
+)  # fmt: skip
 
 
 def create_app(

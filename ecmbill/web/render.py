@@ -27,11 +27,13 @@ NAV = (
     ("time", "/field", "In the field"),
     ("outreach", "/outreach", "Outreach"),
     ("members", "/members", "Members"),
+    ("imports", "/imports", "Imports"),
     ("billing", "/billing", "Billing"),
     ("remittances", "/remittances", "Remittances"),
     ("corrections", "/corrections", "Corrections"),
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),
+    ("settings", "/settings", "Settings"),
 )
 
 

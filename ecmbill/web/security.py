@@ -46,6 +46,9 @@ ACCESS: dict[str, frozenset[UserRole]] = {
     # Correcting reference data and deleting records in error, in any period.
     "corrections": frozenset({BILLER, ADMIN}),
     "admin": frozenset({ADMIN}),
+    # Uploading the month's files (and the plan's MIF and 834); the provider and payer settings.
+    "imports": frozenset({BILLER, ADMIN}),
+    "settings": frozenset({ADMIN}),
 }
 
 

@@ -15,7 +15,9 @@ from tests.claims.x12check import x12_errors
 @pytest.mark.slow
 def test_demo_writes_a_valid_837p_and_an_invoice_and_says_where(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["demo", "--db", str(tmp_path / "demo.db"), "--period", "2026-10", "--members", "30"],
+        app,
+        ["demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}", "--period", "2026-10",
+         "--members", "30"],
         env={"COLUMNS": "200"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -139,7 +139,9 @@ def test_a_partial_address_is_refused_naming_the_missing_column(
 @pytest.mark.slow
 def test_the_demo_837p_passes_pyx12_and_the_2010ba_situational_check(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["demo", "--db", str(tmp_path / "demo.db"), "--period", "2026-10", "--members", "30"],
+        app,
+        ["demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}", "--period", "2026-10",
+         "--members", "30"],
         env={"COLUMNS": "200"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output

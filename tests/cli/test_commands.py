@@ -312,7 +312,7 @@ def test_demo_runs_from_nothing_in_under_a_minute_and_prints_the_summary(tmp_pat
     env.pop("ECMBILL_DATABASE_URL", None)
     started = time.monotonic()
     done = subprocess.run(
-        [str(script), "demo", "--db", str(tmp_path / "demo.db")],
+        [str(script), "demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -86,7 +86,9 @@ def test_a_month_of_exchange_from_the_command_line(tmp_path: Path, databases: Da
 
 def test_the_demo_also_writes_the_months_otf_and_rtf(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
-    code, out = run("demo", "--db", str(db), "--period", "2026-10", "--members", "20")
+    code, out = run(
+        "demo", "--database", f"sqlite:///{db}", "--period", "2026-10", "--members", "20"
+    )
     assert code == 0, out
     otf, rtf = read_table(tmp_path / "demo-otf.xlsx"), read_table(tmp_path / "demo-rtf.xlsx")
     assert len(rtf.rows) == 20

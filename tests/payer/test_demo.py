@@ -19,7 +19,9 @@ def test_the_demos_270_passes_x12sdk_and_pyx12_and_its_simulated_answers_show_th
     tmp_path: Path,
 ) -> None:
     result = CliRunner().invoke(
-        app, ["demo", "--db", str(tmp_path / "demo.db"), "--period", "2026-10", "--members", "60"],
+        app,
+        ["demo", "--database", f"sqlite:///{tmp_path / 'demo.db'}", "--period", "2026-10",
+         "--members", "60"],
         env={"COLUMNS": "200"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -23,6 +23,8 @@ PAGES: dict[str, set[UserRole]] = {
     "/audit": {SUPERVISOR, BILLER, ADMIN},
     "/corrections?member_id=91234567A&staff_id=S1": {BILLER, ADMIN},
     "/admin": {ADMIN},
+    "/imports": {BILLER, ADMIN},
+    "/settings": {ADMIN},
 }
 # Files a role may download; in this small world some answer "nothing to download" (409).
 DOWNLOADS: dict[str, set[UserRole]] = {
@@ -54,9 +56,17 @@ FORMS: dict[str, set[UserRole]] = {
     "/corrections/role": {BILLER, ADMIN},
     "/corrections/eligibility": {BILLER, ADMIN},
     "/corrections/delete": {BILLER, ADMIN},
+    "/imports": {BILLER, ADMIN},
+    "/settings": {ADMIN},
 }
 # A claim's page: this small world has no claim, so the biller is told there is none (404).
 CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER}}
+# An import's result and rejected rows: only for who uploaded the file; others are told there
+# is no such import (404), a role that may not import is refused (403).
+IMPORT_PAGES: dict[str, set[UserRole]] = {
+    "/imports/no-such-import": {BILLER, ADMIN},
+    "/imports/no-such-import/rejects.csv": {BILLER, ADMIN},
+}
 
 
 # Routes open to everyone, or checked per entry rather than per role (tests below and in
@@ -69,7 +79,9 @@ NOT_IN_TABLES = {
 
 
 def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
-    listed = [("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS, *CLAIM_PAGES]]
+    listed = [
+        ("GET", path.split("?")[0]) for path in [*PAGES, *DOWNLOADS, *CLAIM_PAGES, *IMPORT_PAGES]
+    ]
     listed += [("POST", path) for path in FORMS]
     routes = app_routes(app)
     assert len(routes) > 30  # the pages, forms, downloads and the API: not an empty walk
@@ -84,7 +96,7 @@ def test_every_route_of_the_app_is_in_an_access_table(app: FastAPI) -> None:
             )
 
 
-@pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, *CLAIM_PAGES, "/", "/time/E1"])
+@pytest.mark.parametrize("path", [*PAGES, *DOWNLOADS, *CLAIM_PAGES, *IMPORT_PAGES, "/", "/time/E1"])
 def test_an_anonymous_request_to_any_page_is_redirected_to_login(
     clients: Clients, path: str
 ) -> None:
@@ -137,7 +149,7 @@ def test_every_download_answers_each_role_as_the_access_table_says(clients: Clie
 def test_a_claim_page_answers_each_role_as_the_access_table_says(clients: Clients) -> None:
     for role, username in ROLE_USER.items():
         client = clients.as_user(username)
-        for path, allowed in CLAIM_PAGES.items():
+        for path, allowed in {**CLAIM_PAGES, **IMPORT_PAGES}.items():
             expected = 404 if role in allowed else 403
             assert client.get(path).status_code == expected, (role, path)
 
