@@ -17,6 +17,7 @@ from ecmbill.contract import Contract
 from ecmbill.store.db import Engine
 from ecmbill.web import api
 from ecmbill.web.pages import (
+    account,
     admin,
     billing,
     corrections,
@@ -32,6 +33,7 @@ from ecmbill.web.security import (
     ApiUnauthorized,
     Forbidden,
     LoginRequired,
+    StepRequired,
     login_redirect,
     trusted_proxies,
 )
@@ -44,7 +46,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, payer, billing, remittances, corrections, admin)
+PAGES = (login, account, time, outreach, members, payer, billing, remittances, corrections, admin)
 
 
 def create_app(
@@ -70,6 +72,7 @@ def create_app(
     app.middleware("http")(_headers)
     app.exception_handler(LoginRequired)(_to_login)
     app.exception_handler(Forbidden)(_forbidden)
+    app.exception_handler(StepRequired)(_to_step)
     app.exception_handler(ApiUnauthorized)(_api_unauthorized)
     app.exception_handler(BadParameter)(_bad_parameter)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -117,6 +120,10 @@ async def _bad_parameter(request: Request, exc: BadParameter) -> Response:
 
 async def _to_login(request: Request, exc: LoginRequired) -> Response:
     return RedirectResponse(login_redirect(exc.next_path), status_code=303)
+
+
+async def _to_step(request: Request, exc: StepRequired) -> Response:
+    return RedirectResponse(exc.path, status_code=303)
 
 
 async def _forbidden(request: Request, exc: Forbidden) -> Response:

@@ -31,6 +31,7 @@ NAV = (
     ("corrections", "/corrections", "Corrections"),
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),
+    ("account", "/account", "Account"),
 )
 
 

@@ -24,7 +24,7 @@ from ecmbill.web import create_app
 from tests.claims.world import configure
 from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY, Databases
-from tests.web.conftest import PASSWORD, free_port
+from tests.web.conftest import PASSWORD, free_port, mfa_code
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -106,6 +106,10 @@ def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    if "/login/code" in page.url:  # a biller or admin: the MFA code next
+        page.get_by_label("Code from your authenticator app").fill(mfa_code())
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
