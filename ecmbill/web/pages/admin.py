@@ -68,7 +68,7 @@ def _export(
     fmt: str,
     name: str,
     header: Sequence[str],
-    rows: list[Sequence[Any]],
+    rows: Sequence[Sequence[Any]],
 ) -> Response:
     """A CSV or XLSX through the formula-safe writer; the trail holds member ids (PHI), so
     the download is in the access log."""
