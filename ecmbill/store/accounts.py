@@ -416,7 +416,7 @@ def set_password(
         _end_sessions(session, user.id, keep=keep_session)
         now = audit.now()
         audit.record_change(
-            session, actor=actor, at=now, action="password_reset" if must_change else "password",
+            session, actor=actor, at=now, action="pw_reset" if must_change else "password",
             entity="users", key=username, after={"must_change_password": must_change},
         )  # fmt: skip
         if not must_change:

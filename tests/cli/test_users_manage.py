@@ -54,6 +54,6 @@ def test_users_reset_password_prints_a_temporary_password_to_change_at_the_next_
     assert logged is not None and logged.must_change_password
     assert accounts.pending_step(logged) == "/account/password"
     record = audit_page(engine, entity="users").lines[0]
-    assert (record.action, record.actor) == ("password_reset", "tester")
+    assert (record.action, record.actor) == ("pw_reset", "tester")
     assert temporary not in str(audit_page(engine, size=1000).lines)
     assert cli("users", "reset-password", "nobody").exit_code != 0

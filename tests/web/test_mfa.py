@@ -278,7 +278,7 @@ def test_an_admin_reset_password_must_be_changed_at_the_next_login(
     assert ana.get("/time").status_code == 200
     assert not accounts.find_user(world, "ana").must_change_password
     users = trail(world, "users")
-    assert ("password_reset", "ana", "web:ada", {"must_change_password": True}) in users
+    assert ("pw_reset", "ana", "web:ada", {"must_change_password": True}) in users
     assert temporary[1] not in str(audit_page(world, size=1000).lines)
 
 
