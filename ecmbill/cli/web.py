@@ -80,7 +80,7 @@ def users_add(
 @users_app.command("list")
 def users_list(database: DatabaseOption = None) -> None:
     """List web users and their roles."""
-    table = Table("username", "role", "staff_id", "team", "active", title="Web users")
+    table = Table("username", "role", "staff_id", "team", "active", "mfa", title="Web users")
     for user in accounts.list_users(store(database)):
         table.add_row(
             user.username,
@@ -88,5 +88,67 @@ def users_list(database: DatabaseOption = None) -> None:
             user.staff_id or "",
             user.team or "",
             "yes" if user.active else "no",
+            "on" if user.mfa_enrolled else "off",
         )
     console.print(table)
+
+
+@users_app.command("set")
+def users_set(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[UserRole | None, typer.Option("--role", help="New role.")] = None,
+    staff_id: Annotated[
+        str | None,
+        typer.Option("--staff-id", help="Staff member whose time they record ('' for none)."),
+    ] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team ('' for none).")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Change a web user's role, staff member or team; what is not given stays (audited)."""
+    engine = store(database)
+    try:
+        user = accounts.find_user(engine, username)
+        changed = accounts.set_user(
+            engine,
+            user.username,
+            role=role or user.role,
+            staff_id=user.staff_id if staff_id is None else staff_id,
+            team=user.team if team is None else team,
+            actor=cli_actor(),
+        )
+    except AccountError as err:
+        fail(str(err))
+    console.print(
+        f"User {changed.username}: {changed.role.value}, staff {changed.staff_id or '-'}, "
+        f"team {changed.team or '-'}."
+    )
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Give a user a temporary password (printed once) that they must change when they log
+    in with it; their sessions end now (audited)."""
+    try:
+        password = accounts.reset_password(store(database), username, actor=cli_actor())
+    except AccountError as err:
+        fail(str(err))
+    console.print(f"Temporary password of {username.strip().lower()} (shown only now):")
+    # Plain print: no markup, so the password is printed exactly.
+    print(password)
+
+
+@users_app.command("reset-mfa")
+def users_reset_mfa(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Clear a user's MFA (a lost phone and lost recovery codes): a biller or admin sets it
+    up again at the next login; their sessions end now (audited)."""
+    try:
+        accounts.reset_mfa(store(database), username, actor=cli_actor())
+    except AccountError as err:
+        fail(str(err))
+    console.print(f"MFA of {username.strip().lower()} reset.")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, or_, select, union
+from sqlalchemy import Engine, delete, func, or_, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
@@ -30,6 +30,8 @@ class StoredUser:
     staff_id: str | None
     team: str | None
     active: bool
+    mfa_enrolled: bool = False
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,11 @@ class NoSuchUser(LookupError):
 
 
 def _stored(user: models.User) -> StoredUser:
-    return StoredUser(user.id, user.username, user.role, user.staff_id, user.team, user.active)
+    return StoredUser(
+        user.id, user.username, user.role, user.staff_id, user.team, user.active,
+        mfa_enrolled=user.mfa_secret is not None,
+        must_change_password=bool(user.must_change_password),
+    )  # fmt: skip
 
 
 def create_user(
@@ -211,15 +217,24 @@ def log_access(engine: Engine, *, username: str, action: str, **details: Any) ->
 
 
 def record_failed_login(
-    engine: Engine, username: str, address: str, *, at: datetime, known: bool, locked: bool
+    engine: Engine,
+    username: str,
+    address: str,
+    *,
+    at: datetime,
+    known: bool,
+    locked: bool,
+    step: str | None = None,
 ) -> None:
     """A failed attempt, kept for the limits, and in the access log under the username when
-    it is a user's (a typed name that is no user's may be a password in the wrong box)."""
+    it is a user's (a typed name that is no user's may be a password in the wrong box).
+    ``step="code"``: a wrong MFA code after the right password, which counts the same."""
+    details = {"address": address} | ({"step": step} if step else {})
     with unit_of_work(engine) as session:
         session.add(models.LoginAttempt(username=username, address=address, at=at))
         record_access(
             session, username=username if known else "(unknown)",
-            action="locked" if locked else "failed", at=at, address=address,
+            action="locked" if locked else "failed", at=at, **details,
         )  # fmt: skip
 
 
@@ -239,22 +254,31 @@ def open_session(
     at: datetime,
     expires_at: datetime,
     new_password_hash: str | None = None,
+    stage: str | None = None,
+    replaces: str | None = None,
 ) -> None:
     """Start a session after a successful login (in the access log): the user's failed
     attempts from that address no longer count against the limit (the access log keeps them),
-    and a password hash made with older settings is replaced."""
+    and a password hash made with older settings is replaced. A ``stage="code"`` session
+    (password right, MFA code awaited) is neither logged as a login nor clears the failures:
+    that waits for the code. ``replaces``: the token hash of the waiting session it ends."""
     with unit_of_work(engine) as session:
-        record_access(session, username=user.username, action="login", at=at, address=address)
+        if replaces is not None:
+            session.execute(
+                delete(models.WebSession).where(models.WebSession.token_hash == replaces)
+            )
         if new_password_hash is not None:
             stored = session.get(models.User, user.id)
             if stored is not None:
                 stored.password_hash = new_password_hash
-        session.execute(
-            delete(models.LoginAttempt).where(
-                models.LoginAttempt.username == user.username,
-                models.LoginAttempt.address == address,
+        if stage is None:
+            record_access(session, username=user.username, action="login", at=at, address=address)
+            session.execute(
+                delete(models.LoginAttempt).where(
+                    models.LoginAttempt.username == user.username,
+                    models.LoginAttempt.address == address,
+                )
             )
-        )
         # Expired sessions are of no use to anyone: tidy them while here.
         session.execute(delete(models.WebSession).where(models.WebSession.expires_at <= at))
         session.add(
@@ -264,6 +288,7 @@ def open_session(
                 csrf_token=csrf_token,
                 created_at=at,
                 expires_at=expires_at,
+                stage=stage,
             )
         )
 
@@ -276,11 +301,13 @@ def session_user(
     lifetime: timedelta,
     idle: timedelta,
     refresh_after: timedelta,
-) -> tuple[StoredUser, str] | None:
+) -> tuple[StoredUser, str, str | None] | None:
     """The active user of an unexpired session, with the session's CSRF token. An expired
     session is deleted on sight. ``expires_at`` is the idle end: when it is more than
     ``refresh_after`` behind ``now + idle`` it is moved there, never past ``lifetime`` from
-    the login (so a busy session writes once a minute, not once a request)."""
+    the login (so a busy session writes once a minute, not once a request). The third value
+    is the session's stage (None once fully logged in; "code" while the MFA code is awaited,
+    whose end is never moved)."""
     with unit_of_work(engine) as session:
         found = session.get(models.WebSession, token_hash)
         if found is None:
@@ -293,9 +320,9 @@ def session_user(
         if user is None or not user.active:
             return None
         wanted = min(now + idle, created + lifetime)
-        if wanted - expires >= refresh_after:
+        if found.stage is None and wanted - expires >= refresh_after:
             found.expires_at = wanted
-        return _stored(user), found.csrf_token
+        return _stored(user), found.csrf_token, found.stage
 
 
 def _aware(moment: datetime, now: datetime) -> datetime:
@@ -310,6 +337,169 @@ def end_session(engine: Engine, token_hash: str) -> None:
         user = session.get(models.User, found.user_id) if found is not None else None
         if user is not None:
             record_access(session, username=user.username, action="logout", at=audit.now())
+        session.execute(delete(models.WebSession).where(models.WebSession.token_hash == token_hash))
+
+
+# --- Changing accounts: role and team, passwords, MFA. Each change is audited under the
+# entity "users"; none keeps a password, a hash, a secret or a code in the trail.
+
+
+def _user(session: Session, username: str) -> models.User:
+    user = session.scalar(select(models.User).where(models.User.username == username))
+    if user is None:
+        raise NoSuchUser(username)
+    return user
+
+
+def _end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    ended = delete(models.WebSession).where(models.WebSession.user_id == user_id)
+    if keep is not None:
+        ended = ended.where(models.WebSession.token_hash != keep)
+    session.execute(ended)
+
+
+def find_user(engine: Engine, username: str) -> StoredUser:
+    """Raises ``NoSuchUser``."""
+    with unit_of_work(engine) as session:
+        return _stored(_user(session, username))
+
+
+def update_user(
+    engine: Engine,
+    username: str,
+    *,
+    role: str,
+    staff_id: str | None,
+    team: str | None,
+    actor: str,
+) -> StoredUser:
+    """Change a user's role, staff member and team (audited, before and after). Raises
+    ``NoSuchUser`` or ``UnknownStaff``."""
+    with unit_of_work(engine) as session:
+        user = _user(session, username)
+        if staff_id and session.get(models.Staff, staff_id) is None:
+            raise UnknownStaff(staff_id)
+        before = {"role": user.role, "staff_id": user.staff_id, "team": user.team}
+        after = {"role": role, "staff_id": staff_id or None, "team": team or None}
+        if before != after:
+            user.role, user.staff_id, user.team = role, staff_id or None, team or None
+            audit.record_change(
+                session, actor=actor, at=audit.now(), action="update", entity="users",
+                key=username, before=before, after=after,
+            )  # fmt: skip
+        return _stored(user)
+
+
+def password_hash_of(engine: Engine, user_id: int) -> str | None:
+    with unit_of_work(engine) as session:
+        user = session.get(models.User, user_id)
+        return None if user is None else user.password_hash
+
+
+def set_password(
+    engine: Engine,
+    username: str,
+    password_hash: str,
+    *,
+    must_change: bool,
+    actor: str,
+    keep_session: str | None = None,
+) -> None:
+    """A new password: by an admin's reset (``must_change``: the user changes it at the next
+    login) or by the user (in the access log too). Every session of the user ends but
+    ``keep_session`` (the token hash of the user's own, when they changed it themselves).
+    Raises ``NoSuchUser``."""
+    with unit_of_work(engine) as session:
+        user = _user(session, username)
+        user.password_hash = password_hash
+        user.must_change_password = must_change
+        _end_sessions(session, user.id, keep=keep_session)
+        now = audit.now()
+        audit.record_change(
+            session, actor=actor, at=now, action="pw_reset" if must_change else "password",
+            entity="users", key=username, after={"must_change_password": must_change},
+        )  # fmt: skip
+        if not must_change:
+            record_access(session, username=username, action="password", at=now)
+
+
+def mfa_secret_of(engine: Engine, user_id: int) -> str | None:
+    with unit_of_work(engine) as session:
+        user = session.get(models.User, user_id)
+        return None if user is None else user.mfa_secret
+
+
+def enrol_mfa(
+    engine: Engine, username: str, secret: str, code_hashes: list[str], *, actor: str
+) -> None:
+    """Keep a confirmed TOTP secret and the hashes of new recovery codes (old ones go).
+    Raises ``NoSuchUser``."""
+    with unit_of_work(engine) as session:
+        user = _user(session, username)
+        user.mfa_secret = secret
+        session.execute(delete(models.RecoveryCode).where(models.RecoveryCode.user_id == user.id))
+        session.add_all(models.RecoveryCode(user_id=user.id, code_hash=h) for h in code_hashes)
+        audit.record_change(
+            session, actor=actor, at=audit.now(), action="mfa_enrol", entity="users",
+            key=username, after={"recovery_codes": len(code_hashes)},
+        )  # fmt: skip
+
+
+def reset_mfa(engine: Engine, username: str, *, actor: str) -> None:
+    """An admin's reset of a user's MFA: secret and recovery codes gone, sessions ended; an
+    admin or biller enrols again at the next login. Raises ``NoSuchUser``."""
+    with unit_of_work(engine) as session:
+        user = _user(session, username)
+        had = user.mfa_secret is not None
+        user.mfa_secret = None
+        session.execute(delete(models.RecoveryCode).where(models.RecoveryCode.user_id == user.id))
+        _end_sessions(session, user.id)
+        audit.record_change(
+            session, actor=actor, at=audit.now(), action="mfa_reset", entity="users",
+            key=username, before={"mfa": had}, after={"mfa": False},
+        )  # fmt: skip
+
+
+def unused_recovery_codes(engine: Engine, user_id: int) -> list[tuple[int, str]]:
+    """(id, hash) of a user's recovery codes not yet used."""
+    code = models.RecoveryCode
+    with unit_of_work(engine) as session:
+        return [
+            (row.id, row.code_hash)
+            for row in session.execute(
+                select(code.id, code.code_hash).where(
+                    code.user_id == user_id, code.used_at.is_(None)
+                )
+            )
+        ]
+
+
+def use_recovery_code(
+    engine: Engine, code_id: int, *, username: str, at: datetime, address: str
+) -> bool:
+    """Mark a recovery code used (in the access log, with how many are left); False when it
+    was used meanwhile (two logins racing with the same code: one wins)."""
+    code = models.RecoveryCode
+    with unit_of_work(engine) as session:
+        marked = session.execute(
+            update(code).where(code.id == code_id, code.used_at.is_(None)).values(used_at=at)
+        )
+        if not getattr(marked, "rowcount", 0):
+            return False
+        user_id = session.scalar(select(code.user_id).where(code.id == code_id))
+        left = session.scalar(
+            select(func.count()).where(code.user_id == user_id, code.used_at.is_(None))
+        )
+        record_access(
+            session, username=username, action="recovery", at=at, address=address,
+            left=int(left or 0),
+        )  # fmt: skip
+        return True
+
+
+def end_user_session(engine: Engine, token_hash: str) -> None:
+    """End one session without a logout entry (a waiting MFA session refused by a limit)."""
+    with unit_of_work(engine) as session:
         session.execute(delete(models.WebSession).where(models.WebSession.token_hash == token_hash))
 
 

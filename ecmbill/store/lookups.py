@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
@@ -50,6 +50,20 @@ class AuditLine:
 class AuditPage:
     lines: list[AuditLine]
     more: bool
+    # Records matching the filters within the reader's scope, on every page.
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which records: of one kind of record (``entity``), one key (for the access log: the
+    username), one action, at or after ``start`` and before ``end`` (UTC); empty: any."""
+
+    entity: str = ""
+    key: str = ""
+    action: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 # Values an admin does not see on the audit page: free text, which may hold clinical content.
@@ -111,6 +125,22 @@ def _scoped(query: Any, scope: AuditScope) -> Any:
     )
 
 
+def _filtered(query: Any, scope: AuditScope, where: AuditFilter) -> Any:
+    record = models.AuditRecord
+    query = _scoped(query, scope)
+    if where.entity:
+        query = query.where(record.entity == where.entity)
+    if where.key:
+        query = query.where(record.entity_key == where.key)
+    if where.action:
+        query = query.where(record.action == where.action)
+    if where.start is not None:
+        query = query.where(record.at >= where.start)
+    if where.end is not None:
+        query = query.where(record.at < where.end)
+    return query
+
+
 def audit_page(
     engine: Engine,
     *,
@@ -118,15 +148,17 @@ def audit_page(
     page: int = 1,
     size: int = 100,
     scope: AuditScope | None = None,
+    where: AuditFilter | None = None,
 ) -> AuditPage:
     """One page of the audit trail, newest first, optionally of one kind of record only,
-    within what ``scope`` lets its reader see; ``more`` says whether older records follow."""
+    within what ``scope`` lets its reader see; ``more`` says whether older records follow,
+    ``total`` how many match in all."""
     scope = scope or AuditScope()
+    where = where or AuditFilter(entity=entity)
     record = models.AuditRecord
-    query = _scoped(select(record).order_by(record.id.desc()), scope)
-    if entity:
-        query = query.where(record.entity == entity)
+    query = _filtered(select(record).order_by(record.id.desc()), scope, where)
     query = query.offset((max(page, 1) - 1) * size).limit(size + 1)
+    counted = _filtered(select(func.count(record.id)), scope, where)
     shown = _masked if scope.mask_free_text else (lambda text: text)
     with unit_of_work(engine) as session:
         rows = [
@@ -135,4 +167,35 @@ def audit_page(
             )
             for r in session.scalars(query)
         ]
-    return AuditPage(rows[:size], more=len(rows) > size)
+        total = int(session.scalar(counted) or 0)
+    return AuditPage(rows[:size], more=len(rows) > size, total=total)
+
+
+def audit_lines(
+    engine: Engine, *, scope: AuditScope, where: AuditFilter, limit: int = 1_000_000
+) -> list[AuditLine]:
+    """Every record matching, newest first (for an export), at most ``limit``."""
+    record = models.AuditRecord
+    query = _filtered(select(record).order_by(record.id.desc()), scope, where).limit(limit)
+    shown = _masked if scope.mask_free_text else (lambda text: text)
+    with unit_of_work(engine) as session:
+        return [
+            AuditLine(
+                r.at, r.actor, r.action, r.entity, r.entity_key, shown(r.before), shown(r.after)
+            )
+            for r in session.execute(query).scalars().yield_per(2000)
+        ]
+
+
+def access_actions(engine: Engine) -> list[str]:
+    """The kinds of access-log entries there are (for the filter's choices)."""
+    record = models.AuditRecord
+    with unit_of_work(engine) as session:
+        return list(
+            session.scalars(
+                select(record.action)
+                .where(record.entity == "access")
+                .distinct()
+                .order_by(record.action)
+            )
+        )

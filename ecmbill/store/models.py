@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -516,6 +517,24 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The TOTP secret (base32) once the user has enrolled in MFA; it must be readable to check
+    # a code, so it is kept as is (the database and its backups are to be encrypted at rest).
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # Set by an admin's password reset: the user changes it before opening any page.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+
+
+class RecoveryCode(Base):
+    """A one-time MFA recovery code, kept only as an argon2id hash; ``used_at`` once used."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WebSession(Base):
@@ -529,6 +548,8 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "code": the password was right and the MFA code is awaited; such a session opens no page.
+    stage: Mapped[str | None] = mapped_column(String(16))
 
 
 class LoginAttempt(Base):

@@ -16,6 +16,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -49,6 +50,17 @@ MIN_PASSWORD_LENGTH = 12
 IDLE_MINUTES_ENV = "ECMBILL_IDLE_MINUTES"
 DEFAULT_IDLE_MINUTES = 15
 IDLE_REFRESH = timedelta(minutes=1)
+# MFA (TOTP, RFC 6238: 6 digits every 30 seconds) is required of these roles: they reach every
+# member's billing data or every account. Others may enrol from their account page.
+MFA_REQUIRED = frozenset({"admin", "biller"})
+# After the right password, the code is awaited this long before the password is asked again.
+CODE_WAIT = timedelta(minutes=5)
+CODE_STAGE = "code"
+RECOVERY_CODES = 10
+# Recovery codes are 10 random characters (about 50 bits): argon2id with lighter settings
+# than a password's is ample, and checking ten of them stays well under a second.
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
 
 
 class UserRole(StrEnum):
@@ -71,6 +83,8 @@ class Account:
     role: UserRole
     staff_id: str | None
     team: str | None
+    mfa_enrolled: bool = False
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,10 @@ class LoginResult:
     rate_limited: bool = False
     # Which limit refused the attempt: "address", "account" or "overall".
     limit: str | None = None
+    # "code": the password was right, the token is of a session awaiting the MFA code.
+    stage: str | None = None
+    # A recovery code was used instead of a TOTP code: how many are left.
+    recovery_left: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -122,7 +140,31 @@ def idle_limit(text: str | None = None) -> timedelta:
 
 
 def _account(user: StoredUser) -> Account:
-    return Account(user.id, user.username, UserRole(user.role), user.staff_id, user.team)
+    return Account(
+        user.id, user.username, UserRole(user.role), user.staff_id, user.team,
+        mfa_enrolled=user.mfa_enrolled, must_change_password=user.must_change_password,
+    )  # fmt: skip
+
+
+def mfa_required(role: UserRole) -> bool:
+    return role.value in MFA_REQUIRED
+
+
+def pending_step(account: Account) -> str | None:
+    """The page a logged-in user must go through before any other: a password to change
+    after an admin's reset, then MFA enrolment for a role that requires it."""
+    if account.must_change_password:
+        return "/account/password"
+    if mfa_required(account.role) and not account.mfa_enrolled:
+        return "/account/mfa"
+    return None
+
+
+def _check_roles(role: UserRole, staff_id: str | None, team: str | None) -> None:
+    if role is UserRole.STAFF and not staff_id:
+        raise AccountError("a staff user needs the staff_id whose time they record")
+    if role is UserRole.SUPERVISOR and not team:
+        raise AccountError("a supervisor needs a team")
 
 
 def add_user(
@@ -141,10 +183,7 @@ def add_user(
     problem = password_problem(username, password)
     if problem is not None:
         raise AccountError(problem)
-    if role is UserRole.STAFF and not staff_id:
-        raise AccountError("a staff user needs the staff_id whose time they record")
-    if role is UserRole.SUPERVISOR and not team:
-        raise AccountError("a supervisor needs a team")
+    _check_roles(role, staff_id, team)
     try:
         user = stored_accounts.create_user(
             engine,
@@ -166,6 +205,136 @@ def set_active(engine: Engine, username: str, active: bool, *, actor: str) -> No
     """Let a user log in again, or stop them (their open sessions end at once)."""
     try:
         stored_accounts.set_user_active(engine, username, active, actor=actor)
+    except NoSuchUser:
+        raise AccountError("no user with that username") from None
+
+
+def find_user(engine: Engine, username: str) -> Account:
+    try:
+        return _account(stored_accounts.find_user(engine, username.strip().lower()))
+    except NoSuchUser:
+        raise AccountError("no user with that username") from None
+
+
+def set_user(
+    engine: Engine,
+    username: str,
+    *,
+    role: UserRole,
+    staff_id: str | None,
+    team: str | None,
+    actor: str,
+) -> Account:
+    """Change a user's role, staff member and team (audited); the same rules as adding one.
+    The web's admin page and ``ecmbill users set`` both come here."""
+    _check_roles(role, staff_id, team)
+    try:
+        user = stored_accounts.update_user(
+            engine, username.strip().lower(), role=role.value, staff_id=staff_id or None,
+            team=team or None, actor=actor,
+        )  # fmt: skip
+    except NoSuchUser:
+        raise AccountError("no user with that username") from None
+    except UnknownStaff:
+        raise AccountError("staff_id is not a known staff member: import staff first") from None
+    return _account(user)
+
+
+def temporary_password(username: str) -> str:
+    """A random password that passes the policy (16 characters, about 96 bits)."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        if password_problem(username, candidate) is None:
+            return candidate
+
+
+def reset_password(engine: Engine, username: str, *, actor: str) -> str:
+    """An admin's reset: a temporary password, returned once to be shown once, that the user
+    must change at the next login before any page opens; every session of the user ends
+    (audited). The web's admin page and ``ecmbill users reset-password`` both come here."""
+    username = username.strip().lower()
+    password = temporary_password(username)
+    try:
+        stored_accounts.set_password(
+            engine, username, hash_password(password), must_change=True, actor=actor
+        )
+    except NoSuchUser:
+        raise AccountError("no user with that username") from None
+    return password
+
+
+def change_password(
+    engine: Engine, account: Account, current: str, new: str, *, session_token: str | None
+) -> None:
+    """A user's change of their own password: the current one is checked, the policy applies
+    and the new one differs; their other sessions end (audited, and in the access log).
+    Blocking (argon2): the web calls it off the event loop."""
+    stored = stored_accounts.password_hash_of(engine, account.id)
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("the current password is not right") from None
+    problem = password_problem(account.username, new)
+    if problem is not None:
+        raise AccountError(problem)
+    if new == current:
+        raise AccountError("the new password must differ from the current one")
+    stored_accounts.set_password(
+        engine, account.username, hash_password(new), must_change=False,
+        actor=f"web:{account.username}",
+        keep_session=_token_hash(session_token) if session_token else None,
+    )  # fmt: skip
+
+
+def new_mfa_secret() -> str:
+    return pyotp.random_base32()
+
+
+def mfa_uri(username: str, secret: str) -> str:
+    """The otpauth:// address an authenticator app reads (from a QR code or typed in)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="ecmbill")
+
+
+def _totp_ok(secret: str, code: str, at: datetime | None = None) -> bool:
+    code = "".join(code.split())
+    if len(code) != 6 or not code.isdigit():
+        return False
+    # One 30-second step either side: a phone's clock a little off still works.
+    return bool(pyotp.TOTP(secret).verify(code, for_time=at or moment(), valid_window=1))
+
+
+def new_recovery_codes() -> list[str]:
+    def part() -> str:
+        return "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5))
+
+    return [f"{part()}-{part()}" for _ in range(RECOVERY_CODES)]
+
+
+def _recovery_form(code: str) -> str:
+    return "".join(c for c in code.upper() if c.isalnum())
+
+
+def enrol_mfa(engine: Engine, account: Account, secret: str, code: str) -> list[str]:
+    """Keep ``secret`` once a code made from it is right; the ten recovery codes returned
+    are shown once and kept only hashed (audited). Enrolling again replaces both."""
+    try:
+        valid = 16 <= len(secret) <= 64 and _totp_ok(secret, code)
+    except (ValueError, TypeError):  # not base32: a tampered form
+        valid = False
+    if not valid:
+        raise AccountError("that code does not match: type the 6 digits the app shows now")
+    codes = new_recovery_codes()
+    stored_accounts.enrol_mfa(
+        engine, account.username, secret,
+        [_code_hasher.hash(_recovery_form(c)) for c in codes], actor=f"web:{account.username}",
+    )  # fmt: skip
+    return codes
+
+
+def reset_mfa(engine: Engine, username: str, *, actor: str) -> None:
+    """An admin's reset of a user's MFA (a lost phone): audited, the user's sessions end."""
+    try:
+        stored_accounts.reset_mfa(engine, username.strip().lower(), actor=actor)
     except NoSuchUser:
         raise AccountError("no user with that username") from None
 
@@ -285,6 +454,7 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
         )  # fmt: skip
         return LoginResult(None)
     token = secrets.token_urlsafe(32)
+    stage = CODE_STAGE if candidate.user.mfa_enrolled else None
     stored_accounts.open_session(
         engine,
         candidate.user,
@@ -292,12 +462,93 @@ def log_in(engine: Engine, username: str, password: str, address: str) -> LoginR
         token_hash=_token_hash(token),
         csrf_token=secrets.token_urlsafe(32),
         at=now,
-        expires_at=now + min(idle_limit(), SESSION_LIFETIME),
+        expires_at=now + (CODE_WAIT if stage else min(idle_limit(), SESSION_LIFETIME)),
         new_password_hash=(
             hash_password(password) if _hasher.check_needs_rehash(candidate.password_hash) else None
         ),
+        stage=stage,
     )
-    return LoginResult(_account(candidate.user), token=token)
+    return LoginResult(_account(candidate.user), token=token, stage=stage)
+
+
+def waiting_for_code(engine: Engine, token: str | None) -> Account | None:
+    """The user of a session whose password was right and whose MFA code is awaited."""
+    if not token:
+        return None
+    found = stored_accounts.session_user(
+        engine, _token_hash(token), now=moment(), lifetime=SESSION_LIFETIME, idle=idle_limit(),
+        refresh_after=IDLE_REFRESH,
+    )  # fmt: skip
+    if found is None or found[2] != CODE_STAGE:
+        return None
+    return _account(found[0])
+
+
+def check_code(engine: Engine, token: str | None, code: str, address: str) -> LoginResult:
+    """The second step of a login: a TOTP code, or a recovery code (used once, logged). A
+    wrong code is a failed login for the limits, as a wrong password is; at a limit the
+    waiting session ends and the password is asked again. Right: a new session (new token)
+    replaces the waiting one. Blocking (argon2 for recovery codes): called off the loop."""
+    account = waiting_for_code(engine, token)
+    if account is None or token is None:
+        return LoginResult(None)
+    address = address[:64]
+    now = moment()
+    limit = over_limit(engine, account.username, address, now)
+    if limit is not None:
+        stored_accounts.end_user_session(engine, _token_hash(token))
+        return LoginResult(None, rate_limited=True, limit=limit)
+    secret = stored_accounts.mfa_secret_of(engine, account.id)
+    ok = secret is not None and _totp_ok(secret, code, now)
+    left: int | None = None
+    if not ok and secret is not None:
+        left = _use_recovery_code(engine, account, code, now, address)
+        ok = left is not None
+    if not ok:
+        locked = _locks(engine, account.username, address, now)
+        stored_accounts.record_failed_login(
+            engine, account.username, address, at=now, known=True, locked=locked, step="code"
+        )
+        if locked:
+            stored_accounts.end_user_session(engine, _token_hash(token))
+        return LoginResult(None, rate_limited=locked, limit="account" if locked else None)
+    new_token = secrets.token_urlsafe(32)
+    stored_accounts.open_session(
+        engine,
+        stored_accounts.find_user(engine, account.username),
+        address=address,
+        token_hash=_token_hash(new_token),
+        csrf_token=secrets.token_urlsafe(32),
+        at=now,
+        expires_at=now + min(idle_limit(), SESSION_LIFETIME),
+        replaces=_token_hash(token),
+    )
+    return LoginResult(account, token=new_token, recovery_left=left)
+
+
+def _use_recovery_code(
+    engine: Engine, account: Account, code: str, now: datetime, address: str
+) -> int | None:
+    """How many recovery codes are left after using ``code``; None when it is none of them."""
+    typed = _recovery_form(code)
+    if len(typed) != 10:
+        return None
+    unused = stored_accounts.unused_recovery_codes(engine, account.id)
+    for code_id, code_hash in unused:
+        try:
+            _code_hasher.verify(code_hash, typed)
+        except (VerificationError, InvalidHashError):
+            continue
+        if stored_accounts.use_recovery_code(
+            engine, code_id, username=account.username, at=now, address=address
+        ):
+            return len(unused) - 1
+        return None
+    return None
+
+
+def recovery_codes_left(engine: Engine, account: Account) -> int:
+    return len(stored_accounts.unused_recovery_codes(engine, account.id))
 
 
 @dataclass(frozen=True)
@@ -320,7 +571,9 @@ def session_for(
     )  # fmt: skip
     if found is None:
         return None
-    user, csrf_token = found
+    user, csrf_token, stage = found
+    if stage is not None:  # the MFA code is still awaited: not logged in yet
+        return None
     return ActiveSession(_account(user), csrf_token)
 
 

@@ -17,6 +17,7 @@ from ecmbill.contract import Contract
 from ecmbill.store.db import Engine
 from ecmbill.web import api
 from ecmbill.web.pages import (
+    account,
     admin,
     billing,
     corrections,
@@ -35,6 +36,7 @@ from ecmbill.web.security import (
     ApiUnauthorized,
     Forbidden,
     LoginRequired,
+    StepRequired,
     login_redirect,
     trusted_proxies,
 )
@@ -48,8 +50,8 @@ CSP = (
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 PAGES = (
-    login, field, time, outreach, members, payer, billing, remittances, corrections, admin,
-    imports, settings,
+    login, account, field, time, outreach, members, payer, billing, remittances, corrections,
+    admin, imports, settings,
 )  # fmt: skip
 
 
@@ -76,6 +78,7 @@ def create_app(
     app.middleware("http")(_headers)
     app.exception_handler(LoginRequired)(_to_login)
     app.exception_handler(Forbidden)(_forbidden)
+    app.exception_handler(StepRequired)(_to_step)
     app.exception_handler(ApiUnauthorized)(_api_unauthorized)
     app.exception_handler(BadParameter)(_bad_parameter)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -123,6 +126,10 @@ async def _bad_parameter(request: Request, exc: BadParameter) -> Response:
 
 async def _to_login(request: Request, exc: LoginRequired) -> Response:
     return RedirectResponse(login_redirect(exc.next_path), status_code=303)
+
+
+async def _to_step(request: Request, exc: StepRequired) -> Response:
+    return RedirectResponse(exc.path, status_code=303)
 
 
 async def _forbidden(request: Request, exc: Forbidden) -> Response:

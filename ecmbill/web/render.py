@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from ecmbill import installed_version
 from ecmbill.domain.period import Period
-from ecmbill.web.accounts import ActiveSession
+from ecmbill.web.accounts import ActiveSession, pending_step
 from ecmbill.web.security import ACCESS, CSRF_FIELD
 
 HERE = Path(str(resources.files("ecmbill.web")))
@@ -34,6 +34,7 @@ NAV = (
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),
     ("settings", "/settings", "Settings"),
+    ("account", "/account", "Account"),
 )
 
 
@@ -41,7 +42,13 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     active: ActiveSession | None = getattr(request.state, "active", None)
     nav = []
     if active is not None:
-        nav = [(href, label) for area, href, label in NAV if active.account.role in ACCESS[area]]
+        # Before a pending step (a new password, MFA set-up) only the account page opens.
+        pending = pending_step(active.account) is not None
+        nav = [
+            (href, label)
+            for area, href, label in NAV
+            if active.account.role in ACCESS[area] and (area == "account" or not pending)
+        ]
     return templates.TemplateResponse(
         request,
         name,

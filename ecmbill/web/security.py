@@ -49,6 +49,8 @@ ACCESS: dict[str, frozenset[UserRole]] = {
     # Uploading the month's files (and the plan's MIF and 834); the provider and payer settings.
     "imports": frozenset({BILLER, ADMIN}),
     "settings": frozenset({ADMIN}),
+    # One's own password and MFA.
+    "account": EVERYONE,
 }
 
 
@@ -64,6 +66,23 @@ class Forbidden(Exception):
 
 class ApiUnauthorized(Exception):
     pass
+
+
+class StepRequired(Exception):
+    """A logged-in user who must first change their password or enrol in MFA: every page but
+    that step (and logging out) sends them there."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+def _gate(active: ActiveSession, *, api: bool = False) -> None:
+    step = accounts.pending_step(active.account)
+    if step is None:
+        return
+    if api:
+        raise Forbidden("finish logging in in the web app first (a new password or MFA)")
+    raise StepRequired(step)
 
 
 def current_session(request: Request) -> ActiveSession | None:
@@ -87,7 +106,18 @@ def page_user(request: Request, area: str) -> ActiveSession:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(target)
     request.state.active = active
+    _gate(active)
     return _check(active, ACCESS[area])
+
+
+def account_user(request: Request) -> ActiveSession:
+    """The logged-in user on their own account pages, which open before any pending step
+    (they are where a pending step is done)."""
+    active = current_session(request)
+    if active is None:
+        raise LoginRequired(request.url.path)
+    request.state.active = active
+    return active
 
 
 def api_user(request: Request, area: str) -> ActiveSession:
@@ -95,14 +125,16 @@ def api_user(request: Request, area: str) -> ActiveSession:
     if active is None:
         raise ApiUnauthorized()
     request.state.active = active
+    _gate(active, api=True)
     return _check(active, ACCESS[area])
 
 
 async def form_user(
     request: Request, area: str | None, *, api: bool = False
 ) -> tuple[ActiveSession, FormData]:
-    """A POST from a logged-in user whose role may act in ``area`` (None: any role), carrying
-    the session's CSRF token in the form or the ``X-CSRF-Token`` header."""
+    """A POST from a logged-in user whose role may act in ``area`` (None: any role, and no
+    pending step is asked for: logging out and one's own account), carrying the session's
+    CSRF token in the form or the ``X-CSRF-Token`` header."""
     active = current_session(request)
     if active is None:
         if api:
@@ -114,6 +146,7 @@ async def form_user(
     if not (sent and secrets.compare_digest(sent, active.csrf_token)):
         raise Forbidden("the form's security token is missing or out of date: reload the page")
     if area is not None:
+        _gate(active, api=api)
         _check(active, ACCESS[area])
     return active, form
 

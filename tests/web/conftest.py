@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -22,6 +23,15 @@ from ecmbill.web.accounts import UserRole
 from tests.conftest import TODAY, Databases
 
 PASSWORD = "correct-horse-battery-7"
+# The MFA secret of the seeded users whose role requires MFA (biller, admin); ``mfa_code``
+# gives the code their authenticator app would show now.
+MFA_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def mfa_code(secret: str = MFA_SECRET) -> str:
+    return pyotp.TOTP(secret).now()
+
+
 FILES = {
     "staff": """staff_id,name,role,npi,effective_from,effective_to
 S1,Ana Field,clinical,1698797309,,
@@ -74,7 +84,7 @@ def seed(engine: Engine, contract: Contract, folder: Path) -> None:
         result = import_file(engine, kind, path, contract, actor="test", today=TODAY)
         assert result.exit_code == 0, result.rejections
     for username, (role, staff_id, team) in USERS.items():
-        accounts.add_user(
+        account = accounts.add_user(
             engine,
             username=username,
             password=PASSWORD,
@@ -83,6 +93,8 @@ def seed(engine: Engine, contract: Contract, folder: Path) -> None:
             staff_id=staff_id,
             team=team,
         )
+        if accounts.mfa_required(role):
+            accounts.enrol_mfa(engine, account, MFA_SECRET, mfa_code())
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +133,7 @@ def csrf_of(html: str) -> str:
 
 
 def log_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    """Through the login form; for a user with MFA, the code step too (the seeded secret)."""
     token = csrf_of(client.get("/login").text)
     response = client.post(
         "/login",
@@ -128,6 +141,21 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD) -> TestC
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    if response.headers["location"].startswith("/login/code"):
+        response = client.post(
+            "/login/code",
+            data={"code": mfa_code(), "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+    if response.headers["location"] == "/account/mfa":
+        # A biller or admin a test added without MFA: set it up with the known secret.
+        page = client.get("/account/mfa").text
+        enrolled = client.post(
+            "/account/mfa",
+            data={"secret": MFA_SECRET, "code": mfa_code(), "csrf_token": csrf_of(page)},
+        )
+        assert enrolled.status_code == 200, enrolled.text
     return client
 
 

@@ -25,11 +25,17 @@ PAGES: dict[str, set[UserRole]] = {
     "/admin": {ADMIN},
     "/imports": {BILLER, ADMIN},
     "/settings": {ADMIN},
+    "/admin/access?user=ana&kind=login&start=2026-01-01&end=2026-12-31": {ADMIN},
+    "/account": set(UserRole),
+    "/account/password": set(UserRole),
+    "/account/mfa": set(UserRole),
 }
 # Files a role may download; in this small world some answer "nothing to download" (409).
 DOWNLOADS: dict[str, set[UserRole]] = {
     "/billing/files/otf?period=2026-10": {BILLER},
     "/billing/files/rtf?period=2026-10": {BILLER},
+    "/audit/export?fmt=csv": {SUPERVISOR, BILLER, ADMIN},
+    "/admin/access/export?fmt=xlsx": {ADMIN},
 }
 API: dict[str, set[UserRole]] = {
     "/api/time-entries": {STAFF, SUPERVISOR},
@@ -43,6 +49,11 @@ FORMS: dict[str, set[UserRole]] = {
     "/outreach": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
+    "/admin/users/ana": {ADMIN},
+    "/admin/users/ana/password": {ADMIN},
+    "/admin/users/ana/mfa": {ADMIN},
+    "/account/password": set(UserRole),
+    "/account/mfa": set(UserRole),
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
@@ -74,6 +85,7 @@ IMPORT_PAGES: dict[str, set[UserRole]] = {
 NOT_IN_TABLES = {
     ("GET", "/login"), ("POST", "/login"), ("POST", "/logout"), ("GET", "/"),
     ("GET", "/sw.js"), ("GET", "/manifest.webmanifest"),
+    ("GET", "/login/code"), ("POST", "/login/code"),
     ("GET", "/time/{entry_id}"), ("POST", "/time/{entry_id}"), ("POST", "/time/{entry_id}/delete"),
 }  # fmt: skip
 

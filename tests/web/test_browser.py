@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyotp
 import pytest
 import uvicorn
 from sqlalchemy import Engine
@@ -20,11 +21,11 @@ from ecmbill.claims.settings import provider_settings
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.period import Period
 from ecmbill.store.db import open_store
-from ecmbill.web import create_app
+from ecmbill.web import accounts, create_app
 from tests.claims.world import configure
 from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY, Databases
-from tests.web.conftest import PASSWORD, free_port
+from tests.web.conftest import PASSWORD, free_port, mfa_code
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -100,12 +101,27 @@ def new_page(browser: object, base_url: str, viewport: dict[str, int]):  # type:
     return context.new_page()
 
 
+# Users whose test sets MFA up itself, step by step.
+ENROL_IN_THE_TEST = {"bea"}
+
+
 def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    if "/login/code" in page.url:  # a biller or admin: the MFA code next
+        page.get_by_label("Code from your authenticator app").fill(mfa_code())
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+    elif "/account/mfa" in page.url and username not in ENROL_IN_THE_TEST:
+        # A biller or admin added without MFA: set it up as they would, on the page.
+        secret = page.locator("#mfa-secret").inner_text().strip()
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Turn on").click()
+        page.get_by_role("link", name="I have kept them: go on").click()
+        page.wait_for_load_state()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -249,6 +265,47 @@ def test_admin_page_on_a_phone(browser: object, base_url: str) -> None:
     assert "ana" in page.locator("#users-table").inner_text()
     shot(page, "12-admin-phone")
     page.context.close()
+
+
+def test_a_new_biller_sets_up_mfa_then_logs_in_with_a_code_on_a_phone(
+    browser: object, served: tuple[str, Engine]
+) -> None:
+    base_url, engine = served
+    accounts.add_user(
+        engine, username="bea", password=PASSWORD, role=accounts.UserRole.BILLER, actor="test"
+    )
+    page = new_page(browser, base_url, PHONE)
+    log_in(page, "bea")
+    assert page.url.endswith("/account/mfa")  # before any page
+    page.goto("/billing")
+    assert page.url.endswith("/account/mfa")
+    page.get_by_text("Address for the app").click()
+    shot(page, "13-mfa-setup-phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    secret = page.locator("#mfa-secret").inner_text().strip()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    assert page.locator("#recovery-codes li").count() == 10
+    shot(page, "14-mfa-recovery-codes-phone")
+    page.get_by_role("link", name="I have kept them: go on").click()
+    assert "/billing" in page.url
+    page.context.close()
+    again = new_page(browser, base_url, PHONE)
+    again.goto("/login")
+    again.get_by_label("Username").fill("bea")
+    again.get_by_label("Password").fill(PASSWORD)
+    again.get_by_role("button", name="Log in").click()
+    assert "/login/code" in again.url
+    shot(again, "15-login-code-phone")
+    assert again.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    again.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    again.get_by_role("button", name="Log in").click()
+    again.wait_for_load_state()
+    assert "/billing" in again.url
+    again.goto("/account")
+    assert "Recovery codes left: 10" in again.locator("#mfa-status").inner_text()
+    shot(again, "16-account-phone")
+    again.context.close()
 
 
 def test_supervisor_approves_a_team_members_entry_on_a_phone(

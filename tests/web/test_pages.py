@@ -195,7 +195,7 @@ def test_a_deactivated_user_is_logged_out_and_cannot_log_in(clients: Clients) ->
     token = csrf_of(ada.get("/admin").text)
     stopped = ada.post(
         "/admin/users/ben/active",
-        data={"csrf_token": token, "active": "false"},
+        data={"csrf_token": token, "active": "false", "confirm": "yes"},
         follow_redirects=False,
     )
     assert stopped.status_code == 303

@@ -1,9 +1,13 @@
-"""Logging in and out, and the start page each role lands on."""
+"""Logging in (password, then the MFA code for a user who has enrolled) and out, and the
+start page each role lands on."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -58,7 +62,9 @@ async def login(request: Request) -> Response:
             "the form's security token is missing or out of date: reload the page",
         )
     address = client_address(request)
-    result = await checked_login(request, username, password, address)
+    result = await checked_login(
+        request, accounts.log_in, site(request).engine, username, password, address
+    )
     if result.account is None or result.token is None:
         # The username is not logged: it may be someone's password typed in the wrong box.
         log.warning(
@@ -78,18 +84,81 @@ async def login(request: Request) -> Response:
             username=username,
             error=message,
         )
-    response = RedirectResponse(
-        next_path if next_path != "/" else HOME[result.account.role], status_code=303
-    )
+    if result.stage == accounts.CODE_STAGE:
+        # The password was right: the code is asked next, under the same login form token.
+        response = RedirectResponse(f"/login/code?next={quote(next_path, safe='/')}", 303)
+        set_cookie(
+            request, response, SESSION_COOKIE, result.token,
+            max_age=int(accounts.CODE_WAIT.total_seconds()),
+        )  # fmt: skip
+        return response
+    return logged_in(request, result.account, result.token, next_path)
+
+
+def logged_in(
+    request: Request, account: accounts.Account, token: str, next_path: str
+) -> RedirectResponse:
+    """To the page asked for, the role's start page, or first a pending step (a password to
+    change, MFA to enrol in)."""
+    target = accounts.pending_step(account) or (next_path if next_path != "/" else None)
+    response = RedirectResponse(target or HOME[account.role], status_code=303)
     set_cookie(
         request,
         response,
         SESSION_COOKIE,
-        result.token,
+        token,
         max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
+
+
+@router.get("/login/code", response_class=HTMLResponse)
+def code_page(request: Request, next: str = "/") -> Response:
+    waiting = accounts.waiting_for_code(site(request).engine, request.cookies.get(SESSION_COOKIE))
+    if waiting is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "login_code.html", login_csrf=login_csrf(request), next=safe_next(next))
+
+
+@router.post("/login/code", response_class=HTMLResponse)
+async def check_code(request: Request) -> Response:
+    form = await request.form()
+    code = str(form.get("code") or "")[:64]
+    next_path = safe_next(str(form.get("next") or "/"))
+    if not login_csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+        return error_page(
+            request,
+            403,
+            "Not allowed",
+            "the form's security token is missing or out of date: reload the page",
+        )
+    address = client_address(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    engine = site(request).engine
+    result = await checked_login(request, accounts.check_code, engine, token, code, address)
+    if result.account is not None and result.token is not None:
+        return logged_in(request, result.account, result.token, next_path)
+    log.warning(
+        "failed login code from %s%s", address, f" ({result.limit} limit)" * bool(result.limit)
+    )
+    if result.rate_limited or accounts.waiting_for_code(engine, token) is None:
+        # Too many failures, or the wait for the code is over: the password is asked again.
+        message = (
+            "Too many failed attempts: wait 15 minutes, then try again."
+            if result.rate_limited
+            else "The time to type the code is over: log in again."
+        )
+        response = render(
+            request, "login.html", 429 if result.rate_limited else 401,
+            login_csrf=login_csrf(request), next=next_path, error=message,
+        )  # fmt: skip
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    return render(
+        request, "login_code.html", 401, login_csrf=login_csrf(request), next=next_path,
+        error="Wrong code: type the 6 digits your app shows now, or a recovery code.",
+    )  # fmt: skip
 
 
 # Passwords checked at once (argon2 is slow and memory-hard on purpose): the rest wait on the
@@ -108,10 +177,11 @@ class LoginGate:
 
 
 async def checked_login(
-    request: Request, username: str, password: str, address: str
+    request: Request, check: Callable[..., accounts.LoginResult], *args: Any
 ) -> accounts.LoginResult:
-    """``accounts.log_in`` off the event loop, at most ``HASHING_AT_ONCE`` at a time, so
-    failed logins never hold up the pages of everyone else."""
+    """A login step (``accounts.log_in``, ``accounts.check_code``) off the event loop, at
+    most ``HASHING_AT_ONCE`` at a time, so failed logins never hold up the pages of everyone
+    else."""
     gate: LoginGate | None = getattr(request.app.state, "login_gate", None)
     if gate is None:
         gate = request.app.state.login_gate = LoginGate()
@@ -120,9 +190,7 @@ async def checked_login(
     gate.waiting += 1
     try:
         async with gate.hashing:
-            return await run_in_threadpool(
-                accounts.log_in, site(request).engine, username, password, address
-            )
+            return await run_in_threadpool(check, *args)
     finally:
         gate.waiting -= 1
 
@@ -141,4 +209,5 @@ def index(request: Request) -> Response:
     active = current_session(request)
     if active is None:
         return RedirectResponse("/login", status_code=303)
-    return RedirectResponse(HOME[active.account.role], status_code=303)
+    step = accounts.pending_step(active.account)
+    return RedirectResponse(step or HOME[active.account.role], status_code=303)
