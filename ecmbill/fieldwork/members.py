@@ -25,8 +25,10 @@ def search_members(
     return stored_members.search(engine, query, limit, within)
 
 
-def resolve_member(engine: Engine, typed: str) -> str:
-    """The member a user meant: a CIN as typed, or the only member whose name matches."""
+def resolve_member(engine: Engine, typed: str, within: frozenset[str] | None = None) -> str:
+    """The member a user meant: a CIN as typed, or the only member whose name matches among
+    ``within`` (the members the user may see; None: all). A whole CIN is taken as typed, so a
+    care manager can record the first visit of a member not yet on any caseload."""
     typed = typed.strip()
     # "91234567A — Garcia, Maria" as picked from the suggestion list.
     candidate = typed.split(" ", 1)[0].upper()
@@ -34,7 +36,7 @@ def resolve_member(engine: Engine, typed: str) -> str:
         return candidate
     if not typed:
         raise RowReject("member_id", "member is empty: type a name or a CIN")
-    found = search_members(engine, typed, limit=2)
+    found = search_members(engine, typed, limit=2, within=within)
     if not found:
         raise RowReject("member_id", "no member matches: type a name or a CIN")
     if len(found) > 1:
