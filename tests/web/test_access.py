@@ -37,7 +37,9 @@ API: dict[str, set[UserRole]] = {
 }
 FORMS: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
+    "/time/verdict": {STAFF, SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
+    "/outreach/verdict": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},

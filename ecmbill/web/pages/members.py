@@ -7,18 +7,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
 from ecmbill.store.lookups import staff_names
 from ecmbill.store.members import MemberSummary
-from ecmbill.web.accounts import MemberAccess, log_access, member_access, visible_members
+from ecmbill.web.accounts import (
+    MemberAccess,
+    UserRole,
+    log_access,
+    member_access,
+    visible_members,
+)
 from ecmbill.web.render import not_found, render
 from ecmbill.web.security import ACCESS, ActiveSession, form_user, page_user
-from ecmbill.web.site import month_before, site
+from ecmbill.web.site import BadParameter, month_before, site
 
 router = APIRouter()
 # Long enough to say why, short enough to stay a reason and not a note.
 MIN_REASON, MAX_REASON = 10, 500
+MAX_PAGE = 10_000
 
 
 def _search(request: Request, active: ActiveSession, q: str, limit: int) -> list[MemberSummary]:
@@ -28,9 +36,38 @@ def _search(request: Request, active: ActiveSession, q: str, limit: int) -> list
 
 
 @router.get("/members", response_class=HTMLResponse)
-def members(request: Request, q: str = "") -> Response:
+def members(request: Request, q: str = "", page: int = 1) -> Response:
+    """My caseload for a care manager (the default when nothing is searched); otherwise one
+    page of the members matching the search, with the total."""
     active = page_user(request, "members")
-    return render(request, "members.html", q=q, found=_search(request, active, q, 50))
+    here = site(request)
+    if not 1 <= page <= MAX_PAGE:
+        raise BadParameter(f"page must be 1 to {MAX_PAGE}")
+    within = visible_members(here.engine, active.account, here.today())
+    found, total = caseload.find(
+        here.engine, q, within=within, limit=caseload.PAGE_SIZE,
+        offset=(page - 1) * caseload.PAGE_SIZE,
+    )  # fmt: skip
+    rows = []
+    if not q.strip() and active.account.staff_id:
+        rows = caseload.my_caseload(
+            here.engine, here.contract(), active.account.staff_id, here.today()
+        )
+        total = len(rows)
+        rows = rows[(page - 1) * caseload.PAGE_SIZE : page * caseload.PAGE_SIZE]
+    staff = active.account.role is UserRole.STAFF
+    return render(
+        request,
+        "members.html",
+        q=q,
+        found=found,
+        caseload=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // caseload.PAGE_SIZE)),
+        cin=caseload.masked_cin if staff else (lambda cin: cin),
+        can_record=active.account.staff_id is not None,
+    )
 
 
 @router.get("/members/search", response_class=HTMLResponse)
