@@ -20,6 +20,7 @@ from ecmbill.web.pages import (
     admin,
     billing,
     corrections,
+    late,
     login,
     members,
     outreach,
@@ -44,7 +45,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, payer, billing, remittances, corrections, admin)
+PAGES = (login, time, outreach, members, payer, late, billing, remittances, corrections, admin)
 
 
 def create_app(

@@ -45,6 +45,8 @@ FORMS: dict[str, set[UserRole]] = {
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
+    "/billing/late/1/accept": {BILLER},
+    "/billing/late/1/refuse": {BILLER},
     "/billing/export/837p": {BILLER},
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},

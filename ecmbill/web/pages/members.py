@@ -4,12 +4,15 @@ the caseload opens only with a "break the glass" reason, kept in the access log.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import staff_names
 from ecmbill.store.members import MemberSummary
 from ecmbill.web.accounts import (
@@ -88,13 +91,30 @@ def _member_page(
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")
+    not_billed = [n for n in rating.not_billed if n.member_id == member_id]
+    others_minutes = None
+    if active.account.role is UserRole.STAFF:
+        # Minimum necessary (issue 14): a care manager reads their own entries in full; of
+        # other staff's work only the month's totals, inside the projected lines.
+        me = active.account.staff_id
+        mine = [e for e in found.entries if e.staff_id == me]
+        others_minutes = found.minutes - sum(e.minutes for e in mine)
+        own_ids = {e.entry_id for e in mine} | {
+            a.attempt_id
+            for a in stored_work.outreach_attempts(
+                here.engine, staff_ids=frozenset({me or ""}), member_id=member_id
+            )
+        }
+        not_billed = [n for n in not_billed if n.id in own_ids]
+        found = replace(found, entries=mine)
     return render(
         request,
         "member.html",
         month=found,
         contract=contract,
         staff_names=staff_names(here.engine),
-        not_billed=[n for n in rating.not_billed if n.member_id == member_id],
+        others_minutes=others_minutes,
+        not_billed=not_billed,
         previous=month_before(month),
         following=month.next(),
         can_correct=active.account.role in ACCESS["corrections"],

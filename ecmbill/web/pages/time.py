@@ -21,6 +21,7 @@ from ecmbill.store.fieldwork import TimeEntryView, time_entry_view
 from ecmbill.store.lookups import member_names
 from ecmbill.web.accounts import ActiveSession, UserRole, visible_members, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
+from ecmbill.web.pages.late import submit_late_change
 from ecmbill.web.render import render
 from ecmbill.web.security import Forbidden, actor, form_user, page_user
 from ecmbill.web.site import month_before, site
@@ -81,6 +82,7 @@ def time_page(
     status_code: int = 200,
     saved: str | None = None,
     member: str | None = None,
+    late_sent: bool = False,
 ) -> HTMLResponse:
     here = site(request)
     day = here.today()
@@ -118,6 +120,7 @@ def time_page(
             else None
         ),
         late=field_time.is_closed_refusal(errors or {}),
+        late_sent=late_sent,
         today_entries=[time_entry_view(e) for e in entries if e.date == day],
         week_entries=[time_entry_view(e) for e in entries if e.date != day],
         team_entries=[time_entry_view(e) for e in team],
@@ -130,13 +133,17 @@ def time_page(
 
 
 @router.get("/time", response_class=HTMLResponse)
-def my_time(request: Request, saved: str | None = None, member: str | None = None) -> Response:
+def my_time(
+    request: Request, saved: str | None = None, member: str | None = None, late: str = ""
+) -> Response:
     active = page_user(request, "time")
-    return time_page(request, active, saved=saved, member=member)
+    return time_page(request, active, saved=saved, member=member, late_sent=late == "sent")
 
 
 @router.post("/time", response_class=HTMLResponse)
 async def record_time(request: Request) -> Response:
+    if (await request.form()).get("late") == "1":
+        return await submit_late_change(request, time_page)
     return await record_from_form(
         request,
         "time",
