@@ -33,7 +33,7 @@ def _entries(engine: Engine, staff_id: str) -> list[models.TimeEntry]:
 
 def _save_in_view(page) -> None:  # type: ignore[no-untyped-def]
     box = page.get_by_role("button", name="Save time").bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
 
 
 def test_a_visit_from_my_caseload_takes_four_taps_and_the_minutes(
