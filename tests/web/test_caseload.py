@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from ecmbill.contract import default_contract
