@@ -105,7 +105,10 @@ def time_page(
         if team_ids
         else []
     )
-    saved_entry = next((e for e in entries if e.entry_id == saved), None) if saved else None
+    # The answer for the entry just saved: only one of the user's own.
+    saved_entry = stored_work.time_entry(here.engine, saved) if saved else None
+    if saved_entry is not None and saved_entry.staff_id != account.staff_id:
+        saved_entry = None
     return render(
         request,
         "time.html",
