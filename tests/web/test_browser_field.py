@@ -89,7 +89,7 @@ def test_the_not_enrolled_warning_appears_before_saving(
     page.goto("/time")
     before = len(_entries(engine, "S1"))
     # Rosa Nguyen is eligible but not enrolled in ECM: typed by CIN, a first visit.
-    page.get_by_label("Member (name, CIN or birth date)").fill("93456789C")
+    page.get_by_label("Member (name or CIN)").fill("93456789C")
     page.get_by_label("Minutes", exact=True).fill("30")
     page.get_by_label("Activity").select_option("care_coordination")
     page.get_by_label("In person").check()
