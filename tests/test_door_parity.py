@@ -304,11 +304,11 @@ def form_door(client: TestClient) -> Door:
             if response.status_code in (200, 303) and 'role="alert"' not in response.text:
                 found[number] = OK
                 continue
-            shown = re.search(
-                r'<p class="error" id="e-(\w+)" role="alert">([^<]*)</p>', response.text
-            )
+            # The form shows every problem at once (issue 16); the first it lists, at the top,
+            # is the one the import's checks stop at.
+            shown = re.search(r'<li><a href="#f-\w+">([^<]*)</a></li>', response.text)
             assert shown, response.text
-            found[number] = unescape(shown[2])
+            found[number] = unescape(shown[1])
         return found
 
     return verdicts

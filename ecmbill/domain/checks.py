@@ -360,6 +360,26 @@ def read_row(
     return found
 
 
+def row_problems(
+    rules: RowRules,
+    cells: Mapping[str, str],
+    *,
+    today: date,
+    known: Mapping[Known, Container[str]],
+) -> list[RowProblem]:
+    """Every rule the row breaks, the first per column, in the rules' order: a form shows all
+    of them at once where the import stops at the first (``read_row``). A column that fails
+    is left out of what later rules read, as an empty cell is."""
+    found: dict[str, Any] = {}
+    problems: dict[str | None, RowProblem] = {}
+    for step in _steps(rules, today):
+        try:
+            step(cells, found, known)
+        except RowProblem as problem:
+            problems.setdefault(problem.column, problem)
+    return list(problems.values())
+
+
 def read_directives(rules: RowRules, cells: Mapping[str, str]) -> dict[str, Any]:
     """The row's import instructions by column (None where not given), or ``RowProblem``."""
     found: dict[str, Any] = {}

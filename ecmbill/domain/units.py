@@ -23,3 +23,9 @@ def units_for_minutes(minutes: N) -> N:
 def rounding_added(minutes: int, units: int) -> int:
     """Minutes that rounding up added on top of the minutes worked (0 to 59)."""
     return units * MINUTES_PER_UNIT - minutes
+
+
+def minutes_to_next_unit(minutes: int) -> int:
+    """Minutes that can still be recorded in the period before another unit starts: the rest
+    of the last, partly used hour. 40 → 20, 60 → 0, 0 → 0 (the next minute starts a unit)."""
+    return -minutes % MINUTES_PER_UNIT

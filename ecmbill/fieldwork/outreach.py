@@ -30,12 +30,14 @@ def record_outreach(
     actor: str,
     staff_id: str,
     today: date | None = None,
+    within: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """Record one outreach attempt. Beyond the import checks, what the rating would never bill
+    """Record one outreach attempt (a member typed by name looked for ``within``). Beyond
+    the import checks, what the rating would never bill
     as outreach is refused at once, with the rating's own words: a mass communication, and an
     attempt on a day the member is already enrolled."""
     row = {name: form.get(name, "") for name in OUTREACH_FIELDS}
-    row["member_id"] = resolve_member(engine, row["member_id"])
+    row["member_id"] = resolve_member(engine, row["member_id"], within=within)
     row["staff_id"] = staff_id
     row["attempt_id"] = f"W-{uuid.uuid4().hex[:16]}"
     typed = row["individualized"].strip()

@@ -26,10 +26,19 @@ def period_is_open(engine: Engine, period: Period) -> bool:
     return first_close(engine, period) is None
 
 
+CLOSED = "is closed: a biller records late changes"
+
+
 def closed_message(period: Period) -> str:
     """Why a field change to a closed period is refused, and who can still make it: a biller's
-    import records it, flagged as after-close, and the next close corrects the claim."""
-    return f"{period.start:%B %Y} is closed: a biller records late changes"
+    import records it, flagged as after-close, and the next close corrects the claim. The web
+    form offers to send it to the biller as a late change (``ecmbill.fieldwork.late``)."""
+    return f"{period.start:%B %Y} {CLOSED}"
+
+
+def is_closed_refusal(errors: dict[str, str]) -> bool:
+    """Whether a form was refused (only) for its closed month: it can go as a late change."""
+    return errors.get("date", "").endswith(CLOSED)
 
 
 def typed_day(typed: str, today: date | None) -> date | None:
@@ -55,11 +64,13 @@ def record_time(
     staff_id: str,
     entry_id: str | None = None,
     today: date | None = None,
+    within: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """Create (``entry_id`` None) or correct one time entry of ``staff_id``. Raises
-    ``RowReject`` naming the field at fault."""
+    ``RowReject`` naming the field at fault. A member typed by name is looked for only
+    ``within`` the members the user may see."""
     row = {name: form.get(name, "") for name in (*TIME_FIELDS, "note")}
-    row["member_id"] = resolve_member(engine, row["member_id"])
+    row["member_id"] = resolve_member(engine, row["member_id"], within=within)
     if entry_id is not None:
         existing = stored_work.time_entry(engine, entry_id)
         if existing is None or existing.staff_id != staff_id:

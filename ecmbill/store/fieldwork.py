@@ -200,6 +200,11 @@ def approved(engine: Engine, entries: list[models.TimeEntry]) -> frozenset[str]:
         )
 
 
+def outreach_attempt(engine: Engine, attempt_id: str) -> models.OutreachAttempt | None:
+    with unit_of_work(engine) as session:
+        return session.get(models.OutreachAttempt, attempt_id)
+
+
 def outreach_attempts(
     engine: Engine, *, staff_ids: frozenset[str] | None, member_id: str | None = None
 ) -> list[models.OutreachAttempt]:

@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Engine, or_, select, true
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from ecmbill.domain.lifecycle import Event, Span, Status
@@ -23,6 +24,7 @@ History = tuple[list[Event], list[Span], list[date]]
 class MemberSummary:
     member_id: str
     name: str
+    birth_date: date | None = None
 
 
 def is_member(session: Session, member_id: str) -> bool:
@@ -34,31 +36,77 @@ def member(engine: Engine, member_id: str) -> models.Member | None:
         return session.get(models.Member, member_id)
 
 
-def search(
-    engine: Engine, query: str, limit: int, within: frozenset[str] | None = None
-) -> list[MemberSummary]:
-    """Members whose CIN starts with, or whose name contains, ``query``; only among
-    ``within`` when given (a caseload)."""
-    if within is not None and not within:
-        return []
-    like = f"%{query.lower()}%"
+def _like(part: str) -> str:
+    """``part`` as a LIKE pattern that matches it literally anywhere: ``%`` and ``_`` typed
+    are letters, not wildcards (a search for ``%`` must not list every member)."""
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped
+
+
+def _matching(
+    name_parts: Sequence[str], birth_date: date | None, within: frozenset[str] | None
+) -> Any:
     member = models.Member
-    with unit_of_work(engine) as session:
-        rows = session.scalars(
-            select(member)
-            .where(
-                or_(
-                    member.member_id.ilike(f"{query.upper()}%"),
-                    member.first_name.ilike(like),
-                    member.last_name.ilike(like),
-                    (member.first_name + " " + member.last_name).ilike(like),
-                )
+    query = select(member)
+    for part in name_parts:
+        text = _like(part.lower())
+        query = query.where(
+            or_(
+                member.member_id.ilike(f"{_like(part.upper())}%", escape="\\"),
+                member.first_name.ilike(f"%{text}%", escape="\\"),
+                member.last_name.ilike(f"%{text}%", escape="\\"),
             )
-            .where(member.member_id.in_(within) if within is not None else true())
-            .order_by(member.last_name, member.first_name, member.member_id)
+        )
+    if birth_date is not None:
+        query = query.where(member.birth_date == birth_date)
+    if within is not None:
+        query = query.where(member.member_id.in_(within))
+    return query
+
+
+def search(
+    engine: Engine,
+    name_parts: Sequence[str],
+    birth_date: date | None,
+    limit: int,
+    within: frozenset[str] | None = None,
+    offset: int = 0,
+) -> tuple[list[MemberSummary], int]:
+    """Members each of whose ``name_parts`` starts their CIN or is in their first or last name
+    (in any order), born on ``birth_date`` when given; only among ``within`` when given (a
+    caseload). One page of them, and how many match in all."""
+    if (within is not None and not within) or not (name_parts or birth_date):
+        return [], 0
+    member = models.Member
+    query = _matching(name_parts, birth_date, within)
+    with unit_of_work(engine) as session:
+        total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        rows = session.scalars(
+            query.order_by(member.last_name, member.first_name, member.member_id)
+            .offset(offset)
             .limit(limit)
         )
-        return [MemberSummary(m.member_id, f"{m.last_name}, {m.first_name}") for m in rows]
+        return [_summary(m) for m in rows], total
+
+
+def summaries(engine: Engine, member_ids: Sequence[str]) -> list[MemberSummary]:
+    """The members of ``member_ids``, by name."""
+    member = models.Member
+    found: list[MemberSummary] = []
+    ids = list(member_ids)
+    with unit_of_work(engine) as session:
+        for start in range(0, len(ids), 500):
+            found += [
+                _summary(m)
+                for m in session.scalars(
+                    select(member).where(member.member_id.in_(ids[start : start + 500]))
+                )
+            ]
+    return sorted(found, key=lambda m: (m.name.lower(), m.member_id))
+
+
+def _summary(m: models.Member) -> MemberSummary:
+    return MemberSummary(m.member_id, f"{m.last_name}, {m.first_name}", m.birth_date)
 
 
 def eligibility(engine: Engine, member_id: str) -> list[models.Eligibility]:
@@ -81,6 +129,20 @@ def enrollments(engine: Engine, member_id: str) -> list[models.Enrollment]:
                 .order_by(models.Enrollment.start_date)
             )
         )
+
+
+def eligible_in(engine: Engine, member_ids: Sequence[str], month: str) -> dict[str, bool]:
+    """Per member with a record for ``month``: eligible or not (no key: nothing on file)."""
+    row = models.Eligibility
+    with unit_of_work(engine) as session:
+        return {
+            member_id: bool(eligible)
+            for member_id, eligible in session.execute(
+                select(row.member_id, row.eligible).where(
+                    row.month == month, row.member_id.in_(list(member_ids))
+                )
+            )
+        }
 
 
 def spans(engine: Engine, member_ids: Sequence[str]) -> dict[str, list[Span]]:

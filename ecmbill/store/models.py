@@ -596,3 +596,23 @@ class IdempotencyKey(Base):
     record_id: Mapped[str | None] = mapped_column(String(64))
     response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+class LateChange(Base):
+    """A time entry a care manager sent for a month the biller already closed: it waits for
+    the biller, who accepts it (recorded then, after the close, so the next close claims it)
+    or refuses it. The form's values are kept as typed, checked already."""
+
+    __tablename__ = "late_changes"
+    __table_args__ = (Index("ix_late_changes_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"))
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"))
+    date: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    values: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    entry_id: Mapped[str | None] = mapped_column(String(64))

@@ -21,6 +21,7 @@ from ecmbill.fieldwork import idempotency
 from ecmbill.fieldwork import members as field_members
 from ecmbill.fieldwork import outreach as field_outreach
 from ecmbill.fieldwork import time as field_time
+from ecmbill.fieldwork import verdict as field_verdict
 from ecmbill.imports.kinds import RowReject
 from ecmbill.rating.service import rate
 from ecmbill.store import fieldwork as stored_work
@@ -165,21 +166,45 @@ async def create_time_entry(
     if not staff_id:
         raise Forbidden("your account is not linked to a staff member")
     here = site(request)
-
     def create() -> dict[str, Any]:
-        return field_time.record_time(
+        saved = field_time.record_time(
             here.engine,
             here.contract(),
             entry.model_dump(),
             actor=actor(active),
             staff_id=staff_id,
             today=here.today(),
+            within=visible_members(here.engine, active.account, here.today()),
         )
+        # The answer is part of what a resend gets back: the phone shows it either way.
+        return with_verdict(request, saved, entry_id=saved["entry_id"])
 
     try:
         return await sent_once(request, active, "time", create, "entry_id", idempotency_key)
     except RowReject as reject:
         return JSONResponse({"field": reject.column, "detail": reject.reason}, status_code=422)
+
+
+def with_verdict(
+    request: Request,
+    saved: dict[str, Any],
+    *,
+    entry_id: str | None = None,
+    attempt_id: str | None = None,
+) -> dict[str, Any]:
+    """A saved record's fields and "will this bill?" beside them: ``bills``, ``code``,
+    ``modifiers``, ``reason_code``, ``reason`` (the monthly rating's answer)."""
+    here = site(request)
+    answer = (
+        field_verdict.entry_verdict(here.engine, here.contract(), entry_id)
+        if entry_id is not None
+        else field_verdict.attempt_verdict(here.engine, here.contract(), attempt_id or "")
+    )
+    return {**_jsonable(saved), **(answer.as_json() if answer is not None else {})}
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
 @router.get("/outreach")
@@ -220,14 +245,16 @@ async def create_outreach_attempt(
     here = site(request)
 
     def create() -> dict[str, Any]:
-        return field_outreach.record_outreach(
+        saved = field_outreach.record_outreach(
             here.engine,
             here.contract(),
             attempt.model_dump(),
             actor=actor(active),
             staff_id=staff_id,
             today=here.today(),
+            within=visible_members(here.engine, active.account, here.today()),
         )
+        return with_verdict(request, saved, attempt_id=saved["attempt_id"])
 
     try:
         return await sent_once(request, active, "outreach", create, "attempt_id", idempotency_key)

@@ -23,6 +23,7 @@ from ecmbill.web.pages import (
     corrections,
     field,
     imports,
+    late,
     login,
     members,
     outreach,
@@ -50,8 +51,8 @@ CSP = (
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 PAGES = (
-    login, account, field, time, outreach, members, payer, billing, remittances, corrections,
-    admin, imports, settings,
+    login, account, field, time, outreach, members, payer, late, billing, remittances,
+    corrections, admin, imports, settings,
 )  # fmt: skip
 
 

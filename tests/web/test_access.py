@@ -46,7 +46,9 @@ API: dict[str, set[UserRole]] = {
 }
 FORMS: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
+    "/time/verdict": {STAFF, SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
+    "/outreach/verdict": {STAFF, SUPERVISOR},
     "/admin/users": {ADMIN},
     "/admin/users/ana/active": {ADMIN},
     "/admin/users/ana": {ADMIN},
@@ -57,6 +59,8 @@ FORMS: dict[str, set[UserRole]] = {
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
+    "/billing/late/1/accept": {BILLER},
+    "/billing/late/1/refuse": {BILLER},
     "/billing/export/837p": {BILLER},
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},

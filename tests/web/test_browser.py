@@ -159,7 +159,9 @@ def test_staff_records_time_on_a_phone_and_sees_it_in_the_members_month(
     shot(page, "02-time-form-phone")
     page.get_by_role("button", name="Save time").click()
     page.wait_for_load_state()
-    assert page.get_by_role("status").inner_text() == "Saved."
+    # Saved, with the rating's answer for the entry (issue 16: "will this bill?" on save).
+    saved = page.get_by_role("status").inner_text()
+    assert saved.startswith("Saved.") and "Will bill: G9008 U1" in saved
     today = page.locator("section", has=page.locator("#today"))
     assert "Garcia, Maria" in today.inner_text()
     assert f"{TODAY.isoformat()} · 35 min" in today.inner_text()
@@ -248,7 +250,9 @@ def test_staff_records_an_outreach_attempt_and_sees_what_unable_to_reach_still_n
     page.get_by_label("Outcome").select_option("not_reached")
     page.get_by_role("button", name="Save attempt").click()
     page.wait_for_load_state()
-    assert page.get_by_role("status").inner_text() == "Attempt saved."
+    # Saved, with the rating's answer for the attempt (issue 16: "will this bill?" on save).
+    saved = page.get_by_role("status").inner_text()
+    assert saved.startswith("Attempt saved.") and "Will bill: G9012 U8 GQ" in saved
     assert (
         "Attempts that count: 1."
         in page.locator("section", has=page.locator("#lookup")).inner_text()

@@ -105,8 +105,14 @@ def test_a_member_can_be_picked_by_name(clients: Clients, world: Engine) -> None
     options = ana.get("/members/search?member_id=garc").text
     assert 'value="91234567A — Garcia, Maria"' in options
     assert post_time(ana, member_id="91234567A — Garcia, Maria").status_code == 303  # type: ignore[attr-defined]
+    # Issue 14 (minimum necessary): a name is looked for only on the user's caseload; Rosa
+    # Nguyen is not on Ana's until Ana records time with her by CIN (a first visit).
+    off_caseload = post_time(ana, member_id="Nguyen")
+    assert "no member matches" in off_caseload.text  # type: ignore[attr-defined]
+    assert post_time(ana, member_id="93456789C").status_code == 303  # type: ignore[attr-defined]
     assert post_time(ana, member_id="Nguyen").status_code == 303  # type: ignore[attr-defined]
-    ambiguous = post_time(ana, member_id="o")  # Lopez, Rosa, Jose...
+    assert post_time(ana, member_id="92345678B").status_code == 303  # type: ignore[attr-defined]
+    ambiguous = post_time(ana, member_id="o")  # Lopez, Jose; Nguyen, Rosa
     assert "several members match" in ambiguous.text  # type: ignore[attr-defined]
 
 

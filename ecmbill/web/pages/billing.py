@@ -26,6 +26,7 @@ from ecmbill.store.lookups import member_names
 from ecmbill.web import accounts
 from ecmbill.web.chart import honesty_chart
 from ecmbill.web.forms import form_period
+from ecmbill.web.pages.late import late_listing
 from ecmbill.web.render import XLSX, attachment, download_name, not_found, render
 from ecmbill.web.security import actor, form_user, page_user
 from ecmbill.web.site import month_before, site
@@ -72,6 +73,7 @@ def billing_page(
         waiting={fmt: sum(fmt not in c.exported for c in claims) for fmt in CLAIM_FILES},
         first_close=claim_close.first_close(here.engine, month),
         unclaimed=claim_close.unclaimed_changes(here.engine, month),
+        late_changes=late_listing(here.engine),
         closable=month.end < here.today(),
         settings_problems=settings_problems(here.engine),
         identity_missing=provider_identity(here.engine).missing(),

@@ -4,21 +4,32 @@ the caseload opens only with a "break the glass" reason, kept in the access log.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
 from ecmbill.rating.service import rate
+from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import staff_names
 from ecmbill.store.members import MemberSummary
-from ecmbill.web.accounts import MemberAccess, log_access, member_access, visible_members
+from ecmbill.web.accounts import (
+    MemberAccess,
+    UserRole,
+    log_access,
+    member_access,
+    visible_members,
+)
 from ecmbill.web.render import not_found, render
 from ecmbill.web.security import ACCESS, ActiveSession, form_user, page_user
-from ecmbill.web.site import month_before, site
+from ecmbill.web.site import BadParameter, month_before, site
 
 router = APIRouter()
 # Long enough to say why, short enough to stay a reason and not a note.
 MIN_REASON, MAX_REASON = 10, 500
+MAX_PAGE = 10_000
 
 
 def _search(request: Request, active: ActiveSession, q: str, limit: int) -> list[MemberSummary]:
@@ -28,9 +39,38 @@ def _search(request: Request, active: ActiveSession, q: str, limit: int) -> list
 
 
 @router.get("/members", response_class=HTMLResponse)
-def members(request: Request, q: str = "") -> Response:
+def members(request: Request, q: str = "", page: int = 1) -> Response:
+    """My caseload for a care manager (the default when nothing is searched); otherwise one
+    page of the members matching the search, with the total."""
     active = page_user(request, "members")
-    return render(request, "members.html", q=q, found=_search(request, active, q, 50))
+    here = site(request)
+    if not 1 <= page <= MAX_PAGE:
+        raise BadParameter(f"page must be 1 to {MAX_PAGE}")
+    within = visible_members(here.engine, active.account, here.today())
+    found, total = caseload.find(
+        here.engine, q, within=within, limit=caseload.PAGE_SIZE,
+        offset=(page - 1) * caseload.PAGE_SIZE,
+    )  # fmt: skip
+    rows = []
+    if not q.strip() and active.account.staff_id:
+        rows = caseload.my_caseload(
+            here.engine, here.contract(), active.account.staff_id, here.today()
+        )
+        total = len(rows)
+        rows = rows[(page - 1) * caseload.PAGE_SIZE : page * caseload.PAGE_SIZE]
+    staff = active.account.role is UserRole.STAFF
+    return render(
+        request,
+        "members.html",
+        q=q,
+        found=found,
+        caseload=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // caseload.PAGE_SIZE)),
+        cin=caseload.masked_cin if staff else (lambda cin: cin),
+        can_record=active.account.staff_id is not None,
+    )
 
 
 @router.get("/members/search", response_class=HTMLResponse)
@@ -51,13 +91,30 @@ def _member_page(
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")
+    not_billed = [n for n in rating.not_billed if n.member_id == member_id]
+    others_minutes = None
+    if active.account.role is UserRole.STAFF:
+        # Minimum necessary (issue 14): a care manager reads their own entries in full; of
+        # other staff's work only the month's totals, inside the projected lines.
+        me = active.account.staff_id
+        mine = [e for e in found.entries if e.staff_id == me]
+        others_minutes = found.minutes - sum(e.minutes for e in mine)
+        own_ids = {e.entry_id for e in mine} | {
+            a.attempt_id
+            for a in stored_work.outreach_attempts(
+                here.engine, staff_ids=frozenset({me or ""}), member_id=member_id
+            )
+        }
+        not_billed = [n for n in not_billed if n.id in own_ids]
+        found = replace(found, entries=mine)
     return render(
         request,
         "member.html",
         month=found,
         contract=contract,
         staff_names=staff_names(here.engine),
-        not_billed=[n for n in rating.not_billed if n.member_id == member_id],
+        others_minutes=others_minutes,
+        not_billed=not_billed,
         previous=month_before(month),
         following=month.next(),
         can_correct=active.account.role in ACCESS["corrections"],
