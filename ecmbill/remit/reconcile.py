@@ -24,7 +24,8 @@ from ecmbill.remit.model import (
 from ecmbill.store import acks as stored_acks
 from ecmbill.store import claims as stored_claims
 from ecmbill.store import remittances as stored
-from ecmbill.store.db import Engine, unit_of_work
+from ecmbill.store.claims import StoredClaim
+from ecmbill.store.db import Engine, Session, unit_of_work
 from ecmbill.store.remittances import AnswerAdjustment, LineAnswer, UnmatchedAnswer
 
 
@@ -88,80 +89,7 @@ def reconcile(
         claims = stored_claims.claims_of(
             session, str(period) if period is not None else None, voids=False
         )
-        answers = defaultdict(list)
-        for answer in stored.claim_answers(session, [c.id for c in claims]):
-            answers[answer.claim_id].append(answer)
-        adjustments: dict[tuple[int, int | None], list[AnswerAdjustment]] = defaultdict(list)
-        line_answers: dict[int | None, list[LineAnswer]] = defaultdict(list)
-        answer_ids = [a.id for items in answers.values() for a in items]
-        for adjustment in stored.answer_adjustments(session, answer_ids):
-            adjustments[(adjustment.answer_id, adjustment.line_answer_id)].append(adjustment)
-        for remit_line in stored.line_answers(session, answer_ids):
-            line_answers[remit_line.claim_line_id].append(remit_line)
-        reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
-        sent = stored_claims.last_sent(session)
-        # Ageing counts from the last answer: a 999 or 277CA that accepted the claim restarts it.
-        acknowledged = stored_acks.last_acknowledged(session)
-        reports: list[ClaimReport] = []
-        denial_lines: dict[str, list[Decimal]] = defaultdict(list)
-        for claim in claims:
-            mine = answers.get(claim.id, [])
-            if claim.status != "active" and not mine:
-                continue
-            line_reports = []
-            answered_lines = False
-            for row in stored_claims.stored_lines(session, claim.id):
-                line = row.line
-                postings = [
-                    Posting(
-                        paid=r.paid,
-                        adjustments=tuple(
-                            _as_adjustment(a) for a in adjustments[(r.answer_id, r.id)]
-                        ),
-                        reversal=reversal_of[r.answer_id],
-                    )
-                    for r in line_answers.get(row.id, [])
-                ]
-                answered_lines = answered_lines or bool(postings)
-                result = balance(line.charge, postings)
-                if result.status is Status.DENIED:
-                    for posting in postings:
-                        for a in posting.adjustments:
-                            denial_lines[a.reason].append(a.amount)
-                line_reports.append(
-                    LineReport(
-                        row.number, line.code, line.modifiers, line.first_date, line.last_date,
-                        result,
-                        any(r.match == Match.INFERRED.value for r in line_answers.get(row.id, [])),
-                    )
-                )  # fmt: skip
-            claim_postings = [
-                Posting(
-                    paid=a.paid,
-                    adjustments=tuple(
-                        _as_adjustment(adj)
-                        for (claim_answer, _line), items in adjustments.items()
-                        if claim_answer == a.id
-                        for adj in items
-                    ),
-                    reversal=a.status_code == "22",
-                )
-                for a in mine
-            ]
-            result = balance(Decimal(claim.total_charge), claim_postings)
-            if result.status is Status.DENIED and not answered_lines:
-                for posting in claim_postings:
-                    for a in posting.adjustments:
-                        denial_lines[a.reason].append(a.amount)
-            sent_at = sent.get(claim.id) or claim.created_at
-            sent_on = max(stored_claims.aware(sent_at).date(), acknowledged.get(claim.id, date.min))
-            reports.append(
-                ClaimReport(
-                    claim.patient_control_number, claim.member_id, claim.period,
-                    claim.frequency, result, tuple(line_reports), sent_on,
-                    ageing_bucket(sent_on, today) if result.status is Status.NO_ANSWER else None,
-                )
-            )  # fmt: skip
+        reports, denial_lines = _claim_reports(session, claims, today)
         unmatched = stored.unmatched(session)
         plb = stored.provider_adjustment_total(session)
     ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
@@ -178,6 +106,85 @@ def reconcile(
     return Reconciliation(reports, denials, ageing, unmatched, plb)
 
 
+def _claim_reports(
+    session: Session, claims: list[StoredClaim], today: date
+) -> tuple[list[ClaimReport], dict[str, list[Decimal]]]:
+    """Each claim with its lines, as its answers left them, and the denied amounts by CARC."""
+    answers = defaultdict(list)
+    for answer in stored.claim_answers(session, [c.id for c in claims]):
+        answers[answer.claim_id].append(answer)
+    adjustments: dict[tuple[int, int | None], list[AnswerAdjustment]] = defaultdict(list)
+    line_answers: dict[int | None, list[LineAnswer]] = defaultdict(list)
+    answer_ids = [a.id for items in answers.values() for a in items]
+    for adjustment in stored.answer_adjustments(session, answer_ids):
+        adjustments[(adjustment.answer_id, adjustment.line_answer_id)].append(adjustment)
+    for remit_line in stored.line_answers(session, answer_ids):
+        line_answers[remit_line.claim_line_id].append(remit_line)
+    reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
+    sent = stored.first_sent(session, [c.id for c in claims])
+    # Ageing counts from the last answer: a 999 or 277CA that accepted the claim restarts it.
+    acknowledged = stored_acks.last_acknowledged(session)
+    reports: list[ClaimReport] = []
+    denial_lines: dict[str, list[Decimal]] = defaultdict(list)
+    for claim in claims:
+        mine = answers.get(claim.id, [])
+        if claim.status != "active" and not mine:
+            continue
+        line_reports = []
+        answered_lines = False
+        for row in stored_claims.stored_lines(session, claim.id):
+            line = row.line
+            postings = [
+                Posting(
+                    paid=r.paid,
+                    adjustments=tuple(_as_adjustment(a) for a in adjustments[(r.answer_id, r.id)]),
+                    reversal=reversal_of[r.answer_id],
+                )
+                for r in line_answers.get(row.id, [])
+            ]
+            answered_lines = answered_lines or bool(postings)
+            result = balance(line.charge, postings)
+            if result.status is Status.DENIED:
+                for posting in postings:
+                    for a in posting.adjustments:
+                        denial_lines[a.reason].append(a.amount)
+            line_reports.append(
+                LineReport(
+                    row.number, line.code, line.modifiers, line.first_date, line.last_date,
+                    result,
+                    any(r.match == Match.INFERRED.value for r in line_answers.get(row.id, [])),
+                )
+            )  # fmt: skip
+        claim_postings = [
+            Posting(
+                paid=a.paid,
+                adjustments=tuple(
+                    _as_adjustment(adj)
+                    for (claim_answer, _line), items in adjustments.items()
+                    if claim_answer == a.id
+                    for adj in items
+                ),
+                reversal=a.status_code == "22",
+            )
+            for a in mine
+        ]
+        result = balance(Decimal(claim.total_charge), claim_postings)
+        if result.status is Status.DENIED and not answered_lines:
+            for posting in claim_postings:
+                for a in posting.adjustments:
+                    denial_lines[a.reason].append(a.amount)
+        sent_at = sent.get(claim.id) or claim.created_at
+        sent_on = max(stored_claims.aware(sent_at).date(), acknowledged.get(claim.id, date.min))
+        reports.append(
+            ClaimReport(
+                claim.patient_control_number, claim.member_id, claim.period,
+                claim.frequency, result, tuple(line_reports), sent_on,
+                ageing_bucket(sent_on, today) if result.status is Status.NO_ANSWER else None,
+            )
+        )  # fmt: skip
+    return reports, denial_lines
+
+
 def as_json(reconciliation: Reconciliation) -> str:
     return json.dumps(
         {
@@ -191,3 +198,131 @@ def as_json(reconciliation: Reconciliation) -> str:
         },
         indent=2,
     )  # fmt: skip
+
+
+# The Remittances page: totals of every claim, one page of the list ------------------------
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class MoneyTotals:
+    """Billed, paid, adjusted (contractual and other), patient responsibility and outstanding
+    of the claims of one period, or of every period (``period`` None)."""
+
+    period: str | None
+    claims: int
+    billed: Decimal
+    paid: Decimal
+    contractual: Decimal
+    other_adjusted: Decimal
+    patient_responsibility: Decimal
+    outstanding: Decimal
+
+    @property
+    def adjusted(self) -> Decimal:
+        return self.contractual + self.other_adjusted
+
+
+@dataclass(frozen=True)
+class ReconciliationQuery:
+    period: Period | None = None
+    status: Status | None = None
+    sort: str = "claim"
+    descending: bool = False
+    page: int = 1
+    size: int = PAGE_SIZE
+
+
+@dataclass
+class ReconciliationPage:
+    query: ReconciliationQuery
+    by_period: list[MoneyTotals]
+    total: MoneyTotals
+    counts: dict[Status, int]
+    matching: int
+    claims: list[ClaimReport]
+    ageing: dict[str, int]
+    denials: list[DenialGroup]
+    unmatched: list[UnmatchedAnswer]
+    unmatched_count: int
+    provider_adjustments: Decimal
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.matching // self.query.size))
+
+
+def _totals(rows: list[stored.PeriodMoney], period: str | None) -> MoneyTotals:
+    def total(name: str) -> Decimal:
+        return sum((getattr(row, name) for row in rows), ZERO)
+
+    return MoneyTotals(
+        period, sum(row.claims for row in rows), total("billed"), total("paid"),
+        total("contractual"), total("other_adjusted"), total("patient_responsibility"),
+        total("outstanding"),
+    )  # fmt: skip
+
+
+def money(engine: Engine, period: Period | None = None) -> tuple[list[MoneyTotals], MoneyTotals]:
+    """The money of every period (newest first) and in total, summed by the database."""
+    wanted = str(period) if period is not None else None
+    with unit_of_work(engine) as session:
+        rows = stored.money_by_period(session, wanted)
+    return [_totals([row], row.period) for row in rows], _totals(rows, wanted)
+
+
+def reconciliation_page(
+    engine: Engine,
+    query: ReconciliationQuery,
+    today: date,
+    codes: CodeTables | None = None,
+    unmatched_shown: int = 50,
+) -> ReconciliationPage:
+    """What the Remittances page shows: money per period and in total, claims by status, one
+    page of the claims (each with its lines), the ageing of claims not answered, denials by
+    reason and answers we could not match. Sums, counts and paging are the database's, so
+    the page costs the same for a hundred claims and a hundred thousand."""
+    tables = codes or default_codes()
+    wanted = str(query.period) if query.period is not None else None
+    with unit_of_work(engine) as session:
+        rows = stored.money_by_period(session, wanted)
+        counts = stored.status_counts(session, wanted)
+        matching, page = stored.reconciliation_rows(
+            session, period=wanted, status=query.status.value if query.status else None,
+            sort=query.sort, descending=query.descending,
+            offset=(max(1, query.page) - 1) * query.size, limit=query.size,
+        )  # fmt: skip
+        reports, _ = _claim_reports(
+            session, [stored_claims.claim(session, row.claim_id) for row in page], today
+        )
+        waiting = stored.unanswered_claims(session, wanted)
+        sent = stored.first_sent(session, [claim_id for claim_id, _ in waiting])
+        acknowledged = stored_acks.last_acknowledged(session)
+        reasons = stored.denials_by_reason(session)
+        unmatched = stored.unmatched(session)[:unmatched_shown]
+        unmatched_count = stored.unmatched_count(session)
+        plb = stored.provider_adjustment_total(session)
+    ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
+    for claim_id, created_at in waiting:
+        on = max(
+            stored_claims.aware(sent.get(claim_id) or created_at).date(),
+            acknowledged.get(claim_id, date.min),
+        )
+        ageing[ageing_bucket(on, today)] += 1
+    denials = [
+        DenialGroup(r.code, tables.describe_carc(r.code), r.items, r.amount) for r in reasons
+    ]
+    return ReconciliationPage(
+        query=query,
+        by_period=[_totals([row], row.period) for row in rows],
+        total=_totals(rows, wanted),
+        counts={status: counts.get(status.value, 0) for status in Status},
+        matching=matching,
+        claims=reports,
+        ageing=ageing,
+        denials=denials,
+        unmatched=unmatched,
+        unmatched_count=unmatched_count,
+        provider_adjustments=plb,
+    )
