@@ -25,9 +25,9 @@ from ecmbill.remit.denials import (
     resubmit,
     set_status,
 )
+from ecmbill.remit.model import Status
 from ecmbill.remit.post import import_835
 from ecmbill.remit.reconcile import ReconciliationQuery, money, reconciliation_page
-from ecmbill.remit.model import Status
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.claims.world import B, add_time
