@@ -28,6 +28,7 @@ NAV = (
     ("members", "/members", "Members"),
     ("billing", "/billing", "Billing"),
     ("remittances", "/remittances", "Remittances"),
+    ("remittances", "/remittances/denials", "Denials"),
     ("corrections", "/corrections", "Corrections"),
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),
