@@ -21,7 +21,6 @@ from ecmbill.remit.model import (
     ageing_bucket,
     balance,
 )
-from ecmbill.store import acks as stored_acks
 from ecmbill.store import claims as stored_claims
 from ecmbill.store import remittances as stored
 from ecmbill.store.claims import StoredClaim
@@ -110,6 +109,10 @@ def _claim_reports(
     session: Session, claims: list[StoredClaim], today: date
 ) -> tuple[list[ClaimReport], dict[str, list[Decimal]]]:
     """Each claim with its lines, as its answers left them, and the denied amounts by CARC."""
+    lines_of = {
+        claim.id: lines
+        for claim, lines in stored.claims_with_lines(session, [c.id for c in claims])
+    }
     answers = defaultdict(list)
     for answer in stored.claim_answers(session, [c.id for c in claims]):
         answers[answer.claim_id].append(answer)
@@ -123,7 +126,7 @@ def _claim_reports(
     reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
     sent = stored.first_sent(session, [c.id for c in claims])
     # Ageing counts from the last answer: a 999 or 277CA that accepted the claim restarts it.
-    acknowledged = stored_acks.last_acknowledged(session)
+    acknowledged = stored.last_acknowledged_of(session, [c.id for c in claims])
     reports: list[ClaimReport] = []
     denial_lines: dict[str, list[Decimal]] = defaultdict(list)
     for claim in claims:
@@ -132,7 +135,7 @@ def _claim_reports(
             continue
         line_reports = []
         answered_lines = False
-        for row in stored_claims.stored_lines(session, claim.id):
+        for row in lines_of[claim.id]:
             line = row.line
             postings = [
                 Posting(
@@ -286,21 +289,23 @@ def reconciliation_page(
     tables = codes or default_codes()
     wanted = str(query.period) if query.period is not None else None
     with unit_of_work(engine) as session:
-        rows = stored.money_by_period(session, wanted)
-        counts = stored.status_counts(session, wanted)
+        rows, counts = stored.money_and_counts(session, wanted)
+        known = counts.get(query.status.value, 0) if query.status else sum(counts.values())
         matching, page = stored.reconciliation_rows(
             session, period=wanted, status=query.status.value if query.status else None,
             sort=query.sort, descending=query.descending,
-            offset=(max(1, query.page) - 1) * query.size, limit=query.size,
+            offset=(max(1, query.page) - 1) * query.size, limit=query.size, matching=known,
         )  # fmt: skip
         reports, _ = _claim_reports(
-            session, [stored_claims.claim(session, row.claim_id) for row in page], today
+            session,
+            [claim for claim, _ in stored.claims_with_lines(session, [r.claim_id for r in page])],
+            today,
         )
         waiting = stored.unanswered_claims(session, wanted)
         sent = stored.first_sent(session, [claim_id for claim_id, _ in waiting])
-        acknowledged = stored_acks.last_acknowledged(session)
+        acknowledged = stored.last_acknowledged_of(session, [c for c, _ in waiting])
         reasons = stored.denials_by_reason(session)
-        unmatched = stored.unmatched(session)[:unmatched_shown]
+        unmatched = stored.unmatched(session, unmatched_shown)[:unmatched_shown]
         unmatched_count = stored.unmatched_count(session)
         plb = stored.provider_adjustment_total(session)
     ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
