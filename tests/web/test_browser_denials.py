@@ -93,7 +93,9 @@ def served(
 
 
 def test_biller_works_two_denials_resends_one_writes_off_the_other_and_exports(
-    browser: object, served: tuple[str, Engine], tmp_path: Path
+    browser: object,  # noqa: F811 - the fixture imported from test_browser
+    served: tuple[str, Engine],
+    tmp_path: Path,
 ) -> None:
     base_url, engine = served
     claims = [c for c in list_claims(engine, OCTOBER) if c.status == "active"]
