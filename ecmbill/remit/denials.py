@@ -122,22 +122,37 @@ def _bounds(age: str | None, today: date) -> tuple[date | None, date | None]:
     )
 
 
+# The ordered keys of a few lists per process, by database, filters, sort and fingerprint:
+# the next page, or the same page again, is read by its keys only.
+_LISTS: dict[tuple[object, ...], tuple[int, Decimal, list[str], list[stored.ReasonTotal]]] = {}
+_KEPT = 8
+
+
 def denial_list(
     engine: Engine, query: DenialQuery, today: date, codes: CodeTables | None = None
 ) -> DenialList:
     """One page of the work list, filtered and sorted, with how many items match, their
-    amount, and the matching items' totals by reason."""
+    amount, and the totals by reason of every item."""
     tables = codes or default_codes()
     before, since = _bounds(query.age, today)
+    status = query.status.value if query.status else None
     with unit_of_work(engine) as session:
-        matching, amount, items = stored.denial_items(
-            session, reason=query.reason, status=query.status.value if query.status else None,
-            answered_before=before, answered_since=since, sort=query.sort,
-            descending=query.descending, offset=(max(1, query.page) - 1) * query.size,
-            limit=query.size,
-        )  # fmt: skip
+        key = (str(engine.url), query.reason, status, before, since, query.sort,
+               query.descending, stored.remittance_fingerprint(session))  # fmt: skip
+        found = _LISTS.get(key)
+        if found is None:
+            matching, amount, keys = stored.denial_item_keys(
+                session, reason=query.reason, status=status, answered_before=before,
+                answered_since=since, sort=query.sort, descending=query.descending,
+            )  # fmt: skip
+            found = (matching, amount, keys, stored.denials_by_reason(session))
+            if len(_LISTS) >= _KEPT:
+                _LISTS.pop(next(iter(_LISTS)))
+            _LISTS[key] = found
+        matching, amount, keys, by_reason = found
+        start = (max(1, query.page) - 1) * query.size
+        items = stored.denial_items_by_keys(session, keys[start : start + query.size])
         reasons = _reasons(items, stored.denial_reasons(session, items), tables)
-        by_reason = stored.denials_by_reason(session)
     return DenialList(
         query,
         matching,

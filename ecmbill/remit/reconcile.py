@@ -275,6 +275,62 @@ def money(engine: Engine, period: Period | None = None) -> tuple[list[MoneyTotal
     return [_totals([row], row.period) for row in rows], _totals(rows, wanted)
 
 
+@dataclass(frozen=True)
+class _Summary:
+    """What the Remittances page shows above and beside its list: the same until the data
+    changes (``store.remittances.remittance_fingerprint``)."""
+
+    rows: list[stored.PeriodMoney]
+    counts: dict[str, int]
+    ageing: dict[str, int]
+    denials: list[DenialGroup]
+    unmatched: list[UnmatchedAnswer]
+    unmatched_count: int
+    provider_adjustments: Decimal
+
+
+# A few summaries per process, by database, period, day and fingerprint: a second look at
+# the page, or the next page of its list, does not sum every claim again.
+_SUMMARIES: dict[tuple[object, ...], _Summary] = {}
+_KEPT = 16
+
+
+def _summary(
+    session: Session, where: str, wanted: str | None, today: date, tables: CodeTables, shown: int
+) -> _Summary:
+    key = (where, wanted, today, shown, stored.remittance_fingerprint(session))
+    found = _SUMMARIES.get(key)
+    if found is not None:
+        return found
+    rows, counts = stored.money_and_counts(session, wanted)
+    waiting = stored.unanswered_claims(session, wanted)
+    sent = stored.first_sent(session, [claim_id for claim_id, _ in waiting])
+    acknowledged = stored.last_acknowledged_of(session, [c for c, _ in waiting])
+    ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
+    for claim_id, created_at in waiting:
+        on = max(
+            stored_claims.aware(sent.get(claim_id) or created_at).date(),
+            acknowledged.get(claim_id, date.min),
+        )
+        ageing[ageing_bucket(on, today)] += 1
+    found = _Summary(
+        rows,
+        counts,
+        ageing,
+        [
+            DenialGroup(r.code, tables.describe_carc(r.code), r.items, r.amount)
+            for r in stored.denials_by_reason(session)
+        ],
+        stored.unmatched(session, shown)[:shown],
+        stored.unmatched_count(session),
+        stored.provider_adjustment_total(session),
+    )
+    if len(_SUMMARIES) >= _KEPT:
+        _SUMMARIES.pop(next(iter(_SUMMARIES)))
+    _SUMMARIES[key] = found
+    return found
+
+
 def reconciliation_page(
     engine: Engine,
     query: ReconciliationQuery,
@@ -284,50 +340,38 @@ def reconciliation_page(
 ) -> ReconciliationPage:
     """What the Remittances page shows: money per period and in total, claims by status, one
     page of the claims (each with its lines), the ageing of claims not answered, denials by
-    reason and answers we could not match. Sums, counts and paging are the database's, so
-    the page costs the same for a hundred claims and a hundred thousand."""
+    reason and answers we could not match. Sums, counts and paging are the database's, and
+    the sums are kept until the data changes, so the page costs about the same for a hundred
+    claims and a hundred thousand."""
     tables = codes or default_codes()
     wanted = str(query.period) if query.period is not None else None
+    offset = (max(1, query.page) - 1) * query.size
     with unit_of_work(engine) as session:
-        rows, counts = stored.money_and_counts(session, wanted)
+        summary = _summary(session, str(engine.url), wanted, today, tables, unmatched_shown)
+        counts = summary.counts
         known = counts.get(query.status.value, 0) if query.status else sum(counts.values())
-        matching, page = stored.reconciliation_rows(
-            session, period=wanted, status=query.status.value if query.status else None,
-            sort=query.sort, descending=query.descending,
-            offset=(max(1, query.page) - 1) * query.size, limit=query.size, matching=known,
-        )  # fmt: skip
+        if query.status is None and query.sort == "claim" and not query.descending:
+            ids = stored.claim_page_by_number(session, wanted, offset, query.size)
+        else:
+            _, page = stored.reconciliation_rows(
+                session, period=wanted, status=query.status.value if query.status else None,
+                sort=query.sort, descending=query.descending, offset=offset, limit=query.size,
+                matching=known,
+            )  # fmt: skip
+            ids = [row.claim_id for row in page]
         reports, _ = _claim_reports(
-            session,
-            [claim for claim, _ in stored.claims_with_lines(session, [r.claim_id for r in page])],
-            today,
+            session, [claim for claim, _ in stored.claims_with_lines(session, ids)], today
         )
-        waiting = stored.unanswered_claims(session, wanted)
-        sent = stored.first_sent(session, [claim_id for claim_id, _ in waiting])
-        acknowledged = stored.last_acknowledged_of(session, [c for c, _ in waiting])
-        reasons = stored.denials_by_reason(session)
-        unmatched = stored.unmatched(session, unmatched_shown)[:unmatched_shown]
-        unmatched_count = stored.unmatched_count(session)
-        plb = stored.provider_adjustment_total(session)
-    ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
-    for claim_id, created_at in waiting:
-        on = max(
-            stored_claims.aware(sent.get(claim_id) or created_at).date(),
-            acknowledged.get(claim_id, date.min),
-        )
-        ageing[ageing_bucket(on, today)] += 1
-    denials = [
-        DenialGroup(r.code, tables.describe_carc(r.code), r.items, r.amount) for r in reasons
-    ]
     return ReconciliationPage(
         query=query,
-        by_period=[_totals([row], row.period) for row in rows],
-        total=_totals(rows, wanted),
+        by_period=[_totals([row], row.period) for row in summary.rows],
+        total=_totals(summary.rows, wanted),
         counts={status: counts.get(status.value, 0) for status in Status},
-        matching=matching,
+        matching=known,
         claims=reports,
-        ageing=ageing,
-        denials=denials,
-        unmatched=unmatched,
-        unmatched_count=unmatched_count,
-        provider_adjustments=plb,
+        ageing=summary.ageing,
+        denials=summary.denials,
+        unmatched=summary.unmatched,
+        unmatched_count=summary.unmatched_count,
+        provider_adjustments=summary.provider_adjustments,
     )

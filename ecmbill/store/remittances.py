@@ -680,7 +680,9 @@ class StatusChange:
     actor: str
 
 
-def _denial_items(reason: str | None) -> Any:
+def _denial_items(
+    reason: str | None, lines: list[int] | None = None, claims: list[int] | None = None
+) -> Any:
     """Every denial item with its claim, line, money, the date of the newest 835 about it and
     the biller's status (open when never worked)."""
     claim = models.Claim.__table__.c
@@ -757,11 +759,17 @@ def _denial_items(reason: str | None) -> Any:
             .where(answer.claim_id == claim.id, adjustment.reason_code == reason)
             .exists()
         )
+    if lines is not None:
+        line_items = line_items.where(line.id.in_(lines))
+    if claims is not None:
+        claim_items = claim_items.where(claim.id.in_(claims))
     return union_all(line_items, claim_items).subquery("items")
 
 
-def _worked(reason: str | None) -> tuple[Any, Any, Any]:
-    items = _denial_items(reason)
+def _worked(
+    reason: str | None, lines: list[int] | None = None, claims: list[int] | None = None
+) -> tuple[Any, Any, Any]:
+    items = _denial_items(reason, lines, claims)
     work = models.DenialWork.__table__.c
     replacement = cast(Table, models.Claim.__table__).alias("replacement")
     status = func.coalesce(work.status, "open")
@@ -1053,3 +1061,71 @@ def last_acknowledged_of(session: Session, claim_ids: Iterable[int]) -> dict[int
             if answered_set is None or answered_set == sent_set:
                 keep(claim_id, on)
     return latest
+
+
+def remittance_fingerprint(session: Session) -> tuple[object, ...]:
+    """Changes whenever what the Remittances and Denials pages show can change: a claim made
+    (a close marks the claims it replaces in the same step), an 835 posted, a file sent, a
+    999/277CA posted, a denial worked. Each part is an index lookup, not a scan."""
+    parts = (
+        models.Claim.id, models.RemitClaim.id, models.ClaimExport.id, models.ClaimAck.id,
+        models.SetAck.id, models.DenialStatusChange.id, models.RemittanceWarning.id,
+    )  # fmt: skip
+    return tuple(session.scalar(select(func.max(part))) for part in parts)
+
+
+def claim_page_by_number(
+    session: Session, period: str | None, offset: int, limit: int
+) -> list[int]:
+    """One page of the reconciled claims in claim-number order, without summing any money:
+    the page the Remittances page opens on."""
+    claim = models.Claim.__table__.c
+    answer = models.RemitClaim.__table__.c
+    answered = select(answer.id).where(answer.claim_id == claim.id).exists()
+    query = select(claim.id).where(claim.frequency != "8", or_(claim.status == "active", answered))
+    if period is not None:
+        query = query.where(claim.period == period)
+    return list(session.scalars(query.order_by(claim.id).offset(offset).limit(limit)))
+
+
+def denial_item_keys(
+    session: Session,
+    *,
+    reason: str | None = None,
+    status: str | None = None,
+    answered_before: date | None = None,
+    answered_since: date | None = None,
+    sort: str = "age",
+    descending: bool = False,
+) -> tuple[int, Decimal, list[str]]:
+    """As ``denial_items``, every matching item's key in order (a page is then read by
+    ``denial_items_by_keys``)."""
+    worked, _items, _status = _worked(reason)
+    where = []
+    if status:
+        where.append(worked.c.status == status)
+    if answered_before is not None:
+        where.append(worked.c.answered_on <= answered_before)
+    if answered_since is not None:
+        where.append(worked.c.answered_on >= answered_since)
+    column = {
+        "age": worked.c.answered_on, "amount": worked.c.amount, "claim": worked.c.claim_id,
+        "member": worked.c.member_id, "status": worked.c.status,
+    }[sort]  # fmt: skip
+    order = [column.desc() if descending else column.asc(), worked.c.claim_id,
+             worked.c.line_number]  # fmt: skip
+    rows = session.execute(
+        select(worked.c.item_key, worked.c.amount).where(*where).order_by(*order)
+    ).all()
+    return len(rows), sum((_money(amount) for _, amount in rows), ZERO), [r[0] for r in rows]
+
+
+def denial_items_by_keys(session: Session, keys: list[str]) -> list[DenialItem]:
+    """These items, in the order of ``keys`` (those the payer has paid since left out)."""
+    lines = [int(key[1:]) for key in keys if key.startswith("L")]
+    claims = [int(key[1:]) for key in keys if key.startswith("C")]
+    if not keys:
+        return []
+    worked, _items, _status = _worked(None, lines, claims)
+    found = {row["item_key"]: _item(row) for row in session.execute(select(worked)).mappings()}
+    return [found[key] for key in keys if key in found]
