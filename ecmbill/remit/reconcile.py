@@ -292,6 +292,8 @@ class _Summary:
 # A few summaries per process, by database, period, day and fingerprint: a second look at
 # the page, or the next page of its list, does not sum every claim again.
 _SUMMARIES: dict[tuple[object, ...], _Summary] = {}
+# The claims of a filtered or sorted list in its order, kept the same way.
+_ORDERS: dict[tuple[object, ...], list[int]] = {}
 _KEPT = 16
 
 
@@ -353,12 +355,19 @@ def reconciliation_page(
         if query.status is None and query.sort == "claim" and not query.descending:
             ids = stored.claim_page_by_number(session, wanted, offset, query.size)
         else:
-            _, page = stored.reconciliation_rows(
-                session, period=wanted, status=query.status.value if query.status else None,
-                sort=query.sort, descending=query.descending, offset=offset, limit=query.size,
-                matching=known,
-            )  # fmt: skip
-            ids = [row.claim_id for row in page]
+            status = query.status.value if query.status else None
+            order_key = (str(engine.url), wanted, status, query.sort, query.descending,
+                         stored.remittance_fingerprint(session))  # fmt: skip
+            ordered = _ORDERS.get(order_key)
+            if ordered is None:
+                ordered = stored.reconciliation_ids(
+                    session, period=wanted, status=status, sort=query.sort,
+                    descending=query.descending,
+                )  # fmt: skip
+                if len(_ORDERS) >= _KEPT:
+                    _ORDERS.pop(next(iter(_ORDERS)))
+                _ORDERS[order_key] = ordered
+            ids = ordered[offset : offset + query.size]
         reports, _ = _claim_reports(
             session, [claim for claim, _ in stored.claims_with_lines(session, ids)], today
         )

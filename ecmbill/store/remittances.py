@@ -692,10 +692,13 @@ def _denial_items(
     adjustment = models.RemitAdjustment.__table__.c
     remittance = models.Remittance.__table__.c
     last = cast(Table, models.RemitClaim.__table__).alias("last_answer")
+    # Asked for a few items: only their answers are summed, not every answer of every 835.
+    only_lines = [remit_line.claim_line_id.in_(lines)] if lines is not None else []
+    only_claims = [answer.claim_id.in_(claims)] if claims is not None else []
     paid_of_lines = (
         select(remit_line.claim_line_id, func.sum(remit_line.paid).label("paid"),
                func.max(remit_line.remit_claim_id).label("last_id"))
-        .where(remit_line.claim_line_id.is_not(None))
+        .where(remit_line.claim_line_id.is_not(None), *only_lines)
         .group_by(remit_line.claim_line_id)
         .subquery("line_paid")
     )  # fmt: skip
@@ -722,7 +725,7 @@ def _denial_items(
     paid_of_claims = (
         select(answer.claim_id, func.sum(answer.paid).label("paid"),
                func.max(answer.id).label("last_id"))
-        .where(answer.claim_id.is_not(None), ~lines_answered.exists())
+        .where(answer.claim_id.is_not(None), ~lines_answered.exists(), *only_claims)
         .group_by(answer.claim_id)
         .subquery("claim_paid")
     )  # fmt: skip
@@ -1084,7 +1087,9 @@ def claim_page_by_number(
     answered = select(answer.id).where(answer.claim_id == claim.id).exists()
     query = select(claim.id).where(claim.frequency != "8", or_(claim.status == "active", answered))
     if period is not None:
-        query = query.where(claim.period == period)
+        # Compared as an expression, not by its index: walking the claims in number order
+        # and stopping after one page beats sorting every claim of the period by number.
+        query = query.where(claim.period + "" == period)
     return list(session.scalars(query.order_by(claim.id).offset(offset).limit(limit)))
 
 
@@ -1129,3 +1134,18 @@ def denial_items_by_keys(session: Session, keys: list[str]) -> list[DenialItem]:
     worked, _items, _status = _worked(None, lines, claims)
     found = {row["item_key"]: _item(row) for row in session.execute(select(worked)).mappings()}
     return [found[key] for key in keys if key in found]
+
+
+def reconciliation_ids(
+    session: Session, *, period: str | None, status: str | None, sort: str, descending: bool
+) -> list[int]:
+    """Every matching claim's id, in the list's order (a page is then read by its ids)."""
+    money = _claim_money(period)
+    where = [money.c.status == status] if status else []
+    column = {
+        "claim": money.c.claim_id, "period": money.c.period, "member": money.c.member_id,
+        "billed": money.c.billed, "paid": money.c.paid, "outstanding": money.c.outstanding,
+        "status": money.c.status,
+    }[sort]  # fmt: skip
+    order = [column.desc() if descending else column.asc(), money.c.claim_id]
+    return list(session.scalars(select(money.c.claim_id).where(*where).order_by(*order)))
