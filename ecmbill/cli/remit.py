@@ -9,13 +9,35 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ecmbill.cli.app import DatabaseOption, app, console, errors, parse_period, store
+from ecmbill.claims.settings import SettingsError
+from ecmbill.cli.app import (
+    DatabaseOption,
+    app,
+    console,
+    contract_for,
+    errors,
+    fail,
+    parse_period,
+    store,
+)
 from ecmbill.remit.codes import load_codes
+from ecmbill.remit.denials import (
+    AGES,
+    STATUS_WORDS,
+    DenialQuery,
+    DenialWorkError,
+    WorkStatus,
+    denial_list,
+    resubmit,
+    set_status,
+)
+from ecmbill.remit.exports import export_denials
 from ecmbill.remit.model import Status
 from ecmbill.remit.post import ImportOutcome, import_835
 from ecmbill.remit.reader import RemitFileError
 from ecmbill.remit.reconcile import Reconciliation, reconcile
 from ecmbill.store.audit import cli_actor
+from ecmbill.store.files import OutputProblem
 
 remit_app = typer.Typer(help="Remittances (X12 835): import and reconcile.", no_args_is_help=True)
 app.add_typer(remit_app, name="remit")
@@ -140,3 +162,99 @@ def show_report(
             f"[yellow]unmatched {what}[/] {item.patient_control_number} in TRN "
             f"{item.trace_number} (segment {item.segment}), paid {item.paid:.2f}"
         )
+
+
+# The denial work list: the same services as the web's Denials page --------------------
+
+
+def _work_status(text: str | None) -> WorkStatus | None:
+    if text in (None, "all"):
+        return None
+    try:
+        return WorkStatus(text)
+    except ValueError:
+        fail(f"--status must be one of: all, {', '.join(s.value for s in WorkStatus)}")
+
+
+@remit_app.command("denials")
+def remit_denials(
+    status: Annotated[
+        str, typer.Option("--status", help="open, corrected, appealed, written_off or all.")
+    ] = "open",
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this CARC.")] = None,
+    age: Annotated[
+        str | None, typer.Option("--age", help="Days since the 835: 0-30, 31-60, 61-90, 90+.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the whole list to this .csv or .xlsx.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Every denied or partly paid claim line, its reasons in words and its status (the
+    oldest 835 first)."""
+    if age is not None and age not in AGES:
+        fail(f"--age must be one of: {', '.join(AGES)}")
+    engine = store(database)
+    query = DenialQuery(reason.upper() if reason else None, _work_status(status), age)
+    if out is not None:
+        try:
+            export_denials(engine, query, out, date.today())
+        except OutputProblem as err:
+            fail(str(err))
+        console.print(f"Wrote {out}.")
+        return
+    found = denial_list(engine, DenialQuery(query.reason, query.status, query.age, size=10**9),
+                        date.today())  # fmt: skip
+    table = Table("denial", "claim", "member", "not paid", "days", "reasons", "status")
+    for d in found.denials:
+        i = d.item
+        where = f"line {i.line_number}" if i.line_number else "claim"
+        table.add_row(
+            i.item_key, f"{i.patient_control_number} {where}", i.member_id, f"{i.amount:.2f}",
+            str(d.age_days), "; ".join(r.label for r in d.reasons),
+            d.status_words + (f" {i.replacement}" if i.replacement else ""),
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{found.matching} denial(s), {found.amount:.2f} not paid.")
+
+
+@remit_app.command("denial")
+def remit_denial(
+    item: Annotated[str, typer.Argument(help="The denial, as `remit denials` lists it (L12).")],
+    status: Annotated[
+        str, typer.Option("--status", help="open, corrected, appealed or written_off.")
+    ],
+    note: Annotated[
+        str, typer.Option("--note", help="Why (required to appeal or write off).")
+    ] = "",
+    database: DatabaseOption = None,
+) -> None:
+    """Give a denial a status with a note (audited)."""
+    wanted = _work_status(status)
+    if wanted is None:
+        fail("--status must be open, corrected, appealed or written_off")
+    try:
+        set_status(store(database), item, wanted, note, actor=cli_actor())
+    except DenialWorkError as err:
+        fail(str(err))
+    console.print(f"{item}: {STATUS_WORDS[wanted]}.")
+
+
+@remit_app.command("resubmit")
+def remit_resubmit(
+    item: Annotated[str, typer.Argument(help="The denial, as `remit denials` lists it (L12).")],
+    note: Annotated[str, typer.Option("--note", help="What was corrected.")] = "",
+    contract_file: Annotated[
+        Path | None, typer.Option("--contract", help="A contract file instead of the stored one.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Send the corrected claim of a denial: the period is closed again (as `ecmbill close`)
+    and the denial marked corrected, linked to the new claim."""
+    engine = store(database)
+    try:
+        sent = resubmit(engine, item, contract_for(engine, contract_file), note,
+                        actor=cli_actor(), today=date.today())  # fmt: skip
+    except (DenialWorkError, SettingsError) as err:
+        fail(str(err))
+    console.print(f"{sent.patient_control_number} made; {sent.marked} denial(s) marked corrected.")

@@ -74,7 +74,7 @@ class StoredLine:
     line: ChargeLine
 
 
-def _claim(row: models.Claim) -> StoredClaim:
+def as_stored_claim(row: models.Claim) -> StoredClaim:
     return StoredClaim(
         id=row.id,
         period=row.period,
@@ -262,7 +262,7 @@ def add_claim(
         )
         for number, line in enumerate(lines, start=1)
     )
-    return _claim(claim)
+    return as_stored_claim(claim)
 
 
 def _row(session: Session, claim_id: int) -> models.Claim:
@@ -285,7 +285,7 @@ def set_payer_claim_control_number(session: Session, claim_id: int, number: str)
 
 
 def claim(session: Session, claim_id: int) -> StoredClaim:
-    return _claim(_row(session, claim_id))
+    return as_stored_claim(_row(session, claim_id))
 
 
 def reference_for(session: Session, claim_id: int) -> str:
@@ -310,7 +310,7 @@ def latest_claims(session: Session, period: str) -> dict[str, StoredClaim]:
         .where(models.Claim.period == period, models.Claim.status != REJECTED)
         .order_by(models.Claim.id)
     ):
-        latest[row.member_id] = _claim(row)
+        latest[row.member_id] = as_stored_claim(row)
     return latest
 
 
@@ -329,7 +329,7 @@ def claims_of(
         query = query.where(models.Claim.period == period)
     if member_id is not None:
         query = query.where(models.Claim.member_id == member_id)
-    return [_claim(row) for row in session.scalars(query)]
+    return [as_stored_claim(row) for row in session.scalars(query)]
 
 
 def find_claim(session: Session, claim_ref: str) -> StoredClaim | None:
@@ -339,14 +339,14 @@ def find_claim(session: Session, claim_ref: str) -> StoredClaim | None:
     )
     if row is None and claim_ref.isdigit():
         row = session.get(models.Claim, int(claim_ref))
-    return _claim(row) if row is not None else None
+    return as_stored_claim(row) if row is not None else None
 
 
 def claim_by_control_number(session: Session, patient_control_number: str) -> StoredClaim | None:
     row = session.scalar(
         select(models.Claim).where(models.Claim.patient_control_number == patient_control_number)
     )
-    return _claim(row) if row is not None else None
+    return as_stored_claim(row) if row is not None else None
 
 
 def _line_rows(session: Session, claim_id: int) -> Iterable[models.ClaimLineRecord]:
@@ -357,26 +357,27 @@ def _line_rows(session: Session, claim_id: int) -> Iterable[models.ClaimLineReco
     )
 
 
+def as_stored_line(row: models.ClaimLineRecord) -> StoredLine:
+    return StoredLine(
+        row.id,
+        row.line_number,
+        ChargeLine(
+            kind=Kind(row.kind),
+            code=row.code,
+            modifiers=tuple(row.modifiers.split()),
+            units=row.units,
+            charge=Decimal(row.charge).quantize(CENT),
+            first_date=row.first_date,
+            last_date=row.last_date,
+            minutes=row.minutes,
+            source_ids=tuple(json.loads(row.source_ids)),
+            rendering_npi=row.rendering_npi,
+        ),
+    )
+
+
 def stored_lines(session: Session, claim_id: int) -> list[StoredLine]:
-    return [
-        StoredLine(
-            row.id,
-            row.line_number,
-            ChargeLine(
-                kind=Kind(row.kind),
-                code=row.code,
-                modifiers=tuple(row.modifiers.split()),
-                units=row.units,
-                charge=Decimal(row.charge).quantize(CENT),
-                first_date=row.first_date,
-                last_date=row.last_date,
-                minutes=row.minutes,
-                source_ids=tuple(json.loads(row.source_ids)),
-                rendering_npi=row.rendering_npi,
-            ),
-        )
-        for row in _line_rows(session, claim_id)
-    ]
+    return [as_stored_line(row) for row in _line_rows(session, claim_id)]
 
 
 def charge_lines(session: Session, claim_id: int) -> list[ChargeLine]:
@@ -440,7 +441,7 @@ def not_exported(session: Session, period: str, fmt: str) -> list[StoredClaim]:
     """The period's claims never written in this format, oldest first."""
     done = select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
     return [
-        _claim(row)
+        as_stored_claim(row)
         for row in session.scalars(
             select(models.Claim)
             .where(models.Claim.period == period, models.Claim.id.not_in(done))

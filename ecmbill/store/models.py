@@ -616,3 +616,38 @@ class LateChange(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     entry_id: Mapped[str | None] = mapped_column(String(64))
+# --- The denial work list (issue 15): what the biller decided about each denied or partly
+# paid claim line. The denial itself lives in the remittance tables; only the work is kept here.
+
+
+class DenialWork(Base):
+    """The biller's status of one denied or partly paid item: a claim line (``claim_line_id``)
+    or a claim the payer denied without answering its lines (``claim_line_id`` empty).
+    ``item_key`` is ``L<line id>`` or ``C<claim id>``: one row per item on every database
+    (a unique constraint over a nullable column lets NULLs repeat)."""
+
+    __tablename__ = "denial_work"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(24), unique=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_line_id: Mapped[int | None] = mapped_column(ForeignKey("claim_lines.id"))
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    replacement_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class DenialStatusChange(Base):
+    """Every status a denial item was given, with the note and who gave it, oldest first."""
+
+    __tablename__ = "denial_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_id: Mapped[int] = mapped_column(ForeignKey("denial_work.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text)
+    replacement_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from ecmbill.domain.period import Period
 from ecmbill.fieldwork.verdict import form_problems
 from ecmbill.imports.kinds import RowReject
 from ecmbill.web.accounts import visible_members
+from ecmbill.web.render import safe_file_name
 from ecmbill.web.security import CSRF_FIELD, Forbidden, actor, form_user
 from ecmbill.web.site import site
 
@@ -80,3 +85,39 @@ async def record_from_form(
     if remember is not None:
         remember(saved, response)
     return response
+
+
+# Uploaded files -----------------------------------------------------------------------
+
+
+class UploadRefused(Exception):
+    """An upload refused before any service saw it, with its HTTP status and why."""
+
+    def __init__(self, status_code: int, problem: str) -> None:
+        super().__init__(problem)
+        self.status_code = status_code
+        self.problem = problem
+
+
+async def read_upload(form: Any, *, limit: int, missing: str, too_large: str) -> tuple[str, bytes]:
+    """The uploaded file's safe name and content: refused when no file was chosen, when it
+    is larger than ``limit`` bytes or empty. Only ``limit`` + 1 bytes are ever read."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise UploadRefused(422, missing)
+    content = await upload.read(limit + 1)
+    if len(content) > limit:
+        raise UploadRefused(413, too_large)
+    if not content.strip():
+        raise UploadRefused(422, "the file is empty")
+    return safe_file_name(upload.filename), content
+
+
+@contextmanager
+def upload_on_disk(name: str, content: bytes) -> Iterator[Path]:
+    """The upload as a file in a private temporary folder, removed afterwards: the import
+    services read files, as the CLI gives them."""
+    with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        yield path

@@ -30,6 +30,7 @@ NAV = (
     ("imports", "/imports", "Imports"),
     ("billing", "/billing", "Billing"),
     ("remittances", "/remittances", "Remittances"),
+    ("remittances", "/remittances/denials", "Denials"),
     ("corrections", "/corrections", "Corrections"),
     ("audit", "/audit", "Audit"),
     ("admin", "/admin", "Admin"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -49,3 +50,27 @@ def test_remit_import_of_a_broken_file_exits_2_naming_the_segment(
     assert result.exit_code == 2
     # Segments are counted from the start of the file: the ISA is 1, this SVC 14.
     assert "nothing was posted" in result.output and "segment 14 (SVC)" in result.output
+
+
+def test_remit_denials_lists_writes_off_and_exports_as_the_web_does(
+    store_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY)
+    database = store_engine.url.render_as_string(hide_password=False)
+    runner.invoke(app, ["remit", "import", str(FIXTURES / "denial.835"), "--database", database])
+    listed = runner.invoke(app, ["remit", "denials", "--database", database])
+    assert listed.exit_code == 0, listed.output
+    assert "1 denial(s), 75.00 not paid." in listed.output
+    key = re.search(r"\b(L\d+)\b", listed.output)[1]  # type: ignore[index]
+    refused = runner.invoke(app, ["remit", "denial", key, "--status", "written_off",
+                                  "--database", database])  # fmt: skip
+    assert refused.exit_code == 2 and "say why" in refused.output
+    done = runner.invoke(app, ["remit", "denial", key, "--status", "written_off", "--note",
+                               "not eligible", "--database", database])  # fmt: skip
+    assert done.exit_code == 0 and "written off" in done.output
+    out = tmp_path / "denials.csv"
+    runner.invoke(app, ["remit", "denials", "--status", "all", "--out", str(out),
+                        "--database", database])  # fmt: skip
+    assert "written off,not eligible" in out.read_text()

@@ -20,6 +20,9 @@ PAGES: dict[str, set[UserRole]] = {
     "/billing?period=2026-10": {BILLER},
     "/billing/chart.svg?period=2026-10": {BILLER},
     "/remittances": {BILLER},
+    "/remittances?status=denied&sort=outstanding&dir=desc&page=2": {BILLER},
+    "/remittances/denials": {BILLER},
+    "/remittances/denials?reason=177&status=all&age=90%2B&sort=amount": {BILLER},
     "/audit": {SUPERVISOR, BILLER, ADMIN},
     "/corrections?member_id=91234567A&staff_id=S1": {BILLER, ADMIN},
     "/admin": {ADMIN},
@@ -36,6 +39,10 @@ DOWNLOADS: dict[str, set[UserRole]] = {
     "/billing/files/rtf?period=2026-10": {BILLER},
     "/audit/export?fmt=csv": {SUPERVISOR, BILLER, ADMIN},
     "/admin/access/export?fmt=xlsx": {ADMIN},
+    "/remittances/export.csv": {BILLER},
+    "/remittances/export.xlsx?period=2026-10": {BILLER},
+    "/remittances/denials/export.csv": {BILLER},
+    "/remittances/denials/export.xlsx?status=open": {BILLER},
 }
 API: dict[str, set[UserRole]] = {
     "/api/time-entries": {STAFF, SUPERVISOR},
@@ -65,6 +72,8 @@ FORMS: dict[str, set[UserRole]] = {
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},
     "/remittances": {BILLER},
+    "/remittances/denials/L1/status": {BILLER},
+    "/remittances/denials/L1/resubmit": {BILLER},
     "/billing/answers": {BILLER},
     "/billing/eligibility/270": {BILLER},
     "/corrections/span": {BILLER, ADMIN},
@@ -75,7 +84,10 @@ FORMS: dict[str, set[UserRole]] = {
     "/settings": {ADMIN},
 }
 # A claim's page: this small world has no claim, so the biller is told there is none (404).
-CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER}}
+CLAIM_PAGES: dict[str, set[UserRole]] = {
+    "/billing/claims/ECM000000001": {BILLER},
+    "/remittances/denials/L1": {BILLER},  # nor any denial
+}
 # An import's result and rejected rows: only for who uploaded the file; others are told there
 # is no such import (404), a role that may not import is refused (403).
 IMPORT_PAGES: dict[str, set[UserRole]] = {

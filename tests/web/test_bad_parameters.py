@@ -18,6 +18,20 @@ BAD = [
     ("bill", "/audit?page=99999999999999999999"),
     ("bill", "/audit?page=0"),
     ("bill", "/audit?page=-3"),
+    ("bill", "/remittances?period=2026-13"),
+    ("bill", "/remittances?status=lost"),
+    ("bill", "/remittances?sort=secret"),
+    ("bill", "/remittances?page=0"),
+    ("bill", "/remittances?page=99999999999999999999"),
+    ("bill", "/remittances/export.pdf"),
+    ("bill", "/remittances/export.csv?status=lost"),
+    ("bill", "/remittances/denials?age=1000"),
+    ("bill", "/remittances/denials?status=lost"),
+    ("bill", "/remittances/denials?reason=%3D1%2B1"),
+    ("bill", "/remittances/denials?sort=secret"),
+    ("bill", "/remittances/denials/export.xlsx?age=x"),
+    ("bill", "/remittances/denials/X99"),
+    ("bill", "/remittances/denials/L99999999999999999999999"),
 ]
 
 

@@ -18,7 +18,7 @@ from ecmbill.store import models
 from ecmbill.store.db import open_store, unit_of_work
 from ecmbill.web import accounts, create_app
 from ecmbill.web.accounts import UserRole
-from tests.claims.world import configure, load
+from tests.claims.world import B, add_time, configure, load
 from tests.conftest import TODAY, Databases
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 
@@ -194,3 +194,95 @@ def test_an_upload_posted_with_warnings_shows_and_keeps_them_and_accepts_a_named
     )
     assert accepted.status_code == 200 and remittances_posted(engine) == 2
     assert "accepted with --accept-payee" in text_of(accepted.text)
+
+
+# Money, the denial work list, the claim page, exports (issue 15) --------------------------
+
+
+def test_the_money_is_shown_by_period_and_in_total(claimed: tuple[Engine, TestClient]) -> None:
+    """Billed 100 + 75 + 275 + 65 = 515.00; after the denial of B's 75.00 (CO 177):
+    paid 0, contractual 75.00, outstanding 440.00."""
+    _, bill = claimed
+    page = upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes()).text
+    money = text_of(page.split('id="money"')[1].split("</table>")[0])
+    assert "2026-10 4 515.00 0.00 75.00 0.00 0.00 440.00" in money
+    assert 'id="denials-chart"' in page and "Denied amount by reason" in page
+    assert "Billed vs paid, month over month" in page
+
+
+def test_the_reconciliation_is_paged_filtered_and_sorted(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    _, bill = claimed
+    upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes())
+    denied = bill.get("/remittances?status=denied").text
+    assert "Showing 1–1 of 1 denied claim(s)." in text_of(denied)
+    assert "ECM000000002" in denied and 'scope="row">ECM000000003' not in denied
+    by_billed = bill.get("/remittances?sort=billed&dir=desc").text
+    order = re.findall(r'<tr class="claim[^"]*"><th scope="row">(ECM\d+)', by_billed)
+    assert order == ["ECM000000003", "ECM000000001", "ECM000000002", "ECM000000004"]
+
+
+def test_a_denial_is_worked_in_the_web_written_off_with_a_note_and_shown_on_the_claim(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    _, bill = claimed
+    upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes())
+    work = bill.get("/remittances/denials").text
+    listed = text_of(work.split('id="denial-list"')[1].split("</table>")[0])
+    assert "ECM000000002 line 1" in listed
+    assert "CO 177: Patient has not met the eligibility requirements" in listed
+    assert "remark N30: Patient ineligible for this service" in listed and "75.00" in listed
+    key = re.search(r'href="/remittances/denials/(L\d+)"', work)[1]  # type: ignore[index]
+    token = csrf_of(bill.get(f"/remittances/denials/{key}").text)
+    blank = {"csrf_token": token, "status": "written_off", "note": ""}
+    refused = bill.post(f"/remittances/denials/{key}/status", data=blank)
+    assert refused.status_code == 422 and "Say why in the note" in refused.text
+    saved = bill.post(f"/remittances/denials/{key}/status",
+                      data={"csrf_token": token, "status": "written_off",
+                            "note": "member was not eligible"}, follow_redirects=True)  # fmt: skip
+    assert saved.status_code == 200 and "The status was saved." in text_of(saved.text)
+    history = text_of(saved.text.split('id="history"')[1].split("</ol>")[0])
+    assert "written off" in history and "web:bill" in history and "not eligible" in history
+    assert "No denial matches" in bill.get("/remittances/denials").text  # open ones only
+    claim = bill.get("/billing/claims/ECM000000002").text
+    assert "CO 177: Patient has not met the eligibility requirements" in text_of(claim)
+    assert f'href="/remittances/denials/{key}">written off' in claim
+
+
+def test_resubmit_in_the_web_makes_the_corrected_claim_and_links_it(
+    claimed: tuple[Engine, TestClient], tmp_path: Path, contract: Contract
+) -> None:
+    engine, bill = claimed
+    upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes())
+    key = re.search(r'href="/remittances/denials/(L\d+)"',  # type: ignore[index]
+                    bill.get("/remittances/denials").text)[1]  # fmt: skip
+    token = csrf_of(bill.get(f"/remittances/denials/{key}").text)
+    same = bill.post(f"/remittances/denials/{key}/resubmit", data={"csrf_token": token})
+    assert same.status_code == 409 and "Nothing changed in this member" in same.text
+    add_time(engine, tmp_path, contract,
+             [["B-2", "S2", B, "2026-10-21", "30", "care_coordination", "telephonic"]])  # fmt: skip
+    sent = bill.post(f"/remittances/denials/{key}/resubmit",
+                     data={"csrf_token": token, "note": "added the missed call"})  # fmt: skip
+    assert sent.status_code == 200
+    assert "ECM000000005 was made (new original)" in text_of(sent.text)
+    status = text_of(sent.text.split('id="work-status">')[1].split("</dd>")[0]).strip()
+    assert status == "corrected (replacement sent): ECM000000005"
+
+
+def test_the_reconciliation_and_the_denials_export_as_formula_safe_csv_and_xlsx(
+    claimed: tuple[Engine, TestClient],
+) -> None:
+    _, bill = claimed
+    upload(bill, "denial.835", (FIXTURES / "denial.835").read_bytes())
+    csv_file = bill.get("/remittances/export.csv")
+    assert csv_file.status_code == 200
+    assert csv_file.headers["content-disposition"].startswith('attachment; filename="ecmbill-')
+    rows = csv_file.text.splitlines()
+    assert rows[0].startswith("Claim,Member ID,Member,Period,Kind,Status,Billed,Paid")
+    assert len(rows) == 5 and rows[2].startswith("ECM000000002,92345678B,")
+    assert ",denied,75.00,0.00,75.00,0.00,0.00,0.00" in rows[2]
+    xlsx = bill.get("/remittances/denials/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    denials = bill.get("/remittances/denials/export.csv").text.splitlines()
+    assert len(denials) == 2 and "CO 177: Patient has not met" in denials[1]

@@ -10,17 +10,17 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ecmbill.claims.settings import SettingsError
 from ecmbill.claims.views import claim_timeline
 from ecmbill.payer.acks import AckFileError
 from ecmbill.payer.answers import import_answer
 from ecmbill.payer.eligibility import EligibilityFileError, NothingToAsk, request_270
+from ecmbill.remit.denials import Denial, denials_of_claims
 from ecmbill.store.lookups import member_names
-from ecmbill.web.forms import form_period
+from ecmbill.web.forms import UploadRefused, form_period, read_upload, upload_on_disk
 from ecmbill.web.pages.billing import FIX_SETTINGS, billing_page, no_period_chosen, unfit_settings
-from ecmbill.web.render import attachment, download_name, not_found, render, safe_file_name
+from ecmbill.web.render import attachment, download_name, not_found, render
 from ecmbill.web.security import actor, form_user, page_user
 from ecmbill.web.site import site
 
@@ -35,18 +35,16 @@ async def upload_answer(request: Request) -> Response:
     eligibility import`` do: all of it or nothing, the same file twice changes nothing."""
     active, form = await form_user(request, "billing")
     month = form_period(form) or site(request).period_or_current(None, previous=True)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return billing_page(request, month, status_code=422, problem="choose the payer's file")
-    content = await upload.read(MAX_ANSWER_BYTES + 1)
-    if len(content) > MAX_ANSWER_BYTES:
-        return billing_page(request, month, status_code=413, problem="the file is too large")
-    if not content.strip():
-        return billing_page(request, month, status_code=422, problem="the file is empty")
-    name = safe_file_name(upload.filename)
-    with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(content)
+    try:
+        name, content = await read_upload(
+            form, limit=MAX_ANSWER_BYTES, missing="choose the payer's file",
+            too_large="the file is too large",
+        )  # fmt: skip
+    except UploadRefused as refused:
+        return billing_page(
+            request, month, status_code=refused.status_code, problem=refused.problem
+        )
+    with upload_on_disk(name, content) as path:
         try:
             outcome = await run_in_threadpool(
                 import_answer, site(request).engine, path, actor=actor(active)
@@ -92,10 +90,15 @@ def claim_page(request: Request, claim_ref: str) -> Response:
     if not timelines:
         return not_found(request, "no such claim")
     member = timelines[0].claim.member_id
+    found = denials_of_claims(here.engine, [t.claim.claim_id for t in timelines], here.today())
+    denials: dict[int, list[Denial]] = {}
+    for denial in found:
+        denials.setdefault(denial.item.claim_id, []).append(denial)
     return render(
         request,
         "claim.html",
         timelines=timelines,
+        denials=denials,
         wanted=claim_ref.upper(),
         member_name=member_names(here.engine, {member}).get(member, member),
     )
