@@ -1074,7 +1074,9 @@ def remittance_fingerprint(session: Session) -> tuple[object, ...]:
         models.Claim.id, models.RemitClaim.id, models.ClaimExport.id, models.ClaimAck.id,
         models.SetAck.id, models.DenialStatusChange.id, models.RemittanceWarning.id,
     )  # fmt: skip
-    return tuple(session.scalar(select(func.max(part))) for part in parts)
+    newest = tuple(session.scalar(select(func.max(part))) for part in parts)
+    # A reopened period deletes claims that may sit below the newest: their count tells.
+    return (*newest, session.scalar(select(func.count()).select_from(models.Claim)))
 
 
 def claim_page_by_number(
