@@ -25,6 +25,7 @@ from ecmbill.web.pages import (
     outreach,
     payer,
     remittances,
+    team,
     time,
 )
 from ecmbill.web.render import HERE, error_page
@@ -44,7 +45,7 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-PAGES = (login, time, outreach, members, payer, billing, remittances, corrections, admin)
+PAGES = (login, time, team, outreach, members, payer, billing, remittances, corrections, admin)
 
 
 def create_app(

@@ -24,6 +24,7 @@ templates.env.globals["version"] = installed_version()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAV = (
     ("time", "/time", "My time"),
+    ("team", "/team", "My team"),
     ("outreach", "/outreach", "Outreach"),
     ("members", "/members", "Members"),
     ("billing", "/billing", "Billing"),

@@ -12,6 +12,8 @@ from tests.web.routes import app_routes
 STAFF, SUPERVISOR, BILLER, ADMIN = UserRole
 PAGES: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
+    "/team?period=2026-10": {SUPERVISOR},
+    "/team/S1?period=2026-10": {SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
     "/members": {STAFF, SUPERVISOR, BILLER},
     "/members/91234567A?period=2026-10": {STAFF, SUPERVISOR, BILLER},
@@ -42,6 +44,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/admin/users/ana/active": {ADMIN},
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
+    "/team/S1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
     "/billing/export/837p": {BILLER},
     "/billing/export/csv": {BILLER},

@@ -1,5 +1,5 @@
 """My time: a care manager records and corrects their own time entries; a supervisor also
-reads and approves the team's."""
+reads and approves a team member's entry (the team itself is on My team, pages/team.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ecmbill.web.accounts import ActiveSession, UserRole, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
 from ecmbill.web.render import render
 from ecmbill.web.security import Forbidden, actor, form_user, page_user
-from ecmbill.web.site import month_before, site
+from ecmbill.web.site import site
 
 router = APIRouter()
 
@@ -39,14 +39,6 @@ def time_page(
     account = active.account
     mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
     entries = stored_work.time_entries(here.engine, staff_ids=mine, start=week_start, end=day)
-    # Last month and this one: the months a supervisor still reviews before billing.
-    team_start = month_before(Period.of(day)).start
-    team_ids = visible_staff(here.engine, account) - mine
-    team = (
-        stored_work.time_entries(here.engine, staff_ids=team_ids, start=team_start, end=day)
-        if team_ids
-        else []
-    )
     return render(
         request,
         "time.html",
@@ -56,10 +48,7 @@ def time_page(
         errors=errors or {},
         today_entries=[time_entry_view(e) for e in entries if e.date == day],
         week_entries=[time_entry_view(e) for e in entries if e.date != day],
-        team_entries=[time_entry_view(e) for e in team],
-        team_start=team_start,
-        approved=stored_work.approved(here.engine, team),
-        names=member_names(here.engine, {e.member_id for e in [*entries, *team]}),
+        names=member_names(here.engine, {e.member_id for e in entries}),
         saved=saved,
         editing=None,
     )
