@@ -185,3 +185,44 @@ def approve_shown(engine: Engine, staff_id: str, entry_ids: list[str], *, actor:
         raise RowReject(None, f"{len(strangers)} of the entries shown are not this person's")
     stored_work.approve_many(engine, wanted, actor=actor)
     return len(wanted)
+
+
+@dataclass(frozen=True)
+class Unapproved:
+    """One staff member's time in a period that waits for a supervisor's approval."""
+
+    staff_id: str
+    name: str
+    entries: int
+    minutes: int
+    first: date
+    last: date
+
+    @property
+    def hours(self) -> str:
+        return f"{self.minutes // 60}:{self.minutes % 60:02d}"
+
+
+def unapproved_time(engine: Engine, contract: Contract, rating: PeriodRating) -> list[Unapproved]:
+    """Per staff member, the period's time the rating holds back as NOT_APPROVED (none unless
+    the contract requires approval), for the biller to see before closing: a close leaves it
+    out, and a later close claims it once approved."""
+    if not contract.require_approval:
+        return []
+    ids = [i.id for i in rating.not_billed if i.reason_code is ReasonCode.NOT_APPROVED]
+    by_staff: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for entry in stored_work.entries_by_id(engine, ids).values():
+        by_staff[entry.staff_id].append((entry.date, entry.minutes))
+    names = staff_names(engine) if by_staff else {}
+    found = [
+        Unapproved(
+            staff_id=staff_id,
+            name=names.get(staff_id, staff_id),
+            entries=len(days),
+            minutes=sum(minutes for _, minutes in days),
+            first=min(day for day, _ in days),
+            last=max(day for day, _ in days),
+        )
+        for staff_id, days in by_staff.items()
+    ]
+    return sorted(found, key=lambda u: (u.name.lower(), u.staff_id))

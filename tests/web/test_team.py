@@ -155,3 +155,24 @@ def test_with_require_approval_the_dashboard_counts_unapproved_time_as_not_billi
     token = csrf_of(person)
     cleo.post("/team/S1/approve", data={"csrf_token": token, "entry_id": "E1"})
     assert "0:50 hours · 1 units · 1 entry" in cleo.get("/team?period=2026-10").text
+
+
+def test_billing_lists_the_time_awaiting_approval_before_close_when_the_contract_requires_it(
+    clients: Clients, world: Engine
+) -> None:
+    plain = clients.as_user("bill").get("/billing?period=2026-10").text
+    assert "Awaiting a supervisor" not in plain  # the default contract: nothing waits
+    requiring = default_contract().model_copy(update={"require_approval": True})
+    app: FastAPI = create_app(world, requiring, today=lambda: TODAY)
+    bill = log_in(TestClient(app), "bill")
+    page = bill.get("/billing?period=2026-10").text
+    assert "Awaiting a supervisor's approval" in page
+    # E1 (Ana, 50 min) and E2 (Ben, 30 min); E3 does not bill anyway (not enrolled).
+    assert "2 time entries do not bill yet (NOT_APPROVED)" in page
+    assert "<td>Ana Field</td>" in page and "<td>Ben Road</td>" in page
+    cleo = log_in(TestClient(app), "cleo")
+    token = csrf_of(cleo.get("/team/S1?period=2026-10").text)
+    cleo.post("/team/S1/approve", data={"csrf_token": token, "entry_id": "E1"})
+    after = bill.get("/billing?period=2026-10").text
+    assert "1 time entry does not bill yet" in after
+    assert "<td>Ana Field</td>" not in after and "<td>Ben Road</td>" in after
