@@ -60,7 +60,6 @@ def team_page(request: Request, period: str | None = None) -> Response:
         following=month.next(),
         people=people,
         require_approval=contract.require_approval,
-        this_week=here.today() - timedelta(days=here.today().weekday()),
     )
 
 
@@ -102,7 +101,6 @@ def person_page(
         week=monday,
         previous_week=(monday - timedelta(days=7)) if monday else None,
         next_week=(monday + timedelta(days=7)) if monday else None,
-        this_week=here.today() - timedelta(days=here.today().weekday()),
         weeks=[] if monday else mondays_of(month),
         contract=here.contract(),
         approved_now=approved,
