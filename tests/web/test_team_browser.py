@@ -85,7 +85,7 @@ def test_the_supervisor_approves_a_persons_week_from_the_dashboard_on_a_phone(
     assert "Ana Field" in ana.inner_text()
     assert "3 awaiting approval" in ana.inner_text()
     assert "Will not bill: 3 awaiting approval" in ana.inner_text()
-    shot(page, "16-supervisor-team-phone")
+    shot(page, "team-dashboard-phone")
     ana.get_by_role("link", name="Ana Field").click()
     page.wait_for_load_state()
     page.get_by_role("link", name="Week of Oct 5").click()
@@ -94,7 +94,7 @@ def test_the_supervisor_approves_a_persons_week_from_the_dashboard_on_a_phone(
     box = approve.bounding_box()
     # In sight without scrolling.
     assert box is not None and box["y"] + box["height"] <= PHONE["height"]
-    shot(page, "17-supervisor-week-phone")
+    shot(page, "team-week-phone")
     approve.click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text() == "Approved 2 entries."
