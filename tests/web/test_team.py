@@ -81,6 +81,8 @@ def test_a_supervisor_approves_all_entries_shown_of_one_persons_week(
     assert "Approved 2 entries." in after
     assert "Approve all" not in after
     assert approvals(world) == [("E1", "create"), ("E5", "create")]  # one record per entry
+    entry = cleo.get("/time/E5").text
+    assert "Time entry of Ana Field" in entry and 'href="/team/S1?week=2026-10-07"' in entry
     # The next week's entry was not shown, and is not approved.
     assert "1 awaiting approval" in cleo.get("/team?period=2026-10").text
 

@@ -118,15 +118,16 @@ async def approve_shown(request: Request, staff_id: str) -> Response:
     if len(entry_ids) > field_team.PAGE_SIZE:
         raise BadParameter(f"at most {field_team.PAGE_SIZE} entries are approved at once")
     here = site(request)
-    try:
-        done = field_team.approve_shown(here.engine, staff_id, entry_ids, actor=actor(active))
-    except RowReject as reject:
-        raise Forbidden(reject.reason) from None
-    monday = week_of(str(form.get("week") or "")) if form.get("week") else None
+    # Where to go back to is read before anything is approved: a bad value refuses the lot.
+    monday = week_of(str(form.get("week") or ""))
     month = Period.of(monday) if monday else here.period_or_current(str(form.get("period") or ""))
     try:
         page = max(1, int(str(form.get("page") or "1")))
     except ValueError:
         page = 1
+    try:
+        done = field_team.approve_shown(here.engine, staff_id, entry_ids, actor=actor(active))
+    except RowReject as reject:
+        raise Forbidden(reject.reason) from None
     address = drill_address(staff_id, month, monday, page)
     return RedirectResponse(f"{address}&approved={done}", status_code=303)

@@ -14,7 +14,7 @@ from ecmbill.fieldwork import time as field_time
 from ecmbill.imports.kinds import RowReject
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.fieldwork import TimeEntryView, time_entry_view
-from ecmbill.store.lookups import member_names
+from ecmbill.store.lookups import member_names, staff_names
 from ecmbill.web.accounts import ActiveSession, UserRole, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
 from ecmbill.web.render import render
@@ -98,6 +98,7 @@ def show_entry(request: Request, entry_id: str) -> Response:
             names=member_names(here.engine, {entry.member_id}),
             contract=here.contract(),
             approved=entry.entry_id in stored_work.approved(here.engine, [entry]),
+            staff_name=staff_names(here.engine).get(entry.staff_id),
         )
     mine = own_entry(request, active, entry_id)
     return edit_page(request, mine, mine.form_values(), {})
