@@ -169,9 +169,9 @@ def show_rating(rating: PeriodRating) -> None:
         f"{len(rating.not_billed)} entries do not bill."
     )
     if rating.not_billed:
-        reasons = Table("source", "id", "reason", title="Not billed")
+        reasons = Table("source", "id", "reason code", "reason", title="Not billed")
         for item in rating.not_billed:
-            reasons.add_row(item.source.value, item.id, item.reason)
+            reasons.add_row(item.source.value, item.id, item.reason_code.value, item.reason)
         console.print(reasons)
 
 

@@ -126,6 +126,10 @@ class Contract(_Strict):
     # One staff member's clock intervals that overlap on one day: refused, or (rows of the same
     # member, activity and modality) merged into one entry. See ecmbill.domain.corrections.
     overlapping_time: Literal["refuse", "merge"] = "refuse"
+    # Whether a time entry bills only once a supervisor approved it as it stands: when on, an
+    # entry without a current approval is not billed (reason NOT_APPROVED, after every other
+    # reason). Outreach attempts are not approved and are not affected.
+    require_approval: bool = False
 
     @model_validator(mode="after")
     def _complete_code_table(self) -> Contract:

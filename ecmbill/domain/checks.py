@@ -304,6 +304,14 @@ OUTREACH = RowRules(
 ROW_RULES: dict[str, RowRules] = {
     rules.kind: rules for rules in (STAFF, MEMBERS, ELIGIBILITY, ENROLLMENTS, TIME, OUTREACH)
 }
+# Columns only a file to rate (``ecmbill rate --source``) takes. ``approved``: whether a
+# supervisor approved the time entry (true/false; empty is false). The store keeps approvals
+# apart, given in the web app, so an import does not take the column. A folder rated under a
+# contract with ``require_approval`` must have it; without that setting it is not read.
+APPROVED = "approved"
+RATING_ONLY: dict[str, tuple[Column, ...]] = {
+    "time": (Column(APPROVED, Value.FLAG, required=False),),
+}
 
 
 # -- reading one row of text cells ------------------------------------------------------------

@@ -18,6 +18,7 @@ class ReasonCode(StrEnum):
     MASS_COMMUNICATION = "MASS_COMMUNICATION"
     NOT_REIMBURSABLE = "NOT_REIMBURSABLE"
     NO_ROLE = "NO_ROLE"
+    NOT_APPROVED = "NOT_APPROVED"
 
 
 PRECEDENCE: tuple[ReasonCode, ...] = (
@@ -27,7 +28,24 @@ PRECEDENCE: tuple[ReasonCode, ...] = (
     ReasonCode.MASS_COMMUNICATION,
     ReasonCode.NOT_REIMBURSABLE,
     ReasonCode.NO_ROLE,
+    # Only when the contract requires a supervisor's approval (``require_approval``). Last:
+    # approving an entry cannot make it bill when anything above applies, so the care manager
+    # and the supervisor see the reason that approval would not fix first.
+    ReasonCode.NOT_APPROVED,
 )
+
+
+# A reason in a few words, for counts ("3 entries: member not eligible that month") where the
+# sentence of one entry (with its date, staff member or activity) would not fit.
+IN_WORDS: dict[ReasonCode, str] = {
+    ReasonCode.NOT_ELIGIBLE: "member not eligible that month",
+    ReasonCode.NOT_ENROLLED: "member not enrolled in ECM on the date",
+    ReasonCode.ALREADY_ENROLLED: "outreach to a member already enrolled",
+    ReasonCode.MASS_COMMUNICATION: "mass communication, not outreach",
+    ReasonCode.NOT_REIMBURSABLE: "activity not reimbursable",
+    ReasonCode.NO_ROLE: "no billing role on the date",
+    ReasonCode.NOT_APPROVED: "awaiting approval",
+}
 
 
 def explain(
@@ -63,4 +81,6 @@ def explain(
             f"not billable: staff {staff_id} has no clinical or non-clinical role "
             f"on {on.isoformat()}"
         )
+    if reason is ReasonCode.NOT_APPROVED:
+        return "not billable yet: awaiting a supervisor's approval (the contract requires it)"
     raise ValueError(f"unknown reason {reason!r}")

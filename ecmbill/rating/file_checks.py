@@ -24,6 +24,8 @@ import ibis.expr.types as ir
 
 from ecmbill.domain import values
 from ecmbill.domain.checks import (
+    APPROVED,
+    RATING_ONLY,
     ROW_RULES,
     BothOrNeither,
     Column,
@@ -37,6 +39,7 @@ from ecmbill.domain.corrections import OVERLAP, SAME_DAY
 from ecmbill.domain.identifiers import CIN_PATTERN, NPI_PREFIX
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.rating.expression import (
+    APPROVAL_COLUMNS,
     ELIGIBILITY_COLUMNS,
     ENROLLMENT_COLUMNS,
     OUTREACH_COLUMNS,
@@ -318,7 +321,7 @@ def require_columns(table: ir.Table, kind: str, path: Path) -> None:
     header = {name.strip().lower() for name in table.columns}
     if set(table.columns) != header:
         raise SourceProblem(f"{path.name}: column names must be lower case without spaces")
-    problem = rules.header_problem(header)
+    problem = rules.header_problem(header - {column.name for column in RATING_ONLY.get(kind, ())})
     also = IDS_REQUIRED.get(kind)
     if also and also not in header:
         problem = "; ".join(filter(None, [problem, f"missing column(s): {also}"]))
@@ -333,7 +336,7 @@ def check(table: ir.Table, kind: str, path: Path) -> Checked:
     found: dict[str, ir.Value] = {}
     absent: set[str] = set()
     problems: list[ir.StringValue] = []
-    for rule in rules.rules:
+    for rule in (*rules.rules, *RATING_ONLY.get(kind, ())):
         if isinstance(rule, Column):
             if rule.name not in table.columns:
                 found[rule.name] = ibis.null().cast(_NULLS.get(rule.value, "string"))
@@ -348,6 +351,8 @@ def check(table: ir.Table, kind: str, path: Path) -> Checked:
     if kind == "time":
         # Minutes after midnight (null when not given), for the overlap check of the folder.
         shape.update(start_time=found["start_time"], end_time=found["end_time"])
+        if APPROVED not in absent:
+            shape[APPROVED] = found[APPROVED]
     if "minutes" in shape:
         shape["minutes"] = _whole_minutes(shape["minutes"])
     problem = ibis.coalesce(*problems) if len(problems) > 1 else problems[0]
@@ -547,10 +552,27 @@ def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingI
         problems.append(f"{row['file']}: {row['rows']} row(s): {row['problem']}{example}")
     if problems:
         raise SourceProblem("the files cannot be rated:\n  " + "\n  ".join(problems))
+    time = tables["time"]
     return RatingInputs(
-        time_entries=tables["time"].select(*TIME_COLUMNS),
+        time_entries=time.select(*TIME_COLUMNS),
         outreach_attempts=tables["outreach"].select(*OUTREACH_COLUMNS),
         staff_roles=staff.select(*STAFF_ROLE_COLUMNS),
         eligibility=tables["eligibility"].select(*ELIGIBILITY_COLUMNS),
         enrollments=spans.select(*ENROLLMENT_COLUMNS),
+        approvals=(
+            time.filter(time[APPROVED].fill_null(False)).select(*APPROVAL_COLUMNS)
+            if APPROVED in time.columns
+            else None
+        ),
     )
+
+
+def approvals_given(inputs: RatingInputs, require_approval: bool, path: Path) -> None:
+    """A folder rated under a contract that requires approval must say which entries were
+    approved: without the column, every entry would be refused as NOT_APPROVED, which is
+    more likely a file written for another contract than a month nobody approved."""
+    if require_approval and inputs.approvals is None:
+        raise SourceProblem(
+            f"{path.name}: the contract requires a supervisor's approval (require_approval): "
+            f"add a column {APPROVED} (true or false) saying which time entries were approved"
+        )

@@ -23,7 +23,12 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.rating.engines import opened
 from ecmbill.rating.expression import RatingInputs
-from ecmbill.rating.file_checks import SOURCE_KINDS, SourceProblem, checked_inputs
+from ecmbill.rating.file_checks import (
+    SOURCE_KINDS,
+    SourceProblem,
+    approvals_given,
+    checked_inputs,
+)
 from ecmbill.rating.service import rate_period
 
 SUFFIXES = (".parquet", ".csv")
@@ -79,6 +84,7 @@ def rate_folder(
     return rate_checked(
         folder,
         period,
+        contract,
         lambda inputs: rate_period(inputs, period, contract),
         engine=engine,
         spark_master=spark_master,
@@ -89,18 +95,21 @@ def rate_folder(
 def rate_checked(
     folder: Path,
     period: Period,
+    contract: Contract,
     rate: Callable[[RatingInputs], T],
     *,
     engine: str,
     spark_master: str | None,
     status: Status | None,
 ) -> T:
-    """``rate`` applied to the checked files of ``folder``, on ``engine``."""
+    """``rate`` applied to the checked files of ``folder``, on ``engine``; ``contract`` says
+    what the files must hold (an approved column when it requires approval)."""
     say = status or (lambda _: None)
     files = find_files(folder)
     say(f"starting {engine}")
     with opened(engine, spark_master=spark_master) as con:
         say("checking the files")
         inputs = load_inputs(con, files)
+        approvals_given(inputs, contract.require_approval, files["time"])
         say(f"rating {period}")
         return rate(inputs)

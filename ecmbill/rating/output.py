@@ -60,6 +60,7 @@ def rate_folder_to_file(
     lines, refused = rate_checked(
         folder,
         period,
+        contract,
         lambda inputs: rate_to_arrow(inputs, period, contract),
         engine=engine,
         spark_master=spark_master,

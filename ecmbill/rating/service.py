@@ -18,6 +18,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.rating.expression import (
+    APPROVAL_COLUMNS,
     ELIGIBILITY_COLUMNS,
     ENROLLMENT_COLUMNS,
     ID_SEPARATOR,
@@ -58,6 +59,9 @@ def store_inputs(con: BaseBackend) -> RatingInputs:
         staff_roles=con.table("staff_roles").select(*STAFF_ROLE_COLUMNS),
         eligibility=con.table("eligibility").select(*ELIGIBILITY_COLUMNS),
         enrollments=con.table("enrollments").select(*ENROLLMENT_COLUMNS),
+        # An approval row stands for the entry as approved: every change of the entry drops
+        # it (ecmbill.store.records), so a row present is an approval of the entry as it is.
+        approvals=con.table("time_approvals").select(*APPROVAL_COLUMNS),
     )
 
 

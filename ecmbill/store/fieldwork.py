@@ -160,30 +160,55 @@ def approve(engine: Engine, entry_id: str, *, actor: str) -> bool:
         entry = session.get(models.TimeEntry, entry_id)
         if entry is None:
             return False
-        approval = session.get(models.TimeApproval, entry_id)
-        before = (
-            {"approved_by": approval.approved_by, "fingerprint": approval.fingerprint}
-            if approval
-            else None
-        )
-        now = audit.now()
-        if approval is None:
-            approval = models.TimeApproval(entry_id=entry_id)
-            session.add(approval)
-        approval.approved_by = actor
-        approval.approved_at = now
-        approval.fingerprint = _fingerprint(entry)
-        audit.record_change(
-            session,
-            actor=actor,
-            at=now,
-            action="update" if before else "create",
-            entity="time_approval",
-            key=entry_id,
-            before=before,
-            after={"approved_by": actor, "fingerprint": approval.fingerprint},
-        )
+        _approve(session, entry, actor)
     return True
+
+
+def approve_many(engine: Engine, entry_ids: list[str], *, actor: str) -> None:
+    """Sign off several entries as they are now, all or none, each audited on its own."""
+    with unit_of_work(engine) as session:
+        for entry_id in entry_ids:
+            entry = session.get(models.TimeEntry, entry_id)
+            if entry is not None:
+                _approve(session, entry, actor)
+
+
+def _approve(session: Session, entry: models.TimeEntry, actor: str) -> None:
+    approval = session.get(models.TimeApproval, entry.entry_id)
+    before = (
+        {"approved_by": approval.approved_by, "fingerprint": approval.fingerprint}
+        if approval
+        else None
+    )
+    now = audit.now()
+    if approval is None:
+        approval = models.TimeApproval(entry_id=entry.entry_id)
+        session.add(approval)
+    approval.approved_by = actor
+    approval.approved_at = now
+    approval.fingerprint = _fingerprint(entry)
+    audit.record_change(
+        session,
+        actor=actor,
+        at=now,
+        action="update" if before else "create",
+        entity="time_approval",
+        key=entry.entry_id,
+        before=before,
+        after={"approved_by": actor, "fingerprint": approval.fingerprint},
+    )
+
+
+def entries_by_id(engine: Engine, entry_ids: list[str]) -> dict[str, models.TimeEntry]:
+    """The stored entries among ``entry_ids``, by id."""
+    if not entry_ids:
+        return {}
+    entry = models.TimeEntry
+    with unit_of_work(engine) as session:
+        return {
+            e.entry_id: e
+            for e in session.scalars(select(entry).where(entry.entry_id.in_(set(entry_ids))))
+        }
 
 
 def approved(engine: Engine, entries: list[models.TimeEntry]) -> frozenset[str]:

@@ -239,6 +239,8 @@ def upsert(
     # span before the new one goes in, or the database's no-overlap trigger refuses it.
     if updates:
         session.execute(update(model), updates)
+        if model is models.TimeEntry:
+            _drop_approvals(session, [values["entry_id"] for values in updates], actor)
     # A record may leave out a column it does not know (a member row without an address keeps
     # the stored one); a new row gets NULL there, so every insert names the same columns.
     named = {name for values in inserts for name in values}
@@ -322,6 +324,8 @@ def correct_row(
         session.execute(delete(table).where(*where))
     else:
         session.execute(update(table).where(*where).values(**values))
+        if model is models.TimeEntry and any(was.get(k) != v for k, v in values.items()):
+            _drop_approval(session, was["entry_id"], actor)
     audit.record_change(
         session,
         actor=actor,
@@ -380,6 +384,16 @@ def staff_work_months(session: Session, staff_id: str) -> set[tuple[str, str]]:
 def closed_periods(session: Session) -> set[str]:
     """The periods closed at least once (YYYY-MM)."""
     return set(session.scalars(select(models.PeriodClose.period).distinct()))
+
+
+def _drop_approvals(session: Session, entry_ids: list[str], actor: str) -> None:
+    """The approvals of entries just changed go (audited): an approval signs off an entry as
+    it was, and the rating counts an approval row as the entry approved as it is now."""
+    approval = models.TimeApproval
+    for chunk in _chunks(sorted(set(entry_ids)), CHUNK):
+        held = list(session.scalars(select(approval.entry_id).where(approval.entry_id.in_(chunk))))
+        for entry_id in held:
+            _drop_approval(session, entry_id, actor)
 
 
 def _drop_approval(session: Session, entry_id: str, actor: str) -> None:

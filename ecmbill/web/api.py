@@ -166,6 +166,7 @@ async def create_time_entry(
     if not staff_id:
         raise Forbidden("your account is not linked to a staff member")
     here = site(request)
+
     def create() -> dict[str, Any]:
         saved = field_time.record_time(
             here.engine,

@@ -30,6 +30,7 @@ from ecmbill.web.pages import (
     payer,
     remittances,
     settings,
+    team,
     time,
 )
 from ecmbill.web.render import HERE, error_page
@@ -51,7 +52,7 @@ CSP = (
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
 PAGES = (
-    login, account, field, time, outreach, members, payer, late, billing, remittances,
+    login, account, field, time, team, outreach, members, payer, late, billing, remittances,
     corrections, admin, imports, settings,
 )  # fmt: skip
 

@@ -25,6 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAV = (
     ("time", "/time", "My time"),
     ("time", "/field", "In the field"),
+    ("team", "/team", "My team"),
     ("outreach", "/outreach", "Outreach"),
     ("members", "/members", "Members"),
     ("imports", "/imports", "Imports"),

@@ -38,6 +38,7 @@ STAFF, SUPERVISOR, BILLER, ADMIN = (
 # Which roles may open which page (and its API). Admin manages accounts, not billing data.
 ACCESS: dict[str, frozenset[UserRole]] = {
     "time": frozenset({STAFF, SUPERVISOR}),
+    "team": frozenset({SUPERVISOR}),
     "outreach": frozenset({STAFF, SUPERVISOR}),
     "members": frozenset({STAFF, SUPERVISOR, BILLER}),
     "billing": frozenset({BILLER}),

@@ -15,6 +15,7 @@ def test_precedence_is_the_order_the_issue_gives() -> None:
         "MASS_COMMUNICATION",
         "NOT_REIMBURSABLE",
         "NO_ROLE",
+        "NOT_APPROVED",
     ]
     assert set(PRECEDENCE) == set(ReasonCode)
 

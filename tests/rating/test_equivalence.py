@@ -7,9 +7,14 @@ that compiles differently on one engine shows up as a different line or reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine
@@ -22,9 +27,14 @@ from ecmbill.domain.reasons import ReasonCode
 from ecmbill.rating.files import rate_folder
 from ecmbill.rating.output import rate_folder_to_file
 from ecmbill.rating.service import rate
+from ecmbill.store.bulk import bulk_insert
 
 PERIOD = Period(2026, 10)
 ENTRIES = 60_000
+# The same month under a contract that requires a supervisor's approval, nine entries in ten
+# approved: the files say so in their approved column, the store in its approvals.
+APPROVING = default_contract().model_copy(update={"require_approval": True})
+APPROVED_SHARE = 0.9
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +54,37 @@ def csv_folder(month: PlanMonth, tmp_path_factory: pytest.TempPathFactory) -> Pa
     folder = tmp_path_factory.mktemp("csv")
     write(month, folder, fmt="csv")
     return folder
+
+
+@pytest.fixture(scope="module")
+def approved_month(month: PlanMonth) -> PlanMonth:
+    approved = np.random.default_rng(16).random(month.time.num_rows) < APPROVED_SHARE
+    return dataclasses.replace(
+        month, time=month.time.append_column("approved", pa.array(approved, pa.bool_()))
+    )
+
+
+@pytest.fixture(scope="module")
+def approved_parquet(approved_month: PlanMonth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("approved-parquet")
+    write(approved_month, folder, fmt="parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def approving_rating(approved_parquet: Path) -> PeriodRating:
+    return rate_folder(approved_parquet, PERIOD, APPROVING, engine="duckdb")
+
+
+def store_approvals(engine: Engine, approved_month: PlanMonth) -> None:
+    """The approved column as the store keeps it: one approval row per approved entry."""
+    time = approved_month.time
+    ids = time.filter(time["approved"])["entry_id"].to_pylist()
+    at = datetime(2026, 11, 2, tzinfo=UTC)
+    rows = [
+        {"entry_id": i, "approved_by": "sam", "approved_at": at, "fingerprint": "-"} for i in ids
+    ]
+    bulk_insert(engine, {"time_approvals": rows})
 
 
 @pytest.fixture(scope="module")
@@ -83,18 +124,63 @@ def test_the_generated_month_is_large_and_has_every_reason_not_to_bill(
     month: PlanMonth, duckdb_rating: PeriodRating
 ) -> None:
     assert month.time.num_rows >= 50_000
-    assert {item.reason_code for item in duckdb_rating.not_billed} == set(ReasonCode)
+    # NOT_APPROVED only under a contract that requires approval: the month below.
+    reasons = {item.reason_code for item in duckdb_rating.not_billed}
+    assert reasons == set(ReasonCode) - {ReasonCode.NOT_APPROVED}
     assert {line.kind.value for line in duckdb_rating.lines} == {"service", "outreach"}
     assert {line.code for line in duckdb_rating.lines} == {"G9008", "G9012"}
     assert any("GQ" in line.modifiers for line in duckdb_rating.lines)
     assert len(duckdb_rating.lines) > 10_000
 
 
+def test_a_month_that_requires_approval_has_every_reason_and_bills_only_approved_time(
+    approved_month: PlanMonth, approving_rating: PeriodRating, duckdb_rating: PeriodRating
+) -> None:
+    reasons = [item.reason_code for item in approving_rating.not_billed]
+    assert set(reasons) == set(ReasonCode)
+    # NOT_APPROVED is the last reason: an entry refused for another reason keeps that reason.
+    before = {(i.id, i.reason_code) for i in duckdb_rating.not_billed}
+    assert before <= {(i.id, i.reason_code) for i in approving_rating.not_billed}
+    time = approved_month.time
+    unapproved = set(time.filter(pc.invert(time["approved"]))["entry_id"].to_pylist())
+    refused_for_approval = {
+        i.id for i in approving_rating.not_billed if i.reason_code is ReasonCode.NOT_APPROVED
+    }
+    assert refused_for_approval <= unapproved
+    billed = {i for line in approving_rating.lines for i in line.source_ids}
+    assert not billed & unapproved
+    minutes = sum(line.minutes for line in approving_rating.lines if line.kind.value == "service")
+    assert minutes < sum(
+        line.minutes for line in duckdb_rating.lines if line.kind.value == "service"
+    )
+
+
 def test_the_store_rates_the_month_like_duckdb_on_files(
-    engine: Engine, month: PlanMonth, duckdb_rating: PeriodRating, contract_module: Contract
+    engine: Engine,
+    month: PlanMonth,
+    approved_month: PlanMonth,
+    duckdb_rating: PeriodRating,
+    approving_rating: PeriodRating,
+    contract_module: Contract,
 ) -> None:
     load_store(engine, month)
+    store_approvals(engine, approved_month)
     assert_same_rating(rate(engine, PERIOD, contract_module), duckdb_rating)
+    assert_same_rating(rate(engine, PERIOD, APPROVING), approving_rating)
+
+
+def test_the_approved_column_is_not_read_when_the_contract_does_not_require_approval(
+    approved_parquet: Path, duckdb_rating: PeriodRating, contract_module: Contract
+) -> None:
+    rating = rate_folder(approved_parquet, PERIOD, contract_module, engine="duckdb")
+    assert_same_rating(rating, duckdb_rating)
+
+
+def test_csv_files_with_approvals_rate_like_parquet_files(
+    approved_month: PlanMonth, approving_rating: PeriodRating, tmp_path: Path
+) -> None:
+    write(approved_month, tmp_path, fmt="csv")
+    assert_same_rating(rate_folder(tmp_path, PERIOD, APPROVING), approving_rating)
 
 
 def test_csv_files_rate_like_parquet_files(
@@ -110,6 +196,14 @@ def test_spark_rates_the_month_like_duckdb(
 ) -> None:
     rating = rate_folder(parquet_folder, PERIOD, contract_module, engine="spark")
     assert_same_rating(rating, duckdb_rating)
+
+
+@pytest.mark.spark
+def test_spark_rates_the_month_that_requires_approval_like_duckdb(
+    spark: None, approved_parquet: Path, approving_rating: PeriodRating
+) -> None:
+    rating = rate_folder(approved_parquet, PERIOD, APPROVING, engine="spark")
+    assert_same_rating(rating, approving_rating)
 
 
 def test_units_are_the_rounded_up_hours_of_each_lines_minutes(

@@ -190,3 +190,79 @@ def test_an_output_file_must_be_parquet_or_csv_in_an_existing_folder(tmp_path: P
         )
         assert done.exit_code == 2, done.output
         assert says in " ".join(done.output.split())
+
+
+# A contract that requires a supervisor's approval: the time file says which entries were
+# approved in an optional column "approved" (docs/billing-rules.md, rule 10).
+
+
+def approving(contract: Contract) -> Contract:
+    return contract.model_copy(update={"require_approval": True})
+
+
+def test_require_approval_refuses_a_time_file_without_the_approved_column(
+    tmp_path: Path, contract: Contract
+) -> None:
+    with pytest.raises(SourceProblem, match=r"time\.csv: the contract requires .* approved"):
+        rate_folder(folder_with(tmp_path), PERIOD, approving(contract))
+
+
+def test_require_approval_bills_only_entries_marked_approved_after_the_other_reasons(
+    tmp_path: Path, contract: Contract
+) -> None:
+    time = """entry_id,staff_id,member_id,date,minutes,activity,modality,approved
+T1,S1,91234567A,2026-10-02,25,assessment,in_person,true
+T2,S2,91234567A,2026-10-03,25,care_plan,in_person,
+T3,S1,91234567A,2026-10-09,35,care_coordination,in_person,false
+T4,S1,92345678B,2026-10-05,30,assessment,telephonic,false
+"""
+    folder = folder_with(tmp_path, time=time)
+    rating = rate_folder(folder, PERIOD, approving(contract))
+    service = [line for line in rating.lines if line.kind.value == "service"]
+    assert [(x.source_ids, x.minutes, x.units) for x in service] == [(("T1",), 25, 1)]
+    reasons = {item.id: item.reason_code.value for item in rating.not_billed}
+    # T4's member is not enrolled on its date: that comes before NOT_APPROVED.
+    assert reasons == {
+        "T2": "NOT_APPROVED",
+        "T3": "NOT_APPROVED",
+        "T4": "NOT_ENROLLED",
+        "O2": "MASS_COMMUNICATION",
+    }
+    # Without the setting the column is not read: every entry bills as before.
+    plain = rate_folder(folder, PERIOD, contract)
+    assert {i.id for i in plain.not_billed} == {"T4", "O2"}
+    shown = CliRunner().invoke(
+        app,
+        [
+            "rate",
+            "--source",
+            str(folder),
+            "--period",
+            "2026-10",
+            "--contract",
+            str(_approving_toml(tmp_path)),
+        ],
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "NOT_APPROVED" in shown.output
+
+
+def test_an_approved_value_that_is_not_a_flag_refuses_the_folder(
+    tmp_path: Path, contract: Contract
+) -> None:
+    time = """entry_id,staff_id,member_id,date,minutes,activity,modality,approved
+T1,S1,91234567A,2026-10-02,25,assessment,in_person,maybe
+"""
+    with pytest.raises(SourceProblem, match=r"time\.csv: 1 row\(s\): approved .*\(e\.g\. T1\)"):
+        rate_folder(folder_with(tmp_path, time=time), PERIOD, approving(contract))
+
+
+def _approving_toml(folder: Path) -> Path:
+    from ecmbill.contract.model import default_toml
+
+    path = folder / "approving.toml"
+    path.write_text(
+        default_toml().replace("require_approval = false", "require_approval = true"),
+        encoding="utf-8",
+    )
+    return path

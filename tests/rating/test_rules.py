@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from ecmbill.imports.batch import Rejection
+from ecmbill.store import fieldwork as stored_work
 from tests.builders import MEMBER, STAFF, Ledger, lines, only_line, reasons
 
 TIME = "entry_id,staff_id,member_id,date,minutes,activity,modality"
@@ -448,13 +449,14 @@ def test_non_reimbursable_activity_is_refused_not_reimbursable(
 
 
 @pytest.mark.parametrize(
-    ("eligible", "enrolled_from", "activity", "role_from", "expected"),
+    ("eligible", "enrolled_from", "activity", "role_from", "approved", "expected"),
     [
-        ("false", "2026-10-20", "administrative", "2026-10-20", "NOT_ELIGIBLE"),
-        ("true", "2026-10-20", "administrative", "2026-10-20", "NOT_ENROLLED"),
-        ("true", "2026-10-01", "administrative", "2026-10-20", "NOT_REIMBURSABLE"),
-        ("true", "2026-10-01", "care_plan", "2026-10-20", "NO_ROLE"),
-        ("true", "2026-10-01", "care_plan", "2026-10-01", None),
+        ("false", "2026-10-20", "administrative", "2026-10-20", False, "NOT_ELIGIBLE"),
+        ("true", "2026-10-20", "administrative", "2026-10-20", False, "NOT_ENROLLED"),
+        ("true", "2026-10-01", "administrative", "2026-10-20", False, "NOT_REIMBURSABLE"),
+        ("true", "2026-10-01", "care_plan", "2026-10-20", False, "NO_ROLE"),
+        ("true", "2026-10-01", "care_plan", "2026-10-01", False, "NOT_APPROVED"),
+        ("true", "2026-10-01", "care_plan", "2026-10-01", True, None),
     ],
 )
 def test_reason_precedence_for_time_reports_the_first_reason_that_applies(
@@ -463,14 +465,20 @@ def test_reason_precedence_for_time_reports_the_first_reason_that_applies(
     enrolled_from: str,
     activity: str,
     role_from: str,
+    approved: bool,
     expected: str | None,
 ) -> None:
+    # Under a contract that requires approval, so that every reason is seen to come before
+    # NOT_APPROVED (an unapproved entry reports the others first).
     book = empty_book
+    book.contract = book.contract.model_copy(update={"require_approval": True})
     book.load("staff", f"staff_id,name,role,effective_from\nC1,Carla,clinical,{role_from}")
     book.load("members", "member_id,first_name,last_name,birth_date\n10000001A,A,B,1970-01-01")
     book.load("eligibility", f"member_id,month,eligible\n10000001A,2026-10,{eligible}")
     book.load("enrollments", f"member_id,start_date,end_date\n10000001A,{enrolled_from},")
     book.load("time", f"{TIME}\nT1,C1,10000001A,2026-10-05,30,{activity},in_person")
+    if approved:
+        stored_work.approve(book.engine, "T1", actor="sam")
     rating = book.rate()
     assert [x.reason_code.value for x in rating.not_billed] == ([expected] if expected else [])
     assert len(rating.lines) == (0 if expected else 1)
@@ -686,3 +694,74 @@ def test_reimporting_the_staff_file_does_not_double_the_units(book: Ledger) -> N
         """,
     )
     assert lines(book.rate()) == [(MEMBER, "G9008", ("U1",), 50, 1)]
+
+
+# Rule 10: under a contract that requires approval, only time a supervisor approved bills.
+
+APPROVAL_REASON = "not billable yet: awaiting a supervisor's approval (the contract requires it)"
+
+
+def requiring_approval(book: Ledger) -> Ledger:
+    book.contract = book.contract.model_copy(update={"require_approval": True})
+    return book
+
+
+def test_require_approval_two_entries_of_40_minutes_one_approved_is_40_minutes_and_1_unit(
+    book: Ledger,
+) -> None:
+    requiring_approval(book).load(
+        "time",
+        f"""
+        {TIME}
+        T1,C1,10000001A,2026-10-05,40,care_coordination,in_person
+        T2,C2,10000001A,2026-10-06,40,care_coordination,in_person
+        """,
+    )
+    stored_work.approve(book.engine, "T1", actor="sam")
+    rating = book.rate()
+    assert lines(rating) == [(MEMBER, "G9008", ("U1",), 40, 1)]
+    assert reasons(rating.not_billed) == {"T2": ("NOT_APPROVED", APPROVAL_REASON)}
+    stored_work.approve(book.engine, "T2", actor="sam")
+    assert lines(book.rate()) == [(MEMBER, "G9008", ("U1",), 80, 2)]
+
+
+def test_without_require_approval_the_same_unapproved_entries_are_80_minutes_and_2_units(
+    book: Ledger,
+) -> None:
+    assert book.contract.require_approval is False  # the default: nothing changes
+    book.load(
+        "time",
+        f"""
+        {TIME}
+        T1,C1,10000001A,2026-10-05,40,care_coordination,in_person
+        T2,C2,10000001A,2026-10-06,40,care_coordination,in_person
+        """,
+    )
+    rating = book.rate()
+    assert lines(rating) == [(MEMBER, "G9008", ("U1",), 80, 2)]
+    assert rating.not_billed == ()
+
+
+def test_require_approval_a_changed_entry_is_not_approved_until_approved_again(
+    book: Ledger,
+) -> None:
+    requiring_approval(book).load(
+        "time", f"{TIME}\nT1,C1,10000001A,2026-10-05,40,care_coordination,in_person"
+    )
+    stored_work.approve(book.engine, "T1", actor="sam")
+    assert lines(book.rate()) == [(MEMBER, "G9008", ("U1",), 40, 1)]
+    # The care manager corrects the minutes: the approval was of 40 minutes, not of 70.
+    book.load("time", f"{TIME}\nT1,C1,10000001A,2026-10-05,70,care_coordination,in_person")
+    assert reasons(book.rate().not_billed) == {"T1": ("NOT_APPROVED", APPROVAL_REASON)}
+    stored_work.approve(book.engine, "T1", actor="sam")
+    assert lines(book.rate()) == [(MEMBER, "G9008", ("U1",), 70, 2)]
+
+
+def test_require_approval_does_not_hold_back_outreach_attempts(book: Ledger) -> None:
+    book.load("enrollments", "member_id,start_date,end_date\n10000002B,2026-09-01,2026-09-30")
+    requiring_approval(book).load(
+        "outreach", f"{OUTREACH}\nO1,C1,10000002B,2026-10-05,phone,true,not_reached,10"
+    )
+    rating = book.rate()
+    assert [(x.kind.value, x.units) for x in rating.lines] == [("outreach", 1)]
+    assert rating.not_billed == ()

@@ -13,6 +13,8 @@ STAFF, SUPERVISOR, BILLER, ADMIN = UserRole
 PAGES: dict[str, set[UserRole]] = {
     "/time": {STAFF, SUPERVISOR},
     "/field": {STAFF, SUPERVISOR},
+    "/team?period=2026-10": {SUPERVISOR},
+    "/team/S1?period=2026-10": {SUPERVISOR},
     "/outreach": {STAFF, SUPERVISOR},
     "/members": {STAFF, SUPERVISOR, BILLER},
     "/members/91234567A?period=2026-10": {STAFF, SUPERVISOR, BILLER},
@@ -65,6 +67,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/account/mfa": set(UserRole),
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
+    "/team/S1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
     "/billing/late/1/accept": {BILLER},
     "/billing/late/1/refuse": {BILLER},

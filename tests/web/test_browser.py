@@ -312,23 +312,6 @@ def test_a_new_biller_sets_up_mfa_then_logs_in_with_a_code_on_a_phone(
     again.context.close()
 
 
-def test_supervisor_approves_a_team_members_entry_on_a_phone(
-    browser: object, base_url: str
-) -> None:
-    page = new_page(browser, base_url, PHONE)
-    log_in(page, "cleo")
-    team = page.locator("section", has=page.locator("#team"))
-    team.get_by_role("link", name="Garcia, Maria").first.click()
-    page.wait_for_load_state()
-    page.get_by_role("button", name="Approve this entry").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("status").inner_text() == "Approved."
-    page.goto("/time")
-    assert "approved" in team.inner_text()
-    shot(page, "13-supervisor-team-phone")
-    page.context.close()
-
-
 def test_biller_closes_the_month_downloads_the_837p_and_posts_the_payers_835(
     browser: object, served: tuple[str, Engine], tmp_path: Path
 ) -> None:

@@ -214,12 +214,12 @@ def test_a_supervisor_approves_a_team_entry_and_a_later_change_needs_a_new_appro
     clients: Clients, world: Engine
 ) -> None:
     cleo = clients.as_user("cleo")
-    assert "staff S1 · awaiting approval" in cleo.get("/time").text
+    assert "awaiting approval" in cleo.get("/team/S1?period=2026-10").text
     token = csrf_of(cleo.get("/time/E1").text)
     done = cleo.post("/time/E1/approve", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303
     assert "Approved." in cleo.get("/time/E1").text
-    assert "staff S1 · approved" in cleo.get("/time").text
+    assert "nothing awaiting approval" in cleo.get("/team?period=2026-10").text
     assert cleo.post("/time/E2/approve", data={"csrf_token": token}).status_code == 403  # south
     ana = clients.as_user("ana")
     own = csrf_of(ana.get("/time").text)
@@ -237,9 +237,13 @@ def test_a_supervisor_approves_a_team_entry_and_a_later_change_needs_a_new_appro
         follow_redirects=False,
     )
     assert changed.status_code == 303
-    assert "staff S1 · awaiting approval" in cleo.get("/time").text
+    assert "1 awaiting approval" in cleo.get("/team?period=2026-10").text
+    # The change removes the approval (audited), so the rating, which reads approvals as
+    # stored, never counts an approval of what the entry no longer says.
     with unit_of_work(world) as session:
         actions = session.scalars(
-            select(models.AuditRecord.action).where(models.AuditRecord.entity == "time_approval")
+            select(models.AuditRecord.action)
+            .where(models.AuditRecord.entity == "time_approval")
+            .order_by(models.AuditRecord.id)
         ).all()
-    assert actions == ["create"]
+    assert actions == ["create", "delete"]

@@ -20,6 +20,7 @@ from ecmbill.domain.period import Period
 from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.fieldwork.team import unapproved_time
 from ecmbill.rating.service import honesty, rate
 from ecmbill.store.files import OutputProblem
 from ecmbill.store.lookups import member_names
@@ -82,6 +83,7 @@ def billing_page(
         problem_items=problem_items or [],
         answer=answer,
         rejected=rejected_claims(here.engine, month),
+        unapproved=unapproved_time(here.engine, here.contract(), rating),
     )
 
 

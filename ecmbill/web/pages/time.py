@@ -1,5 +1,5 @@
 """My time: a care manager records and corrects their own time entries; a supervisor also
-reads and approves the team's."""
+reads and approves a team member's entry (the team itself is on My team, pages/team.py)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from ecmbill.fieldwork.activities import activity_groups
 from ecmbill.imports.kinds import RowReject
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.fieldwork import TimeEntryView, time_entry_view
-from ecmbill.store.lookups import member_names
+from ecmbill.store.lookups import member_names, staff_names
 from ecmbill.web.accounts import ActiveSession, UserRole, visible_members, visible_staff
 from ecmbill.web.forms import field_of, form_values, record_from_form
 from ecmbill.web.pages.late import submit_late_change
 from ecmbill.web.render import render
 from ecmbill.web.security import Forbidden, actor, form_user, page_user
-from ecmbill.web.site import month_before, site
+from ecmbill.web.site import site
 
 router = APIRouter()
 
@@ -97,14 +97,6 @@ def time_page(
     account = active.account
     mine = frozenset({account.staff_id}) if account.staff_id else frozenset()
     entries = stored_work.time_entries(here.engine, staff_ids=mine, start=week_start, end=day)
-    # Last month and this one: the months a supervisor still reviews before billing.
-    team_start = month_before(Period.of(day)).start
-    team_ids = visible_staff(here.engine, account) - mine
-    team = (
-        stored_work.time_entries(here.engine, staff_ids=team_ids, start=team_start, end=day)
-        if team_ids
-        else []
-    )
     # The answer for the entry just saved: only one of the user's own.
     saved_entry = stored_work.time_entry(here.engine, saved) if saved else None
     if saved_entry is not None and saved_entry.staff_id != account.staff_id:
@@ -126,10 +118,7 @@ def time_page(
         late_sent=late_sent,
         today_entries=[time_entry_view(e) for e in entries if e.date == day],
         week_entries=[time_entry_view(e) for e in entries if e.date != day],
-        team_entries=[time_entry_view(e) for e in team],
-        team_start=team_start,
-        approved=stored_work.approved(here.engine, team),
-        names=member_names(here.engine, {e.member_id for e in [*entries, *team]}),
+        names=member_names(here.engine, {e.member_id for e in entries}),
         saved=saved,
         editing=None,
     )
@@ -207,6 +196,7 @@ def show_entry(request: Request, entry_id: str) -> Response:
             names=member_names(here.engine, {entry.member_id}),
             contract=here.contract(),
             approved=entry.entry_id in stored_work.approved(here.engine, [entry]),
+            staff_name=staff_names(here.engine).get(entry.staff_id),
         )
     mine = own_entry(request, active, entry_id)
     return edit_page(request, mine, mine.form_values(), {})
