@@ -13,6 +13,7 @@ from ecmbill.contract import Contract
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.domain.verdict import CLOSED_MONTH, Verdict, field_verdict
 from ecmbill.fieldwork import verdict
+from ecmbill.store import fieldwork as stored_work
 from tests.builders import Ledger
 from tests.conftest import TODAY
 
@@ -99,9 +100,14 @@ def _saved(book: Ledger, record_id: str) -> Verdict | None:
     return verdict.attempt_verdict(book.engine, book.contract, record_id)
 
 
+# Reasons a record gets only under a contract setting, with their own test below.
+UNDER_A_SETTING = {ReasonCode.NOT_APPROVED}
+
+
 def test_will_this_bill_equals_the_monthly_rating_for_every_reason_code(book: Ledger) -> None:
-    # A reason added to the rating needs a case here (e.g. NOT_APPROVED, with its setting).
-    assert set(EXPECTED.values()) - {None} == set(ReasonCode), "a reason code without a case"
+    # A reason added to the rating needs a case here or below, with its setting.
+    cases = set(EXPECTED.values()) - {None}
+    assert cases | UNDER_A_SETTING == set(ReasonCode), "a reason code without a case"
     rated = _rated(book, "2026-10")
     for record_id, reason in EXPECTED.items():
         answer = _saved(book, record_id)
@@ -170,3 +176,27 @@ def test_a_closed_month_comes_after_the_ratings_reasons() -> None:
         closed_month="October 2026",
     )  # fmt: skip
     assert refused.reason_code == "NOT_ENROLLED"
+
+
+def test_will_this_bill_says_not_approved_as_the_rating_does_when_the_contract_requires_it(
+    book: Ledger,
+) -> None:
+    """require_approval on: T-BILLS, not yet approved, is NOT_APPROVED in the month's rating
+    and in the answer, saved or as typed; once a supervisor approves it, both say it bills."""
+    book.contract = book.contract.model_copy(update={"require_approval": True})
+    reason, words, _ = _rated(book, "2026-10")["T-BILLS"]
+    assert reason == ReasonCode.NOT_APPROVED.value
+    saved = _saved(book, "T-BILLS")
+    assert saved is not None
+    assert (saved.bills, saved.reason_code, saved.reason) == (False, reason, words)
+    typed = verdict.preview(
+        book.engine, book.contract, "time",
+        {"member_id": "10000001A", "date": "2026-10-02", "minutes": "25",
+         "activity": "care_coordination", "modality": "in_person"},
+        staff_id="C1", today=TODAY,
+    )  # fmt: skip
+    assert typed is not None and typed.reason_code == reason
+    stored_work.approve(book.engine, "T-BILLS", actor="sam")
+    assert _rated(book, "2026-10")["T-BILLS"][0] is None
+    approved = _saved(book, "T-BILLS")
+    assert approved is not None and approved.bills
