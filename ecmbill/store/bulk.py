@@ -1,13 +1,17 @@
-"""Rows written straight into the tables, in batches: set-up at plan scale for tests and
-benchmarks that are not about importing. No checks and no audit records: this is not billing
-work, and it must not pass for it."""
+"""Rows written straight into the tables, in batches. ``bulk_insert``: set-up at plan scale for
+tests and benchmarks that are not about importing (no checks and no audit records: this is not
+billing work, and it must not pass for it). ``insert_rows``: the fast write of rows the
+importers and the close have already checked and audit."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ecmbill.store import models
 from ecmbill.store.db import Engine
@@ -23,3 +27,66 @@ def bulk_insert(engine: Engine, rows: Mapping[str, Sequence[dict[str, Any]]]) ->
             target = models.Base.metadata.tables[table]
             for start in range(0, len(table_rows), BATCH):
                 conn.execute(insert(target), list(table_rows[start : start + BATCH]))
+
+
+def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` (each naming the same columns) into ``table`` on the session's own
+    connection, in its transaction, by the driver's fastest path: PostgreSQL ``COPY``, SQLite
+    ``executemany`` of one prepared statement. Values are converted by the column types exactly
+    as a SQLAlchemy insert converts them, without its per-row bookkeeping (a fifth of a large
+    import's time). Returns how many rows were written."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    columns = list(first)
+    session.flush()  # rows the ORM holds (the batch record) go first: ours may refer to them
+    connection = session.connection()
+    dialect = connection.dialect
+    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+
+    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if fix is None or value is None else fix(value)
+            for value, fix in zip((row[name] for name in columns), convert, strict=True)
+        )
+
+    written = 0
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    target = dialect.identifier_preparer.format_table(table)
+    try:
+        if dialect.name == "postgresql":
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
+            ):
+                for row in itertools.chain((first,), iterator):
+                    copy.write_row(values(row))
+                    written += 1
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {target} ({names}) VALUES ({marks})"
+            cursor = driver.cursor()
+            try:
+                pending = itertools.chain((first,), iterator)
+                while batch := [values(row) for row in itertools.islice(pending, BATCH)]:
+                    cursor.executemany(sql, batch)
+                    written += len(batch)
+            finally:
+                cursor.close()
+    except dialect.loaded_dbapi.Error as err:
+        raise _without_values(err, f"INSERT INTO {target}", dialect) from None
+    return written
+
+
+def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:
+    """The driver's error as SQLAlchemy raises it (``IntegrityError``, ...), without the row
+    values PostgreSQL repeats in its detail and COPY context: they may be PHI."""
+    diag = getattr(err, "diag", None)
+    if diag is not None:
+        err.args = (diag.message_primary or type(err).__name__,)
+    return DBAPIError.instance(
+        statement, None, err, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    )
