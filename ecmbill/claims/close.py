@@ -78,6 +78,7 @@ def close_period(
     actor: str,
     today: date,
     on_locked: Callable[[], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> CloseResult:
     """Rate the period and claim it: originals for members never claimed, replacements for
     members whose lines changed, voids for members with nothing billable left. Settings are
@@ -87,7 +88,9 @@ def close_period(
     The lock comes before the rating: the close waits for edits being saved, rates what they
     left, and holds edits back until its claims are committed. An edit is therefore either
     in the rating it claims or saved after it, and then listed as unclaimed (its audit record
-    follows the close's). ``on_locked`` is called once the lock is held (a test's barrier)."""
+    follows the close's). ``on_locked`` is called once the lock is held (a test's barrier).
+    ``progress(step, done, total)`` is told what the close is doing (a total of 0: unknown)."""
+    tell = progress or (lambda _step, _done, _total: None)
     if period.end >= today:
         raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
@@ -99,7 +102,9 @@ def close_period(
         stored.hold_for_close(session, str(period))
         if on_locked is not None:
             on_locked()
+        tell(f"rating {period}", 0, 0)
         rating = rate(engine, period, contract)
+        tell("comparing with the claims made before", 0, 0)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
         rules = contract.claims
         drafts = build_claims(
@@ -144,6 +149,7 @@ def close_period(
         now = audit.now()
         close_id = stored.add_close(session, str(period), now, actor, len(todo))
         trail: list[dict[str, Any]] = []
+        tell("writing claims", 0, len(todo))
         for batch in _batches(todo, CLAIMS_PER_BATCH):
             made = _new_claims(session, batch, latest, str(period), settings, close_id, now)
             for decision, (claim, lines) in zip(batch, made, strict=True):
@@ -184,6 +190,7 @@ def close_period(
             # Written per batch: a million-entry month's trail is not held whole.
             audit.record(session, trail)
             trail = []
+            tell("writing claims", len(result.created), len(todo))
         trail.append(
             audit.audit_row(
                 actor=actor, at=now, action="create", entity="period_close", key=str(period),
