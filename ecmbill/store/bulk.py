@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Boolean, Date, Integer, Table, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -90,3 +90,44 @@ def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:
     return DBAPIError.instance(
         statement, None, err, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
     )
+
+
+def read_columns(engine: Engine, columns: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Each table's columns named, every row, as Arrow tables typed as the models declare them
+    (dates as dates, flags as booleans): for rating a SQLite store in DuckDB, which joins on
+    date ranges far faster than SQLite. Read with the driver's cursor, one table at a time."""
+    import pyarrow as pa
+
+    arrow_type = {Date: pa.date32(), Boolean: pa.bool_(), Integer: pa.int64()}
+    found: dict[str, Any] = {}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for name, wanted in columns.items():
+            table = models.Base.metadata.tables[name]
+            quoted = ", ".join(f'"{column}"' for column in wanted)
+            cursor.execute(f'SELECT {quoted} FROM "{name}"')
+            kinds = [
+                next(
+                    (t for base, t in arrow_type.items() if isinstance(table.c[column].type, base)),
+                    pa.string(),
+                )
+                for column in wanted
+            ]
+            # Fetched in blocks, so only one block of Python rows is alive at a time.
+            blocks: list[list[Any]] = [[] for _ in wanted]
+            while rows := cursor.fetchmany(100_000):
+                for index, kind in enumerate(kinds):
+                    values = pa.array([row[index] for row in rows])
+                    if pa.types.is_null(values.type):
+                        values = values.cast(pa.string())
+                    blocks[index].append(values if values.type == kind else values.cast(kind))
+            arrays = [
+                pa.chunked_array(block or [pa.array([], kind)], type=kind)
+                for block, kind in zip(blocks, kinds, strict=True)
+            ]
+            found[name] = pa.table(arrays, names=list(wanted))
+        cursor.close()
+    finally:
+        raw.close()
+    return found
