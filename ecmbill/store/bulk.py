@@ -6,6 +6,7 @@ importers and the close have already checked and audit."""
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -47,11 +48,19 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
     driver = connection.connection.driver_connection
     assert driver is not None
 
+    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    # Only the columns whose type converts a value (dates and times on SQLite) are touched.
+    converted = [(index, fix) for index, fix in enumerate(convert) if fix is not None]
+
     def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if fix is None or value is None else fix(value)
-            for value, fix in zip((row[name] for name in columns), convert, strict=True)
-        )
+        found = take(row)
+        if not converted:
+            return found  # type: ignore[no-any-return]
+        listed = list(found)
+        for index, fix in converted:
+            if listed[index] is not None:
+                listed[index] = fix(listed[index])
+        return tuple(listed)
 
     written = 0
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
