@@ -6,6 +6,7 @@ importers and the close have already checked and audit."""
 from __future__ import annotations
 
 import itertools
+import logging
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -87,7 +88,14 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
                 cursor.close()
     except dialect.loaded_dbapi.Error as err:
         raise _without_values(err, f"INSERT INTO {target}", dialect) from None
+    if _SQL_LOG.isEnabledFor(logging.INFO):
+        # Logged like SQLAlchemy's own statements when SQL logging is on, never with values.
+        how = "COPY" if dialect.name == "postgresql" else "executemany"
+        _SQL_LOG.info("INSERT INTO %s (%s): %d rows by %s", target, names, written, how)
     return written
+
+
+_SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:
