@@ -1,37 +1,46 @@
-"""Import benchmark: rows per second of a time-entry CSV through ``ecmbill import`` (every row
-parsed and checked, every change audited) into SQLite and PostgreSQL.
+"""Import benchmark: ``ecmbill import time`` (every row parsed and checked, every change
+audited, one transaction) against a bulk-load floor of the same rows, on SQLite and PostgreSQL.
 
     python bench/import.py --rows 1000000                 # SQLite, and PostgreSQL if installed
     python bench/import.py --rows 1000000 --postgres URL  # an existing (empty) database
+    python bench/import.py --rows 1000000 --xlsx          # also: the same rows from an XLSX
 
-Staff and members are imported first, untimed. Without ``--postgres`` a throw-away PostgreSQL
-server is started from Debian's binaries, as the tests do (``tests/postgres.py``).
+The floor: the same CSV read with Python's ``csv`` module and inserted with ``executemany`` into
+a same-shaped ``time_entries`` table (SQLite, foreign keys on as ecmbill has them), or loaded
+with ``COPY`` (PostgreSQL). No checks, no audit: what a database takes at best.
+
+Each contender runs in its own process (a fresh database with staff and members imported
+first, untimed), ``--rounds`` times round robin so load from elsewhere falls on both alike; the
+best time counts and the ratio is import ÷ floor. Peak memory is the child's maximum resident
+set size as the kernel reports it (``os.wait4``, Linux ``ru_maxrss``).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
-
-import pyarrow.csv as pa_csv
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ecmbill.contract import default_contract  # noqa: E402
-from ecmbill.demo.plan_scale import generate  # noqa: E402
-from ecmbill.domain.period import Period  # noqa: E402
-from ecmbill.imports.service import import_file  # noqa: E402
-from ecmbill.store.db import open_store  # noqa: E402
-
 TODAY = date(2026, 11, 25)
 
 
-def write_files(rows: int, folder: Path) -> dict[str, Path]:
+def write_files(rows: int, folder: Path, *, xlsx: bool = False) -> dict[str, Path]:
+    import pyarrow.csv as pa_csv
+
+    from ecmbill.demo.plan_scale import generate
+    from ecmbill.domain.period import Period
+
     month = generate(rows, Period(2026, 10))
     paths = {}
     for kind in ("staff", "members", "time"):
@@ -40,53 +49,165 @@ def write_files(rows: int, folder: Path) -> dict[str, Path]:
             table = table.drop_columns(["note"])
         paths[kind] = folder / f"{kind}.csv"
         pa_csv.write_csv(table, paths[kind], pa_csv.WriteOptions(quoting_style="none"))
+    if xlsx:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        with paths["time"].open(newline="") as source:
+            for values in csv.reader(source):
+                sheet.append(values)
+        paths["xlsx"] = folder / "time.xlsx"
+        book.save(paths["xlsx"])
     return paths
 
 
-def run(url: str, paths: dict[str, Path], label: str) -> float:
+def _prepared(url: str, paths: dict[str, Path]) -> Any:
+    from ecmbill.contract import default_contract
+    from ecmbill.imports.service import import_file
+    from ecmbill.store.db import open_store
+
     engine = open_store(url)
-    contract = default_contract()
     for kind in ("staff", "members"):
-        result = import_file(engine, kind, paths[kind], contract, actor="bench", today=TODAY)
+        result = import_file(
+            engine, kind, paths[kind], default_contract(), actor="bench", today=TODAY
+        )
         assert result.rejected == 0, (kind, result.rejections[:3])
+    return engine
+
+
+def child_import(url: str, paths: dict[str, Path], kind_file: str) -> dict[str, Any]:
+    from ecmbill.contract import default_contract
+    from ecmbill.imports.service import import_file
+
+    engine = _prepared(url, paths)
     started = time.perf_counter()
-    result = import_file(engine, "time", paths["time"], contract, actor="bench", today=TODAY)
+    result = import_file(
+        engine, "time", paths[kind_file], default_contract(), actor="bench", today=TODAY
+    )
     seconds = time.perf_counter() - started
     assert result.rejected == 0, result.rejections[:3]
-    print(
-        f"  {label:10s} {result.rows_read:>10,d} rows in {seconds:7.1f} s = "
-        f"{result.rows_read / seconds:>9,.0f} rows/s ({result.changed:,d} written)"
-    )
-    engine.dispose()
-    return seconds
+    return {"seconds": seconds, "rows": result.rows_read, "written": result.changed}
+
+
+def child_floor(url: str, paths: dict[str, Path]) -> dict[str, Any]:
+    engine = _prepared(url, paths)
+    columns = [
+        "entry_id", "staff_id", "member_id", "date", "minutes", "start_time", "end_time",
+        "activity", "modality",
+    ]  # fmt: skip
+    raw = engine.raw_connection()
+    driver: Any = raw.driver_connection
+    started = time.perf_counter()
+    if engine.dialect.name == "postgresql":
+        with driver.cursor() as cursor, paths["time"].open("rb") as source:
+            header = source.readline().decode().strip()
+            sql = f"COPY time_entries ({header}) FROM STDIN WITH (FORMAT csv)"
+            with cursor.copy(sql) as copy:
+                while block := source.read(1 << 20):
+                    copy.write(block)
+        driver.commit()
+        rows = driver.execute("SELECT count(*) FROM time_entries").fetchone()[0]
+    else:
+        with paths["time"].open(newline="") as source:
+            reader = csv.DictReader(source)
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO time_entries ({', '.join(columns)}) VALUES ({marks})"
+            driver.executemany(sql, ([row.get(name) or None for name in columns] for row in reader))
+        driver.commit()
+        rows = driver.execute("SELECT count(*) FROM time_entries").fetchone()[0]
+    seconds = time.perf_counter() - started
+    raw.close()
+    return {"seconds": seconds, "rows": rows, "written": rows}
+
+
+def _spawn(args: list[str]) -> dict[str, Any]:
+    command = [sys.executable, __file__, *args]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"child {args[:2]} failed ({status})")
+    found: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    found["peak_mib"] = usage.ru_maxrss / 1024
+    return found
+
+
+def _fresh_url(base: str | None, folder: Path, n: int, server: Any) -> str:
+    if server is not None:
+        return str(server.new_database())
+    if base is not None:
+        raise SystemExit("--postgres URL: give an empty database per run (not supported yet)")
+    return f"sqlite:///{folder}/run{n}.db"
+
+
+def compare(label: str, folder: Path, paths: dict[str, Path], rounds: int, server: Any) -> None:
+    contenders = ["floor", "import"] + (["xlsx"] if "xlsx" in paths else [])
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+    n = 0
+    for _ in range(rounds):
+        for name in contenders:
+            n += 1
+            url = _fresh_url(None, folder, n, server)
+            runs[name].append(_spawn(["--child", name, "--url", url, "--folder", str(folder)]))
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).unlink()
+    best = {name: min(r["seconds"] for r in found) for name, found in runs.items()}
+    for name, found in runs.items():
+        times = ", ".join(f"{r['seconds']:.2f}" for r in found)
+        peak = max(r["peak_mib"] for r in found)
+        rows = found[0]["rows"]
+        print(
+            f"  {label:10s} {name:7s} best {best[name]:7.2f} s ({times}) "
+            f"{rows / best[name]:>10,.0f} rows/s  peak RSS {peak:,.0f} MiB"
+        )
+    print(f"  {label:10s} import ÷ floor = {best['import'] / best['floor']:.2f}x (target ≤ 4x)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--postgres", help="PostgreSQL URL (default: a throw-away server)")
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--xlsx", action="store_true", help="also import the rows from an XLSX")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        paths = write_files(args.rows, Path(folder))
-        print(f"{date.today()}: importing {args.rows:,d} time entries")
-        run(f"sqlite:///{folder}/bench.db", paths, "SQLite")
-        if args.sqlite_only:
-            return
-        if args.postgres:
-            run(args.postgres, paths, "PostgreSQL")
-            return
-        from tests.postgres import PostgresServer, find_pg_bin
+    if args.child:
+        folder = Path(args.folder)
+        paths = {p.stem if p.suffix == ".csv" else "xlsx": p for p in folder.iterdir()}
+        paths = {k: v for k, v in paths.items() if k in {"staff", "members", "time", "xlsx"}}
+        if args.child == "floor":
+            found = child_floor(args.url, paths)
+        else:
+            found = child_import(args.url, paths, "xlsx" if args.child == "xlsx" else "time")
+        print(json.dumps(found))
+        return
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        paths = write_files(args.rows, folder, xlsx=args.xlsx)
+        load = os.getloadavg()
+        print(
+            f"{date.today()}: importing {args.rows:,d} time entries, {args.rounds} rounds; "
+            f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        )
+        compare("SQLite", folder, paths, args.rounds, None)
+        if not args.sqlite_only:
+            from tests.postgres import PostgresServer, find_pg_bin
 
-        if find_pg_bin() is None:
-            print("  PostgreSQL: not installed (apt-get install postgresql), skipped")
-            return
-        server = PostgresServer()
-        server.start()
-        try:
-            run(server.new_database(), paths, "PostgreSQL")
-        finally:
-            server.stop()
+            if find_pg_bin() is None:
+                print("  PostgreSQL: not installed (apt-get install postgresql), skipped")
+            else:
+                server = PostgresServer()
+                server.start()
+                try:
+                    compare("PostgreSQL", folder, paths, args.rounds, server)
+                finally:
+                    server.stop()
+        load = os.getloadavg()
+        print(f"  load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

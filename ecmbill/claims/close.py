@@ -6,11 +6,11 @@ filing); this module reads and writes the store around them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from ecmbill.claims.settings import ProviderSettings, provider_settings
 from ecmbill.contract import Contract
@@ -19,6 +19,7 @@ from ecmbill.domain.claims import (
     AfterDenial,
     ChargeLine,
     Claimed,
+    Decision,
     FilingWarning,
     Frequency,
     HeldBack,
@@ -36,6 +37,8 @@ from ecmbill.store import claims as stored
 from ecmbill.store import remittances as answers
 from ecmbill.store.claims import PeriodClosed, StoredClaim
 from ecmbill.store.db import Engine, Session, unit_of_work
+
+T = TypeVar("T")
 
 
 class PeriodNotOver(Exception):
@@ -75,6 +78,7 @@ def close_period(
     actor: str,
     today: date,
     on_locked: Callable[[], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> CloseResult:
     """Rate the period and claim it: originals for members never claimed, replacements for
     members whose lines changed, voids for members with nothing billable left. Settings are
@@ -84,7 +88,9 @@ def close_period(
     The lock comes before the rating: the close waits for edits being saved, rates what they
     left, and holds edits back until its claims are committed. An edit is therefore either
     in the rating it claims or saved after it, and then listed as unclaimed (its audit record
-    follows the close's). ``on_locked`` is called once the lock is held (a test's barrier)."""
+    follows the close's). ``on_locked`` is called once the lock is held (a test's barrier).
+    ``progress(step, done, total)`` is told what the close is doing (a total of 0: unknown)."""
+    tell = progress or (lambda _step, _done, _total: None)
     if period.end >= today:
         raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
@@ -96,7 +102,9 @@ def close_period(
         stored.hold_for_close(session, str(period))
         if on_locked is not None:
             on_locked()
+        tell(f"rating {period}", 0, 0)
         rating = rate(engine, period, contract)
+        tell("comparing with the claims made before", 0, 0)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
         rules = contract.claims
         drafts = build_claims(
@@ -141,51 +149,48 @@ def close_period(
         now = audit.now()
         close_id = stored.add_close(session, str(period), now, actor, len(todo))
         trail: list[dict[str, Any]] = []
-        for decision in todo:
-            previous = latest.get(decision.member_id)
-            if decision.action is Action.VOID:
-                assert previous is not None
-                lines = stored.charge_lines(session, previous.id)
-            else:
-                assert decision.draft is not None
-                lines = list(decision.draft.lines)
-            claim = _new_claim(
-                session, decision.member_id, str(period), decision.action, lines, previous,
-                settings, close_id, now,
-            )  # fmt: skip
-            if previous is not None and (
-                decision.action is not Action.ORIGINAL or previous.id in denied
-            ):
-                status = {Action.VOID: "voided", Action.ORIGINAL: "resent"}.get(
-                    decision.action, "replaced"
-                )
-                stored.set_status(session, previous.id, status)
+        tell("writing claims", 0, len(todo))
+        for batch in _batches(todo, CLAIMS_PER_BATCH):
+            made = _new_claims(session, batch, latest, str(period), settings, close_id, now)
+            for decision, (claim, lines) in zip(batch, made, strict=True):
+                previous = latest.get(decision.member_id)
+                if previous is not None and (
+                    decision.action is not Action.ORIGINAL or previous.id in denied
+                ):
+                    status = {Action.VOID: "voided", Action.ORIGINAL: "resent"}.get(
+                        decision.action, "replaced"
+                    )
+                    stored.set_status(session, previous.id, status)
+                    trail.append(
+                        audit.audit_row(
+                            actor=actor, at=now, action="update", entity="claim",
+                            key=previous.patient_control_number,
+                            before={"status": previous.status}, after={"status": status},
+                        )
+                    )  # fmt: skip
                 trail.append(
                     audit.audit_row(
-                        actor=actor, at=now, action="update", entity="claim",
-                        key=previous.patient_control_number, before={"status": previous.status},
-                        after={"status": status},
+                        actor=actor, at=now, action="create", entity="claim",
+                        key=claim.patient_control_number, before=None,
+                        after={
+                            "member_id": claim.member_id, "period": claim.period,
+                            "frequency": claim.frequency, "total_charge": claim.total_charge,
+                            "lines": len(lines), "corrects": previous.patient_control_number
+                            if previous is not None and decision.action is not Action.ORIGINAL
+                            else None,
+                        },
                     )
                 )  # fmt: skip
-            trail.append(
-                audit.audit_row(
-                    actor=actor, at=now, action="create", entity="claim",
-                    key=claim.patient_control_number, before=None,
-                    after={
-                        "member_id": claim.member_id, "period": claim.period,
-                        "frequency": claim.frequency, "total_charge": claim.total_charge,
-                        "lines": len(lines), "corrects": previous.patient_control_number
-                        if previous is not None and decision.action is not Action.ORIGINAL
-                        else None,
-                    },
-                )
-            )  # fmt: skip
-            result.created.append(
-                CreatedClaim(
-                    claim.id, claim.patient_control_number, claim.member_id, decision.action,
-                    claim.total_charge, len(lines),
-                )
-            )  # fmt: skip
+                result.created.append(
+                    CreatedClaim(
+                        claim.id, claim.patient_control_number, claim.member_id,
+                        decision.action, claim.total_charge, len(lines),
+                    )
+                )  # fmt: skip
+            # Written per batch: a million-entry month's trail is not held whole.
+            audit.record(session, trail)
+            trail = []
+            tell("writing claims", len(result.created), len(todo))
         trail.append(
             audit.audit_row(
                 actor=actor, at=now, action="create", entity="period_close", key=str(period),
@@ -223,31 +228,54 @@ def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
         return stored.changed_after(session, period, latest, after_audit_id=mark)
 
 
-def _new_claim(
+# Claims written per statement batch: their lines and audit records go with them.
+CLAIMS_PER_BATCH = 2000
+
+
+def _batches(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _new_claims(
     session: Session,
-    member_id: str,
+    decisions: list[Decision],
+    latest: dict[str, StoredClaim],
     period: str,
-    action: Action,
-    lines: list[ChargeLine],
-    previous: StoredClaim | None,
     settings: ProviderSettings,
     close_id: int,
     now: datetime,
-) -> StoredClaim:
-    corrects = previous if action in (Action.REPLACEMENT, Action.VOID) else None
-    return stored.add_claim(
-        session,
-        period=period,
-        member_id=member_id,
-        billing_npi=settings.billing_npi,
-        frequency=action.frequency.value,
-        status="void" if action is Action.VOID else "active",
-        patient_control_number=f"ECM{stored.next_number(session, 'claim'):09d}",
-        corrects_claim_id=corrects.id if corrects else None,
-        original_reference=stored.reference_for(session, corrects.id) if corrects else None,
-        diagnosis_code=settings.diagnosis_code,
-        place_of_service=settings.place_of_service,
-        close_id=close_id,
-        created_at=now,
-        lines=lines,
-    )
+) -> list[tuple[StoredClaim, list[ChargeLine]]]:
+    """The claims of these decisions with their lines, numbered in the order of the decisions
+    from one block of control numbers, and written together."""
+    first = stored.reserve_numbers(session, "claim", len(decisions))
+    new: list[stored.NewClaim] = []
+    for number, decision in enumerate(decisions, start=first):
+        previous = latest.get(decision.member_id)
+        if decision.action is Action.VOID:
+            assert previous is not None
+            lines = stored.charge_lines(session, previous.id)
+        else:
+            assert decision.draft is not None
+            lines = list(decision.draft.lines)
+        action = decision.action
+        corrects = previous if action in (Action.REPLACEMENT, Action.VOID) else None
+        new.append(
+            stored.NewClaim(
+                period=period,
+                member_id=decision.member_id,
+                billing_npi=settings.billing_npi,
+                frequency=action.frequency.value,
+                status="void" if action is Action.VOID else "active",
+                patient_control_number=f"ECM{number:09d}",
+                corrects_claim_id=corrects.id if corrects else None,
+                original_reference=stored.reference_for(session, corrects.id) if corrects else None,
+                diagnosis_code=settings.diagnosis_code,
+                place_of_service=settings.place_of_service,
+                close_id=close_id,
+                created_at=now,
+                lines=lines,
+            )
+        )
+    claims = stored.add_claims(session, new)
+    return [(claim, made.lines) for claim, made in zip(claims, new, strict=True)]

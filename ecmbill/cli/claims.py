@@ -35,6 +35,7 @@ from ecmbill.cli.app import (
     store,
 )
 from ecmbill.cli.payer import show_timeline
+from ecmbill.cli.progress import steps
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
 
@@ -116,7 +117,10 @@ def close(
     engine = store(database)
     terms = contract_for(engine, contract)
     try:
-        result = close_period(engine, month, terms, actor=cli_actor(), today=date.today())
+        with steps() as progress:
+            result = close_period(
+                engine, month, terms, actor=cli_actor(), today=date.today(), progress=progress
+            )
     except PeriodNotOver as err:
         fail(str(err))
     except SettingsError as err:

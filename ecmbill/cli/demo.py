@@ -17,6 +17,7 @@ from ecmbill.cli.app import app, console, errors, fail, parse_period
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
 from ecmbill.cli.payer import ack_rejected, show_ack, show_eligibility
+from ecmbill.cli.progress import steps
 from ecmbill.cli.rating import show_honesty
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
@@ -112,7 +113,13 @@ def demo(
     console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
     engine = open_store(f"sqlite:///{db}")
     for kind, path in files.in_import_order():
-        show_import(import_file(engine, kind, path, contract, actor="demo"))
+        with steps() as bar:
+            show_import(
+                import_file(
+                    engine, kind, path, contract, actor="demo",
+                    progress=lambda done, total: bar(f"importing {kind}", done, total),  # noqa: B023
+                )
+            )  # fmt: skip
     rating = rate(engine, month, contract)
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
@@ -143,7 +150,11 @@ def demo(
     console.print(f"270 for {month}: {answers.request.members} member(s) asked about.")
     show_eligibility(answers.outcome)
     console.rule("Close and claims")
-    show_close(close_period(engine, month, contract, actor="demo", today=date.today()))
+    with steps() as bar:
+        closed = close_period(
+            engine, month, contract, actor="demo", today=date.today(), progress=bar
+        )
+    show_close(closed)
     x12_file = db.with_name("demo-837p.txt")
     invoice_file = db.with_name("demo-invoice.xlsx")
     for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):

@@ -244,6 +244,9 @@ def write(month: PlanMonth, folder: Path, *, fmt: str = "parquet") -> dict[str, 
     return written
 
 
+_ADDRESS = {"address": "1 Synthetic Way", "city": "Sacramento", "state": "CA", "zip": "95814"}
+
+
 def load_store(engine: Engine, month: PlanMonth) -> None:
     """Write the month straight into a migrated store with bulk inserts, for tests and
     benchmarks that are not about importing. No audit records: this is set-up, not billing
@@ -257,7 +260,8 @@ def load_store(engine: Engine, month: PlanMonth) -> None:
             "staff": [
                 {"staff_id": s, "name": r["name"], "npi": r["npi"]} for s, r in people.items()
             ],
-            "members": month.members.to_pylist(),
+            # Every member with an address, as a plan's roster gives it: a claim needs one.
+            "members": [{**row, **_ADDRESS} for row in month.members.to_pylist()],
             "staff_roles": [{k: row[k] for k in role_columns} for row in staff],
             "eligibility": month.eligibility.to_pylist(),
             "enrollments": month.enrollments.to_pylist(),

@@ -17,9 +17,10 @@ from ecmbill.domain.checks import (
     Known,
     RowAction,
     RowProblem,
+    RowReader,
     RowRules,
-    read_directives,
-    read_row,
+    directives_reader,
+    row_reader,
 )
 from ecmbill.domain.corrections import Interval, OverlappingTime, first_overlap, merged
 from ecmbill.domain.period import Period
@@ -97,20 +98,34 @@ class Kind:
 
     def read(self, row: Mapping[str, str], ctx: Context) -> dict[str, Any]:
         """The row's values by the declared rules, or ``RowReject`` for the first it breaks."""
+        read, known = self._reader(ctx)
+        try:
+            return read(row, known)
+        except RowProblem as problem:
+            raise RowReject(problem.column, problem.reason) from None
+
+    def _reader(self, ctx: Context) -> tuple[RowReader, Mapping[Known, Any]]:
+        """The declared rules as one function, and what is on file, made once per file: this
+        runs for every imported row (the last context is kept, a file is read against one)."""
+        cached = self.__dict__.get("_cached_reader")
+        if cached is not None and cached[0] is ctx:
+            return cached[1], cached[2]
         known = {
             Known.STAFF: ctx.staff_ids,
             Known.MEMBER: ctx.member_ids,
             Known.ACTIVITY: ctx.contract.activities,
         }
-        try:
-            return read_row(self.rules, row, today=ctx.today, known=known)
-        except RowProblem as problem:
-            raise RowReject(problem.column, problem.reason) from None
+        read = row_reader(self.rules, ctx.today)
+        self.__dict__["_cached_reader"] = (ctx, read, known)
+        return read, known
 
     def instructions(self, row: Mapping[str, str]) -> dict[str, Any]:
         """The row's import instructions (``action``, ``count``, ...), None where not given."""
+        read = self.__dict__.get("_directives")
+        if read is None:
+            read = self.__dict__["_directives"] = directives_reader(self.rules)
         try:
-            return read_directives(self.rules, row)
+            return read(row)
         except RowProblem as problem:
             raise RowReject(problem.column, problem.reason) from None
 

@@ -1,13 +1,19 @@
-"""Rows written straight into the tables, in batches: set-up at plan scale for tests and
-benchmarks that are not about importing. No checks and no audit records: this is not billing
-work, and it must not pass for it."""
+"""Rows written straight into the tables, in batches. ``bulk_insert``: set-up at plan scale for
+tests and benchmarks that are not about importing (no checks and no audit records: this is not
+billing work, and it must not pass for it). ``insert_rows``: the fast write of rows the
+importers and the close have already checked and audit."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+import logging
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Boolean, Date, Integer, Table, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from ecmbill.store import models
 from ecmbill.store.db import Engine
@@ -23,3 +29,122 @@ def bulk_insert(engine: Engine, rows: Mapping[str, Sequence[dict[str, Any]]]) ->
             target = models.Base.metadata.tables[table]
             for start in range(0, len(table_rows), BATCH):
                 conn.execute(insert(target), list(table_rows[start : start + BATCH]))
+
+
+def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert ``rows`` (each naming the same columns) into ``table`` on the session's own
+    connection, in its transaction, by the driver's fastest path: PostgreSQL ``COPY``, SQLite
+    ``executemany`` of one prepared statement. Values are converted by the column types exactly
+    as a SQLAlchemy insert converts them, without its per-row bookkeeping (a fifth of a large
+    import's time). Returns how many rows were written."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    columns = list(first)
+    session.flush()  # rows the ORM holds (the batch record) go first: ours may refer to them
+    connection = session.connection()
+    dialect = connection.dialect
+    convert = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    driver = connection.connection.driver_connection
+    assert driver is not None
+
+    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    # Only the columns whose type converts a value (dates and times on SQLite) are touched.
+    converted = [(index, fix) for index, fix in enumerate(convert) if fix is not None]
+
+    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        found = take(row)
+        if not converted:
+            return found  # type: ignore[no-any-return]
+        listed = list(found)
+        for index, fix in converted:
+            if listed[index] is not None:
+                listed[index] = fix(listed[index])
+        return tuple(listed)
+
+    written = 0
+    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
+    target = dialect.identifier_preparer.format_table(table)
+    try:
+        if dialect.name == "postgresql":
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
+            ):
+                for row in itertools.chain((first,), iterator):
+                    copy.write_row(values(row))
+                    written += 1
+        else:
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {target} ({names}) VALUES ({marks})"
+            cursor = driver.cursor()
+            try:
+                pending = itertools.chain((first,), iterator)
+                while batch := [values(row) for row in itertools.islice(pending, BATCH)]:
+                    cursor.executemany(sql, batch)
+                    written += len(batch)
+            finally:
+                cursor.close()
+    except dialect.loaded_dbapi.Error as err:
+        raise _without_values(err, f"INSERT INTO {target}", dialect) from None
+    if _SQL_LOG.isEnabledFor(logging.INFO):
+        # Logged like SQLAlchemy's own statements when SQL logging is on, never with values.
+        how = "COPY" if dialect.name == "postgresql" else "executemany"
+        _SQL_LOG.info("INSERT INTO %s (%s): %d rows by %s", target, names, written, how)
+    return written
+
+
+_SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")
+
+
+def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:
+    """The driver's error as SQLAlchemy raises it (``IntegrityError``, ...), without the row
+    values PostgreSQL repeats in its detail and COPY context: they may be PHI."""
+    diag = getattr(err, "diag", None)
+    if diag is not None:
+        err.args = (diag.message_primary or type(err).__name__,)
+    return DBAPIError.instance(
+        statement, None, err, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+    )
+
+
+def read_columns(engine: Engine, columns: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Each table's columns named, every row, as Arrow tables typed as the models declare them
+    (dates as dates, flags as booleans): for rating a SQLite store in DuckDB, which joins on
+    date ranges far faster than SQLite. Read with the driver's cursor, one table at a time."""
+    import pyarrow as pa
+
+    arrow_type = {Date: pa.date32(), Boolean: pa.bool_(), Integer: pa.int64()}
+    found: dict[str, Any] = {}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for name, wanted in columns.items():
+            table = models.Base.metadata.tables[name]
+            quoted = ", ".join(f'"{column}"' for column in wanted)
+            cursor.execute(f'SELECT {quoted} FROM "{name}"')
+            kinds = [
+                next(
+                    (t for base, t in arrow_type.items() if isinstance(table.c[column].type, base)),
+                    pa.string(),
+                )
+                for column in wanted
+            ]
+            # Fetched in blocks, so only one block of Python rows is alive at a time.
+            blocks: list[list[Any]] = [[] for _ in wanted]
+            while rows := cursor.fetchmany(100_000):
+                for index, kind in enumerate(kinds):
+                    values = pa.array([row[index] for row in rows])
+                    if pa.types.is_null(values.type):
+                        values = values.cast(pa.string())
+                    blocks[index].append(values if values.type == kind else values.cast(kind))
+            arrays = [
+                pa.chunked_array(block or [pa.array([], kind)], type=kind)
+                for block, kind in zip(blocks, kinds, strict=True)
+            ]
+            found[name] = pa.table(arrays, names=list(wanted))
+        cursor.close()
+    finally:
+        raw.close()
+    return found

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ecmbill.domain.claims import ChargeLine
@@ -510,3 +511,119 @@ def last_sent(session: Session) -> dict[int, datetime]:
             )
         )
     )
+
+
+# Claims of a close, written in batches ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewClaim:
+    """A claim the close makes, before it has its row id."""
+
+    period: str
+    member_id: str
+    billing_npi: str
+    frequency: str
+    status: str
+    patient_control_number: str
+    corrects_claim_id: int | None
+    original_reference: str | None
+    diagnosis_code: str
+    place_of_service: str
+    close_id: int
+    created_at: datetime
+    lines: list[ChargeLine]
+
+
+def reserve_numbers(session: Session, name: str, count: int) -> int:
+    """The first of ``count`` consecutive values of the counter, taken in one statement: the
+    same numbers ``count`` calls of ``next_number`` would have given, with the same lock."""
+    session.execute(
+        update(models.ControlCounter)
+        .where(models.ControlCounter.name == name)
+        .values(value=models.ControlCounter.value + count)
+    )
+    value = session.scalar(
+        select(models.ControlCounter.value).where(models.ControlCounter.name == name)
+    )
+    if value is None:
+        raise RuntimeError(f"control counter {name!r} is missing (migration 0002 not applied?)")
+    return value - count + 1
+
+
+def add_claims(session: Session, claims: list[NewClaim]) -> list[StoredClaim]:
+    """New claims with their lines (numbered from 1; a claim's total is the sum of their
+    charges), as ``add_claim`` writes them one by one, written in a few statements: the claims
+    by one multi-row insert that returns their ids in order, the lines by the bulk writer."""
+    if not claims:
+        return []
+    from ecmbill.store.bulk import insert_rows  # the close's writer; bulk imports models only
+
+    totals = [sum((line.charge for line in claim.lines), Decimal("0.00")) for claim in claims]
+    rows = [
+        {
+            "period": claim.period,
+            "member_id": claim.member_id,
+            "billing_npi": claim.billing_npi,
+            "frequency": claim.frequency,
+            "status": claim.status,
+            "patient_control_number": claim.patient_control_number,
+            "payer_claim_control_number": None,
+            "corrects_claim_id": claim.corrects_claim_id,
+            "original_reference": claim.original_reference,
+            "total_charge": total,
+            "diagnosis_code": claim.diagnosis_code,
+            "place_of_service": claim.place_of_service,
+            "close_id": claim.close_id,
+            "created_at": claim.created_at,
+        }
+        for claim, total in zip(claims, totals, strict=True)
+    ]
+    session.flush()
+    table = cast(Table, models.Claim.__table__)
+    ids = list(
+        session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).scalars()
+    )
+    insert_rows(
+        session,
+        cast(Table, models.ClaimLineRecord.__table__),
+        (
+            {
+                "claim_id": claim_id,
+                "line_number": number,
+                "kind": line.kind.value,
+                "code": line.code,
+                "modifiers": " ".join(line.modifiers),
+                "units": line.units,
+                "charge": line.charge,
+                "first_date": line.first_date,
+                "last_date": line.last_date,
+                "minutes": line.minutes,
+                "source_ids": json.dumps(list(line.source_ids)),
+                "rendering_npi": line.rendering_npi,
+            }
+            for claim_id, claim in zip(ids, claims, strict=True)
+            for number, line in enumerate(claim.lines, start=1)
+        ),
+    )
+    return [
+        StoredClaim(
+            id=claim_id,
+            period=claim.period,
+            member_id=claim.member_id,
+            billing_npi=claim.billing_npi,
+            frequency=claim.frequency,
+            status=claim.status,
+            patient_control_number=claim.patient_control_number,
+            payer_claim_control_number=None,
+            corrects_claim_id=claim.corrects_claim_id,
+            original_reference=claim.original_reference,
+            total_charge=total,
+            diagnosis_code=claim.diagnosis_code,
+            place_of_service=claim.place_of_service,
+            created_at=claim.created_at,
+        )
+        for claim_id, claim, total in zip(ids, claims, totals, strict=True)
+    ]

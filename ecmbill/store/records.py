@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, any_, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ecmbill.store import audit, models
+from ecmbill.store import audit, bulk, models
 
 T = TypeVar("T")
 Span = tuple[date | None, date | None]
@@ -25,6 +26,15 @@ CHUNK = 1000
 
 def _chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _among(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values``. On PostgreSQL one array parameter (``= ANY(...)``): a statement of
+    a thousand placeholders is parsed anew by the driver for every chunk (it caches only short
+    statements), which took a tenth of a large import."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def staff_ids(session: Session) -> frozenset[str]:
@@ -56,7 +66,9 @@ def _spans(
 ) -> dict[str, list[Span]]:
     spans: dict[str, list[Span]] = defaultdict(list)
     for chunk in _chunks(sorted(set(owners)), CHUNK):
-        for key, first, last in session.execute(select(owner, start, end).where(owner.in_(chunk))):
+        for key, first, last in session.execute(
+            select(owner, start, end).where(_among(session, owner, chunk))
+        ):
             spans[key].append((first, last))
     return spans
 
@@ -72,7 +84,7 @@ def minutes_per_day(
     for chunk in _chunks(sorted(set(staff)), CHUNK):
         stored = session.execute(
             select(entry.staff_id, entry.date, func.sum(entry.minutes))
-            .where(entry.staff_id.in_(chunk), entry.date.in_(dates))
+            .where(_among(session, entry.staff_id, chunk), _among(session, entry.date, dates))
             .group_by(entry.staff_id, entry.date)
         )
         for staff_id, on, minutes in stored:
@@ -81,7 +93,9 @@ def minutes_per_day(
         return totals  # nothing stored for these staff and days: nothing to replace
     for chunk in _chunks(sorted(set(replaced)), CHUNK):
         for staff_id, on, minutes in session.execute(
-            select(entry.staff_id, entry.date, entry.minutes).where(entry.entry_id.in_(chunk))
+            select(entry.staff_id, entry.date, entry.minutes).where(
+                _among(session, entry.entry_id, chunk)
+            )
         ):
             totals[(staff_id, on)] -= int(minutes)
     return totals
@@ -93,7 +107,9 @@ def eligibility(session: Session, members: Iterable[str]) -> dict[tuple[str, str
     table = models.Eligibility
     for chunk in _chunks(sorted(set(members)), CHUNK):
         for member_id, month, eligible in session.execute(
-            select(table.member_id, table.month, table.eligible).where(table.member_id.in_(chunk))
+            select(table.member_id, table.month, table.eligible).where(
+                _among(session, table.member_id, chunk)
+            )
         ):
             found[(member_id, month)] = eligible
     return found
@@ -106,7 +122,7 @@ def months_with_work(session: Session, members: Iterable[str]) -> set[tuple[str,
         for model in (models.TimeEntry, models.OutreachAttempt):
             rows = session.execute(
                 select(model.member_id, model.date)
-                .where(model.member_id.in_(chunk))
+                .where(_among(session, model.member_id, chunk))
                 .group_by(model.member_id, model.date)
             )
             months.update((member_id, f"{day:%Y-%m}") for member_id, day in rows)
@@ -187,54 +203,32 @@ def upsert(
     """Insert new records, update changed ones, leave identical ones alone, and audit each
     change; says how many were added and which were updated (with what each held before).
     Every importer of plan or provider data writes through here, so re-imports change nothing
-    and history looks the same."""
+    and history looks the same.
+
+    Written in chunks, so what is read back from the store is never the whole file's: first
+    the changed records are found and updated, then the new ones inserted, each chunk's audit
+    records (in the order of the records) after its rows."""
     written = Written()
-    table = model.__table__
-    first_key = table.c[key_columns[0]]
-    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-    keys = [key for key, _ in records]
-    for chunk in _chunks(keys, 400):
-        # Select on the first key column and match the whole key here: a key part may be
-        # NULL (a staff role without effective_from), and NULL never equals NULL in SQL, so
-        # a tuple IN would miss the stored row and insert it a second time.
-        condition = first_key.in_(list(dict.fromkeys(k[0] for k in chunk)))
-        for stored in session.execute(select(table).where(condition)).mappings():
-            existing[tuple(stored[name] for name in key_columns)] = dict(stored)
-    now = audit.now()
-    inserts, updates, trail = [], [], []
+    table = cast(Table, model.__table__)
     compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
     primary_key = [c.name for c in model.__mapper__.primary_key]
-    for key, values in records:
-        before = existing.get(key)
-        entity_key = "/".join("" if part is None else str(part) for part in key)
-        if before is None:
-            inserts.append(values)
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="create",
-                    entity=entity,
-                    key=entity_key,
-                    before=None,
-                    after=_visible(values),
-                )
-            )
-        elif any(before.get(name) != values.get(name) for name in compare if name in values):
-            pk = {name: before[name] for name in primary_key}
-            updates.append({**values, **pk})
-            written.updated[key] = _visible(before)
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action="update",
-                    entity=entity,
-                    key=entity_key,
-                    before=_visible(before),
-                    after=_visible(values),
-                )
-            )
+    # Which records are stored already (their index in ``records``), and what the changed
+    # ones held: a re-imported file holds no more than the set of its indexes.
+    stored: set[int] = set()
+    before_of: dict[int, dict[str, Any]] = {}
+    updates = []
+    for offset in range(0, len(records), UPSERT_CHUNK):
+        chunk = records[offset : offset + UPSERT_CHUNK]
+        existing = _existing(session, table, key_columns, [key for key, _ in chunk])
+        for index, (key, values) in enumerate(chunk, start=offset):
+            before = existing.get(key)
+            if before is None:
+                continue
+            stored.add(index)
+            if any(before.get(name) != values.get(name) for name in compare if name in values):
+                updates.append({**values, **{name: before[name] for name in primary_key}})
+                before_of[index] = _visible(before)
+                written.updated[key] = before_of[index]
     # Updates first: a file that ends a span and starts the next one must shorten the stored
     # span before the new one goes in, or the database's no-overlap trigger refuses it.
     if updates:
@@ -243,14 +237,56 @@ def upsert(
             _drop_approvals(session, [values["entry_id"] for values in updates], actor)
     # A record may leave out a column it does not know (a member row without an address keeps
     # the stored one); a new row gets NULL there, so every insert names the same columns.
-    named = {name for values in inserts for name in values}
-    inserts = [{name: values.get(name) for name in named} for values in inserts]
-    for some in _chunks(inserts, 5000):
-        # The table, not the mapped class: a plain executemany without the ORM's bookkeeping.
-        session.execute(insert(cast(Table, table)), some)
-    audit.record(session, trail)
-    written.added = len(inserts)
+    named = list(
+        dict.fromkeys(name for i, (_, v) in enumerate(records) if i not in stored for name in v)
+    )
+    now = audit.now()
+    for offset in range(0, len(records), UPSERT_CHUNK):
+        inserts, trail = [], []
+        for index, (key, values) in enumerate(records[offset : offset + UPSERT_CHUNK], offset):
+            entity_key = "/".join("" if part is None else str(part) for part in key)
+            if index not in stored:
+                inserts.append({name: values.get(name) for name in named})
+                before, action = None, "create"
+            elif index in before_of:
+                before, action = before_of[index], "update"
+            else:
+                continue
+            trail.append(
+                audit.audit_row(
+                    actor=actor,
+                    at=now,
+                    action=action,
+                    entity=entity,
+                    key=entity_key,
+                    before=before,
+                    after=_visible(values),
+                )
+            )
+        written.added += bulk.insert_rows(session, table, inserts)
+        bulk.insert_rows(session, cast(Table, models.AuditRecord.__table__), trail)
     return written
+
+
+# Records per round trip of an upsert: the stored rows read back for one chunk, its inserts and
+# audit records (a SQLite statement takes at most 32,766 parameters).
+UPSERT_CHUNK = 2000
+
+
+def _existing(
+    session: Session, table: Table, key_columns: tuple[str, ...], keys: list[tuple[Any, ...]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The stored rows with these keys, by key."""
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
+    first_key = table.c[key_columns[0]]
+    for chunk in _chunks(keys, 400):
+        # Select on the first key column and match the whole key here: a key part may be
+        # NULL (a staff role without effective_from), and NULL never equals NULL in SQL, so
+        # a tuple IN would miss the stored row and insert it a second time.
+        condition = _among(session, first_key, list(dict.fromkeys(k[0] for k in chunk)))
+        for found in session.execute(select(table).where(condition)).mappings():
+            existing[tuple(found[name] for name in key_columns)] = dict(found)
+    return existing
 
 
 def stored_rows(
@@ -260,7 +296,9 @@ def stored_rows(
     table = model.__table__
     found: dict[Any, dict[str, Any]] = {}
     for chunk in _chunks(sorted(set(keys)), CHUNK):
-        for row in session.execute(select(table).where(table.c[key_column].in_(chunk))).mappings():
+        for row in session.execute(
+            select(table).where(_among(session, table.c[key_column], chunk))
+        ).mappings():
             found[row[key_column]] = dict(row)
     return found
 
@@ -276,7 +314,7 @@ def stored_keys(
     columns = [table.c[name] for name in key_columns]
     found: set[tuple[Any, ...]] = set()
     for chunk in _chunks(sorted({key[0] for key in keys}), CHUNK):
-        for row in session.execute(select(*columns).where(columns[0].in_(chunk))):
+        for row in session.execute(select(*columns).where(_among(session, columns[0], chunk))):
             found.add(tuple(row))
     return found & set(keys)
 
@@ -293,7 +331,7 @@ def work_of(
     found: list[dict[str, Any]] = []
     for chunk in _chunks(sorted(set(staff)), CHUNK):
         query = select(table).where(
-            table.c.staff_id.in_(chunk), table.c.date >= first, table.c.date <= last
+            _among(session, table.c.staff_id, chunk), table.c.date >= first, table.c.date <= last
         )
         found.extend(dict(row) for row in session.execute(query).mappings())
     return found

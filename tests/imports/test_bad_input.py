@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, MetaData, func, select
+from sqlalchemy import Engine, MetaData, Table, func, select
+from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
 from ecmbill.imports.batch import ImportResult, Rejection
@@ -359,10 +361,15 @@ def test_an_import_is_one_transaction_a_crash_while_writing_leaves_the_database_
     Ledger(engine, contract, tmp_path).team()
     before = snapshot(engine)
 
-    def crash(*_args: object) -> None:
-        raise RuntimeError("disk full")
+    insert_rows = import_records.bulk.insert_rows
 
-    monkeypatch.setattr(import_records.audit, "record", crash)
+    def crash(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+        if table.name == "audit_log":
+            raise RuntimeError("disk full")
+        return insert_rows(session, table, rows)
+
+    # The audit trail is written by the bulk writer, after the rows.
+    monkeypatch.setattr(import_records.bulk, "insert_rows", crash)
     with pytest.raises(RuntimeError, match="disk full"):
         import_copy(engine, contract, BAD_FILES / "time__day_over_24h_across_rows.csv", tmp_path)
     assert snapshot(engine) == before
