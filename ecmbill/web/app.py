@@ -39,7 +39,7 @@ from ecmbill.web.site import BadParameter, Site
 
 log = logging.getLogger("ecmbill.web")
 
-# Scripts only from this site (htmx); pygal's SVG and htmx's indicator use inline styles.
+# Scripts only from this site (htmx); htmx's indicator uses inline styles.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"

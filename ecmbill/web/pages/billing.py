@@ -205,8 +205,7 @@ def exchange_file(request: Request, kind: str, period: str | None = None) -> Res
 
 @router.get("/billing/chart.svg")
 def billing_chart(request: Request, period: str | None = None) -> Response:
-    """The honesty chart as an SVG image. Shown through <img>, so the few lines of
-    configuration script pygal always writes into the SVG never run."""
+    """The minutes-per-unit chart (hours worked vs units billed) as an SVG image."""
     page_user(request, "billing")
     here = site(request)
     month = here.period_or_current(period, previous=True)
