@@ -12,6 +12,8 @@ from rich.table import Table
 
 from ecmbill.claims.close import CloseResult, PeriodNotOver, close_period
 from ecmbill.claims.export import FORMATS, NothingToExport, export_claims
+from ecmbill.claims.history import KINDS as HISTORY_KINDS
+from ecmbill.claims.history import file_history, take_again
 from ecmbill.claims.settings import (
     FIELDS,
     ProviderSettings,
@@ -37,6 +39,7 @@ from ecmbill.cli.app import (
 from ecmbill.cli.payer import show_timeline
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
+from ecmbill.store.files import write_atomically
 
 ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})  # type: ignore[misc]
 
@@ -268,3 +271,42 @@ def claims_export(
         f"Wrote {result.claims} claim(s), {result.lines} line(s), charge "
         f"{result.total_charge:.2f} to {result.path}{control}."
     )
+
+
+@claims_app.command("files")
+def claims_files(
+    period: Annotated[str | None, typer.Option("--period", help="Only this period.")] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of 20, newest first.")] = 1,
+    database: DatabaseOption = None,
+) -> None:
+    """The file history: every 837P, invoice, Outreach Tracker and Return Transmission File
+    produced (here or in the web), with who made it, how many claims or rows it holds and its
+    SHA-256. `ecmbill claims file-again ID --out PATH` writes one again, byte for byte."""
+    month = parse_period(period) if period else None
+    kept, total = file_history(store(database), month, page=page)
+    table = Table("id", "period", "file", "produced (UTC)", "by", "claims/rows", "SHA-256")
+    for item in kept:
+        table.add_row(
+            str(item.id), item.period, f"{HISTORY_KINDS[item.kind]}\n{item.file_name}",
+            f"{item.produced_at:%Y-%m-%d %H:%M}", item.actor, str(item.records), item.sha256,
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"{total} file(s) in all; page {page}.")
+
+
+@claims_app.command("file-again")
+def claims_file_again(
+    file_id: Annotated[int, typer.Argument(help="The file's id in `ecmbill claims files`.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
+    database: DatabaseOption = None,
+) -> None:
+    """Write a file from the history again, exactly as it was first produced. Nothing is
+    recorded as sent; the taking is in the audit trail."""
+    if not out.parent.exists():
+        fail(f"folder {out.parent} does not exist")
+    found = take_again(store(database), file_id, actor=cli_actor())
+    if found is None:
+        fail(f"no file {file_id} in the history (`ecmbill claims files` lists them)")
+    kept, content = found
+    write_atomically(out, lambda path: path.write_bytes(content))
+    console.print(f"Wrote {kept.file_name} ({kept.size} bytes, SHA-256 {kept.sha256}) to {out}.")

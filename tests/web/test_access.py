@@ -18,6 +18,8 @@ PAGES: dict[str, set[UserRole]] = {
     "/members/search?member_id=Gar": {STAFF, SUPERVISOR, BILLER},
     "/billing?period=2026-10": {BILLER},
     "/billing/chart.svg?period=2026-10": {BILLER},
+    "/billing/history?period=2026-10": {BILLER},
+    "/billing/reopen": {ADMIN},
     "/remittances": {BILLER},
     "/audit": {SUPERVISOR, BILLER, ADMIN},
     "/corrections?member_id=91234567A&staff_id=S1": {BILLER, ADMIN},
@@ -27,6 +29,8 @@ PAGES: dict[str, set[UserRole]] = {
 DOWNLOADS: dict[str, set[UserRole]] = {
     "/billing/files/otf?period=2026-10": {BILLER},
     "/billing/files/rtf?period=2026-10": {BILLER},
+    "/billing/not-billed.csv?period=2026-10": {BILLER},
+    "/billing/not-billed.xlsx?period=2026-10": {BILLER},
 }
 API: dict[str, set[UserRole]] = {
     "/api/time-entries": {STAFF, SUPERVISOR},
@@ -43,6 +47,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
     "/time/E1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},
+    "/billing/reopen": {ADMIN},
     "/billing/export/837p": {BILLER},
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},
@@ -54,8 +59,12 @@ FORMS: dict[str, set[UserRole]] = {
     "/corrections/eligibility": {BILLER, ADMIN},
     "/corrections/delete": {BILLER, ADMIN},
 }
-# A claim's page: this small world has no claim, so the biller is told there is none (404).
-CLAIM_PAGES: dict[str, set[UserRole]] = {"/billing/claims/ECM000000001": {BILLER}}
+# A claim's page, a file of the history: this small world has neither, so the biller is told
+# there is none (404).
+CLAIM_PAGES: dict[str, set[UserRole]] = {
+    "/billing/claims/ECM000000001": {BILLER},
+    "/billing/history/1": {BILLER},
+}
 
 
 # Routes open to everyone, or checked per entry rather than per role (tests below and in
