@@ -284,13 +284,16 @@ def claims_files(
     SHA-256. `ecmbill claims file-again ID --out PATH` writes one again, byte for byte."""
     month = parse_period(period) if period else None
     kept, total = file_history(store(database), month, page=page)
-    table = Table("id", "period", "file", "produced (UTC)", "by", "claims/rows", "SHA-256")
     for item in kept:
-        table.add_row(
-            str(item.id), item.period, f"{HISTORY_KINDS[item.kind]}\n{item.file_name}",
-            f"{item.produced_at:%Y-%m-%d %H:%M}", item.actor, str(item.records), item.sha256,
-        )  # fmt: skip
-    console.print(table)
+        # One block per file: the checksum whole, on a line of its own, on any terminal width.
+        console.print(
+            f"[bold]{item.id}[/] {item.period} {HISTORY_KINDS[item.kind]}: {item.file_name}\n"
+            f"  produced {item.produced_at:%Y-%m-%d %H:%M} UTC by {item.actor}; "
+            f"{item.records} claim(s) or row(s), {item.size} bytes\n"
+            f"  SHA-256 {item.sha256}",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print(f"{total} file(s) in all; page {page}.")
 
 
