@@ -58,6 +58,9 @@ EXCHANGE_FILES = {"otf": "Outreach Tracker File", "rtf": "Return Transmission Fi
 LINE_SORTS = ("member", "code", "minutes", "units", "date")
 NOT_BILLED_SORTS = ("date", "member", "reason")
 HISTORY_ON_PAGE = 5
+# Rows of each list on the Billing page: ten keeps the whole page a few screens tall on a
+# phone with hundreds of members; the totals above each list count every row.
+ON_PAGE = 10
 
 
 def _sorting(text: str | None, allowed: tuple[str, ...], default: str) -> tuple[str, bool]:
@@ -98,15 +101,15 @@ def billing_page(
         here.engine, month, status=claim_status,
         sent=None if claim_sent is None else claim_sent == "yes",
         sort=claim_sort, descending=claim_desc,
-        page=wanted, page_size=paging.PAGE_SIZE,
+        page=wanted, page_size=ON_PAGE,
     )  # fmt: skip
-    claims_pager = paging.pager("c_page", wanted, claims.total)
+    claims_pager = paging.pager("c_page", wanted, claims.total, ON_PAGE)
     if claims_pager.page != wanted:
         claims = claims_page(
             here.engine, month, status=claim_status,
             sent=None if claim_sent is None else claim_sent == "yes",
             sort=claim_sort, descending=claim_desc,
-            page=claims_pager.page, page_size=paging.PAGE_SIZE,
+            page=claims_pager.page, page_size=ON_PAGE,
         )  # fmt: skip
 
     # Claim lines and not billed: the rating's own lists (the rating reads every line to
@@ -129,7 +132,9 @@ def billing_page(
         "date": lambda line: (line.first_date, line.member_id),
     }
     lines.sort(key=line_keys[line_sort], reverse=line_desc)
-    lines_pager = paging.pager("l_page", paging.page_number(query.get("l_page")), len(lines))
+    lines_pager = paging.pager(
+        "l_page", paging.page_number(query.get("l_page")), len(lines), ON_PAGE
+    )
 
     reasons = sorted({item.reason for item in rating.not_billed})
     not_billed_reason = paging.choice(query.get("n_reason"), reasons)
@@ -139,7 +144,7 @@ def billing_page(
         rating.not_billed, not_billed_reason, not_billed_source, not_billed_sort, not_billed_desc
     )
     not_billed_pager = paging.pager(
-        "n_page", paging.page_number(query.get("n_page")), len(not_billed)
+        "n_page", paging.page_number(query.get("n_page")), len(not_billed), ON_PAGE
     )
 
     shown_lines = paging.page_of(lines, lines_pager)
@@ -148,6 +153,10 @@ def billing_page(
         {line.member_id for line in shown_lines}
         | {row.claim.member_id for row in claims.rows}
         | {item.member_id for item in shown_not_billed}
+    )
+    rejected = rejected_claims(here.engine, month)
+    rejected_pager = paging.pager(
+        "r_page", paging.page_number(query.get("r_page")), len(rejected), ON_PAGE
     )
     files, files_total = file_history(here.engine, month, page_size=HISTORY_ON_PAGE)
     first_close = claim_close.first_close(here.engine, month)
@@ -209,7 +218,8 @@ def billing_page(
         problem_items=problem_items or [],
         answer=answer,
         notice=notice,
-        rejected=rejected_claims(here.engine, month),
+        rejected=paging.page_of(rejected, rejected_pager),
+        rejected_pager=rejected_pager,
     )
 
 
