@@ -14,6 +14,7 @@ from ecmbill.claims.close import CloseResult, PeriodNotOver, close_period
 from ecmbill.claims.export import FORMATS, NothingToExport, export_claims
 from ecmbill.claims.history import KINDS as HISTORY_KINDS
 from ecmbill.claims.history import file_history, take_again
+from ecmbill.claims.reopen import CannotReopen, reopen_period
 from ecmbill.claims.settings import (
     FIELDS,
     ProviderSettings,
@@ -313,3 +314,22 @@ def claims_file_again(
     kept, content = found
     write_atomically(out, lambda path: path.write_bytes(content))
     console.print(f"Wrote {kept.file_name} ({kept.size} bytes, SHA-256 {kept.sha256}) to {out}.")
+
+
+@claims_app.command("reopen")
+def claims_reopen(
+    period: PeriodOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit trail.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Reopen a period closed by mistake, while none of its claims was sent: its claims and
+    closes are deleted and its time and outreach can be changed again (audited)."""
+    month = parse_period(period)
+    try:
+        found = reopen_period(store(database), month, actor=cli_actor(), reason=reason)
+    except CannotReopen as err:
+        fail(str(err))
+    console.print(
+        f"{month} reopened: {found.claims} claim(s) and {found.closes} close(s) undone.",
+        highlight=False,
+    )

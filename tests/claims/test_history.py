@@ -152,3 +152,22 @@ def test_a_period_closed_by_mistake_is_reopened_while_nothing_was_sent_and_audit
     export_claims(store_engine, OCTOBER, "csv", tmp_path / "sent.csv", actor="test")
     with pytest.raises(reopen.CannotReopen, match="already sent"):
         reopen.reopen_period(store_engine, OCTOBER, actor="web:root", reason="too late")
+
+
+def test_the_cli_reopens_a_period_with_a_reason_and_refuses_one_never_closed(
+    store_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    database = ["--database", url(store_engine)]
+    never = runner.invoke(
+        app, ["claims", "reopen", "--period", "2026-10", "--reason", "x", *database]
+    )
+    assert never.exit_code != 0 and "2026-10 is not closed" in never.output
+    assert runner.invoke(app, ["close", "--period", "2026-10", *database]).exit_code == 0
+    done = runner.invoke(
+        app, ["claims", "reopen", "--period", "2026-10", "--reason", "wrong month", *database]
+    )
+    assert done.exit_code == 0, done.output
+    assert "2026-10 reopened:" in done.output and "1 close(s) undone" in done.output
+    assert first_close(store_engine, OCTOBER) is None

@@ -194,6 +194,10 @@ def billing_page(
         lines_pager=lines_pager,
         line_filter={"kind": line_kind, "code": line_code, "sort": query.get("l_sort") or ""},
         codes=codes,
+        code_words={
+            " ".join((code, *modifiers)): words
+            for (code, modifiers), words in money.code_descriptions(contract).items()
+        },
         not_billed=shown_not_billed,
         not_billed_count=len(not_billed),
         not_billed_pager=not_billed_pager,
