@@ -43,7 +43,7 @@ from ecmbill.web.chart import honesty_chart
 from ecmbill.web.forms import form_period
 from ecmbill.web.render import XLSX, attachment, download_name, not_found, render
 from ecmbill.web.security import actor, form_user, page_user
-from ecmbill.web.site import month_before, site
+from ecmbill.web.site import BadParameter, month_before, site
 
 router = APIRouter()
 # Claim files a biller downloads: (what the file name says, extension, media type).
@@ -340,6 +340,10 @@ def _reopen_page(
     here = site(request)
     chosen = None
     if period:
+        try:
+            Period.parse(period)
+        except ValueError:
+            raise BadParameter(f"{period!r} is not a period (YYYY-MM)") from None
         month = here.period_or_current(period)
         try:
             chosen = reopen.reopen_check(here.engine, month)
