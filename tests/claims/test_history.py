@@ -15,6 +15,7 @@ from ecmbill.claims import money, reopen
 from ecmbill.claims.close import close_period, first_close
 from ecmbill.claims.export import NothingToExport, export_claims
 from ecmbill.claims.history import file_history, take_again
+from ecmbill.claims.views import claims_page, claims_waiting
 from ecmbill.cli import app
 from ecmbill.contract import Contract
 from ecmbill.exchange.otf import write_otf
@@ -171,3 +172,28 @@ def test_the_cli_reopens_a_period_with_a_reason_and_refuses_one_never_closed(
     assert done.exit_code == 0, done.output
     assert "2026-10 reopened:" in done.output and "1 close(s) undone" in done.output
     assert first_close(store_engine, OCTOBER) is None
+
+
+def test_the_claims_list_is_paged_filtered_and_sorted_by_the_database_with_its_totals(
+    store_engine: Engine, contract: Contract, tmp_path: Path
+) -> None:
+    load(store_engine, tmp_path, contract)
+    configure(store_engine)
+    made = close_period(store_engine, OCTOBER, contract, actor="test", today=TODAY).created
+    every = claims_page(store_engine, OCTOBER, page_size=100)
+    assert every.total == len(made) >= 3
+    assert every.total_charge == sum((c.total_charge for c in made), Decimal("0.00"))
+    first = claims_page(store_engine, OCTOBER, page_size=2)
+    second = claims_page(store_engine, OCTOBER, page=2, page_size=2)
+    assert [r.claim.id for r in first.rows + second.rows] == [r.claim.id for r in every.rows][:4]
+    assert first.total == every.total and len(first.rows) == 2
+    dearest = claims_page(store_engine, OCTOBER, sort="charge", descending=True, page_size=100)
+    charges = [r.claim.total_charge for r in dearest.rows]
+    assert charges == sorted(charges, reverse=True)
+    export_claims(store_engine, OCTOBER, "837p", tmp_path / "sent.837", actor="test")
+    assert claims_page(store_engine, OCTOBER, sent=False).total == 0
+    sent = claims_page(store_engine, OCTOBER, sent=True, page_size=1)
+    assert sent.total == every.total and sent.rows[0].exported == ("837p",)
+    assert sent.rows[0].lines >= 1
+    assert claims_page(store_engine, OCTOBER, status="void").total == 0
+    assert claims_waiting(store_engine, OCTOBER, ("837p", "csv")) == {"837p": 0, "csv": every.total}

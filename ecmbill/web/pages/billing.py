@@ -123,7 +123,7 @@ def billing_page(
         if (line_kind is None or line.kind.value == line_kind)
         and (line_code is None or " ".join((line.code, *line.modifiers)) == line_code)
     ]  # fmt: skip
-    names = member_names(here.engine, {line.member_id for line in lines})
+    names = member_names(here.engine, {line.member_id for line in rating.lines})
     line_keys: dict[str, Callable[[ClaimLine], tuple[Any, ...]]] = {
         "member": lambda line: (names.get(line.member_id, line.member_id), line.first_date),
         "code": lambda line: (line.code, line.modifiers, line.member_id),
@@ -185,14 +185,14 @@ def billing_page(
         claim_filter={
             "status": claim_status,
             "sent": claim_sent,
-            "sort": query.get("c_sort") or "",
+            "sort": query.get("c_sort") or "number",
         },
         lines=shown_lines,
         lines_count=len(lines),
         lines_units=sum(line.units for line in lines),
         lines_minutes=sum(line.minutes for line in lines),
         lines_pager=lines_pager,
-        line_filter={"kind": line_kind, "code": line_code, "sort": query.get("l_sort") or ""},
+        line_filter={"kind": line_kind, "code": line_code, "sort": query.get("l_sort") or "member"},
         codes=codes,
         code_words={
             " ".join((code, *modifiers)): words
@@ -204,7 +204,7 @@ def billing_page(
         not_billed_filter={
             "reason": not_billed_reason,
             "source": not_billed_source,
-            "sort": query.get("n_sort") or "",
+            "sort": query.get("n_sort") or "date",
         },
         reasons=reasons,
         link=lambda anchor="", **changes: paging.link(request, anchor, **changes),
