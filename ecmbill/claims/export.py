@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from ecmbill.claims import invoice
+from ecmbill.claims import history, invoice
 from ecmbill.claims.settings import ProviderSettings, provider_settings
 from ecmbill.claims.x12 import Address, ControlNumbers, OutgoingClaim, Subscriber, write_837p
 from ecmbill.domain.claims import ChargeLine, Frequency
@@ -127,6 +127,12 @@ def _export(
         else:
             rows = list(_invoice_rows(claims, members, lines))
             (invoice.write_csv if fmt == "csv" else invoice.write_xlsx)(rows, pending)
+        # Kept with the claims it sends, in one transaction: the history holds every file
+        # that was recorded as sent, and no file that was not.
+        history.keep(
+            session, kind=fmt, period=period, path=pending, actor=actor, records=len(claims),
+            at=moment, name=out.name,
+        )  # fmt: skip
         stored.record_exports(
             session,
             (claim.id for claim in claims),

@@ -9,8 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ecmbill.domain.claims import ChargeLine
+from ecmbill.domain.lines import NotBilled
 from ecmbill.domain.payer import Outcome, set_outcome
 from ecmbill.domain.period import Period
+from ecmbill.domain.vocabulary import in_words
 from ecmbill.payer.acks import set_reasons
 from ecmbill.payer.codes import PayerCodes
 from ecmbill.payer.codes import default_codes as default_payer_codes
@@ -211,3 +213,50 @@ def rejected_claims(
                           last.on, last.detail, last.reasons)
         )  # fmt: skip
     return found
+
+
+# Lists of a period, a page at a time ------------------------------------------------------
+
+CLAIM_SORTS = tuple(stored.CLAIM_SORTS)
+
+
+def claims_page(
+    engine: Engine,
+    period: Period,
+    *,
+    status: str | None = None,
+    sent: bool | None = None,
+    sort: str = "number",
+    descending: bool = False,
+    page: int = 1,
+    page_size: int = 25,
+) -> stored.ClaimPage:
+    """One page of the period's claims (filtered by status, sent or not, and sorted in the
+    database), with how many match and their total charge."""
+    if sort not in stored.CLAIM_SORTS:
+        raise ValueError(f"claims sort by {', '.join(stored.CLAIM_SORTS)}, not {sort!r}")
+    with unit_of_work(engine) as session:
+        return stored.claims_page(
+            session, str(period), status=status, sent=sent, sort=sort, descending=descending,
+            offset=(max(page, 1) - 1) * page_size, limit=page_size,
+        )  # fmt: skip
+
+
+def claims_waiting(engine: Engine, period: Period, formats: tuple[str, ...]) -> dict[str, int]:
+    """Per format, the period's claims not yet written in it (what a download would hold)."""
+    with unit_of_work(engine) as session:
+        return stored.waiting_counts(session, str(period), formats)
+
+
+NOT_BILLED_HEADER = ("Date", "Member ID", "Member", "What", "Record", "Reason")
+
+
+def not_billed_rows(
+    items: list[NotBilled], names: dict[str, str]
+) -> list[tuple[date, str, str, str, str, str]]:
+    """The not-billed list as a table a biller exports (CSV or XLSX), in words."""
+    return [
+        (item.on, item.member_id, names.get(item.member_id, ""), in_words(item.source),
+         item.id, item.reason)
+        for item in items
+    ]  # fmt: skip

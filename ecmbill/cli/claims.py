@@ -12,6 +12,9 @@ from rich.table import Table
 
 from ecmbill.claims.close import CloseResult, PeriodNotOver, close_period
 from ecmbill.claims.export import FORMATS, NothingToExport, export_claims
+from ecmbill.claims.history import KINDS as HISTORY_KINDS
+from ecmbill.claims.history import file_history, take_again
+from ecmbill.claims.reopen import CannotReopen, reopen_period
 from ecmbill.claims.settings import (
     FIELDS,
     ProviderSettings,
@@ -38,6 +41,7 @@ from ecmbill.cli.payer import show_timeline
 from ecmbill.cli.progress import steps
 from ecmbill.domain.claims import Action
 from ecmbill.store.audit import cli_actor
+from ecmbill.store.files import write_atomically
 
 ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})  # type: ignore[misc]
 
@@ -271,4 +275,65 @@ def claims_export(
     console.print(
         f"Wrote {result.claims} claim(s), {result.lines} line(s), charge "
         f"{result.total_charge:.2f} to {result.path}{control}."
+    )
+
+
+@claims_app.command("files")
+def claims_files(
+    period: Annotated[str | None, typer.Option("--period", help="Only this period.")] = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page of 20, newest first.")] = 1,
+    database: DatabaseOption = None,
+) -> None:
+    """The file history: every 837P, invoice, Outreach Tracker and Return Transmission File
+    produced (here or in the web), with who made it, how many claims or rows it holds and its
+    SHA-256. `ecmbill claims file-again ID --out PATH` writes one again, byte for byte."""
+    month = parse_period(period) if period else None
+    kept, total = file_history(store(database), month, page=page)
+    for item in kept:
+        # One block per file: the checksum whole, on a line of its own, on any terminal width.
+        console.print(
+            f"[bold]{item.id}[/] {item.period} {HISTORY_KINDS[item.kind]}: {item.file_name}\n"
+            f"  produced {item.produced_at:%Y-%m-%d %H:%M} UTC by {item.actor}; "
+            f"{item.records} claim(s) or row(s), {item.size} bytes\n"
+            f"  SHA-256 {item.sha256}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"{total} file(s) in all; page {page}.")
+
+
+@claims_app.command("file-again")
+def claims_file_again(
+    file_id: Annotated[int, typer.Argument(help="The file's id in `ecmbill claims files`.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
+    database: DatabaseOption = None,
+) -> None:
+    """Write a file from the history again, exactly as it was first produced. Nothing is
+    recorded as sent; the taking is in the audit trail."""
+    if not out.parent.exists():
+        fail(f"folder {out.parent} does not exist")
+    found = take_again(store(database), file_id, actor=cli_actor())
+    if found is None:
+        fail(f"no file {file_id} in the history (`ecmbill claims files` lists them)")
+    kept, content = found
+    write_atomically(out, lambda path: path.write_bytes(content))
+    console.print(f"Wrote {kept.file_name} ({kept.size} bytes, SHA-256 {kept.sha256}) to {out}.")
+
+
+@claims_app.command("reopen")
+def claims_reopen(
+    period: PeriodOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit trail.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Reopen a period closed by mistake, while none of its claims was sent: its claims and
+    closes are deleted and its time and outreach can be changed again (audited)."""
+    month = parse_period(period)
+    try:
+        found = reopen_period(store(database), month, actor=cli_actor(), reason=reason)
+    except CannotReopen as err:
+        fail(str(err))
+    console.print(
+        f"{month} reopened: {found.claims} claim(s) and {found.closes} close(s) undone.",
+        highlight=False,
     )

@@ -93,8 +93,8 @@ def demo(
     ] = False,
 ) -> None:
     """Create a realistic synthetic month for a fictional provider, run import, rating and the
-    honesty report on it, close it into claims and write demo-837p.txt and demo-invoice.xlsx
-    next to the database. Every name and identifier is fake.
+    minutes-per-unit report on it, close it into claims and write demo-837p.txt and
+    demo-invoice.xlsx next to the database. Every name and identifier is fake.
 
     An existing demo database is made afresh; one that holds web users or work not made by
     the demo is left alone unless --replace is given."""
@@ -129,7 +129,7 @@ def demo(
         "do not bill (each with its reason: `ecmbill rate --period "
         f"{month} --database sqlite:///{db}`)."
     )
-    console.rule("Honesty report")
+    console.rule("Minutes per unit")
     show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
     console.rule("Files for the plan")
     exchange = demo_exchange(engine, files, contract, db)

@@ -119,7 +119,7 @@ def otf_command(period: PeriodOption, out: OutOption, database: DatabaseOption =
     month = parse_period(period)
     engine = store(database)
     try:
-        written = write_otf(engine, month, out)
+        written = write_otf(engine, month, out, actor=cli_actor())
     except OutputProblem as err:
         fail(str(err))
     _show_written("Outreach Tracker File", written)
@@ -138,7 +138,7 @@ def rtf_command(
     engine = store(database)
     terms = contract_for(engine, contract)
     try:
-        written = write_rtf(engine, month, terms, out)
+        written = write_rtf(engine, month, terms, out, actor=cli_actor())
     except (OutputProblem, ValueError) as err:
         fail(str(err))
     _show_written("Return Transmission File", written)

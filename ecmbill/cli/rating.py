@@ -1,5 +1,5 @@
 """``ecmbill rate`` and ``ecmbill report``: a period's claim lines, what does not bill and why,
-and the honesty report."""
+and minutes per unit."""
 
 from __future__ import annotations
 
@@ -181,7 +181,7 @@ def report(
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
-    """The honesty report: minutes worked, units billed and minutes per unit, by code."""
+    """Minutes per unit: minutes worked, units billed and minutes per unit, by code."""
     month = parse_period(period)
     engine = store(database)
     terms = contract_for(engine, contract)
@@ -199,7 +199,7 @@ def show_honesty(report: HonestyReport, *, most: int | None = None) -> None:
         "minutes",
         "units",
         "minutes/unit",
-        title=f"Honesty report, {report.period}: one hour per unit",
+        title=f"Minutes per unit, {report.period}: one hour per unit",
     )
     for totals in report.by_code:
         table.add_row(

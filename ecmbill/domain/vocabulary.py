@@ -60,3 +60,52 @@ class Sex(StrEnum):
     @property
     def code(self) -> str:
         return self.value.upper()
+
+
+# Every value above, and the other stored words a page shows (a claim's status and
+# frequency, a not-billed item's source, an export's format), in plain words: one place, so
+# a page never shows "in_person" or "not_reached" to a care manager or a biller.
+WORDS: dict[str, str] = {
+    Role.CLINICAL: "Clinical",
+    Role.NON_CLINICAL: "Non-clinical",
+    Modality.IN_PERSON: "In person",
+    Modality.TELEPHONIC: "Phone or video",
+    Kind.OUTREACH: "Outreach",
+    Kind.SERVICE: "Service",
+    OutreachMethod.PHONE: "Phone",
+    OutreachMethod.VIDEO: "Video",
+    OutreachMethod.TEXT: "Text message",
+    OutreachMethod.EMAIL: "E-mail",
+    OutreachMethod.MAIL: "Mail",
+    OutreachOutcome.REACHED: "Reached",
+    OutreachOutcome.NOT_REACHED: "Not reached",
+    OutreachOutcome.DECLINED: "Declined",
+    Source.TIME: "Time entry",
+    Sex.F: "Female",
+    Sex.M: "Male",
+    Sex.U: "Unknown",
+    # A claim's status in the store.
+    "active": "Made",
+    "void": "Void",
+    "rejected": "Rejected by the payer",
+    # Files.
+    "837p": "837P",
+    "csv": "Invoice (CSV)",
+    "xlsx": "Invoice (XLSX)",
+    "otf": "Outreach Tracker File",
+    "rtf": "Return Transmission File",
+}
+
+# A claim's frequency code (CLM05-3) in words.
+FREQUENCIES: dict[str, str] = {"1": "Original", "7": "Replacement", "8": "Void"}
+
+
+def in_words(value: object) -> str:
+    """The plain words for a stored value; a value without words is shown with its
+    underscores as spaces and a capital first letter, never raw."""
+    text = str(getattr(value, "value", value))
+    known = WORDS.get(text)
+    if known is not None:
+        return known
+    plain = text.replace("_", " ")
+    return plain[:1].upper() + plain[1:]

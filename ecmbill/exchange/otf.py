@@ -6,9 +6,10 @@ member's ECM enrollment (they are services, not outreach)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from ecmbill.claims.history import keep_file
 from ecmbill.domain.outreach import counts_as_outreach
 from ecmbill.domain.period import Period
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
@@ -72,8 +73,16 @@ def otf_rows(
 
 
 def write_otf(
-    engine: Engine, period: Period, out: Path, *, layouts: Layouts | None = None
+    engine: Engine,
+    period: Period,
+    out: Path,
+    *,
+    layouts: Layouts | None = None,
+    actor: str | None = None,
+    at: datetime | None = None,
 ) -> ExchangeFile:
+    """Write the file; with an ``actor``, keep it in the file history (an empty file, which
+    no one sends, is not kept)."""
     layouts = layouts or default_layouts()
     identity = provider_identity(engine)
     rows = otf_rows(engine, period, identity, layouts)
@@ -85,4 +94,8 @@ def write_otf(
         xlsx_date_format=layouts.xlsx_date_format,
         sheet="Outreach Tracker",
     )
+    if actor is not None and rows:
+        keep_file(
+            engine, kind="otf", period=period, path=out, actor=actor, records=len(rows), at=at
+        )
     return ExchangeFile(out, len(rows), tuple(identity.missing()))

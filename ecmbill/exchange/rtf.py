@@ -4,9 +4,10 @@ recorded time entries and their activities, never typed twice."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+from ecmbill.claims.history import keep_file
 from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Status, standing_on
 from ecmbill.domain.period import Period
@@ -128,7 +129,11 @@ def write_rtf(
     *,
     produced_on: date | None = None,
     layouts: Layouts | None = None,
+    actor: str | None = None,
+    at: datetime | None = None,
 ) -> ExchangeFile:
+    """Write the file; with an ``actor``, keep it in the file history (an empty file, which
+    no one sends, is not kept)."""
     layouts = layouts or default_layouts()
     identity = provider_identity(engine)
     rows = rtf_rows(engine, period, contract, identity, layouts, produced_on or date.today())
@@ -140,4 +145,8 @@ def write_rtf(
         xlsx_date_format=layouts.xlsx_date_format,
         sheet="Return Transmission",
     )
+    if actor is not None and rows:
+        keep_file(
+            engine, kind="rtf", period=period, path=out, actor=actor, records=len(rows), at=at
+        )
     return ExchangeFile(out, len(rows), tuple(identity.missing()))

@@ -1,6 +1,6 @@
 """Rating a period from the store (or any Ibis backend): the rating expression's rows turned into
-domain values, claim lines and not-billed items with their reasons in words, and the honesty
-report built from them."""
+domain values, claim lines and not-billed items with their reasons in words, and the
+minutes-per-unit report built from them."""
 
 from __future__ import annotations
 

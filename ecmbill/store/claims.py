@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ecmbill.domain.claims import ChargeLine
@@ -169,9 +169,19 @@ def close_mark(session: Session, period: str, *, first: bool) -> int | None:
     saved after that close's rating, whatever time their own clock gave them."""
     record = models.AuditRecord
     order = record.id if first else record.id.desc()
+    # A reopened period starts afresh: its closes before the reopening no longer count.
+    reopened = session.scalar(
+        select(func.max(record.id)).where(
+            record.entity == REOPEN_ENTITY, record.entity_key == period
+        )
+    )
     return session.scalar(
         select(record.id)
-        .where(record.entity == "period_close", record.entity_key == period)
+        .where(
+            record.entity == "period_close",
+            record.entity_key == period,
+            record.id > (reopened or 0),
+        )
         .order_by(order)
         .limit(1)
     )
@@ -206,6 +216,204 @@ def changed_after(
 def aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything ecmbill stores is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Claimed dollars and pages of claims ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedCode:
+    """The lines of a period's standing claims with one code and modifiers."""
+
+    code: str
+    modifiers: tuple[str, ...]
+    kind: str
+    lines: int
+    units: int
+    charge: Decimal
+
+
+def _standing_ids(period: str):  # type: ignore[no-untyped-def]
+    """Each member's newest claim of the period the payer did not reject at the door."""
+    return (
+        select(func.max(models.Claim.id))
+        .where(models.Claim.period == period, models.Claim.status != REJECTED)
+        .group_by(models.Claim.member_id)
+    )
+
+
+def claimed_by_code(session: Session, period: str) -> list[ClaimedCode]:
+    """What the period's standing claims bill, per code and modifiers (a void bills nothing),
+    summed in the database."""
+    line = models.ClaimLineRecord
+    rows = session.execute(
+        select(line.code, line.modifiers, line.kind, func.count(), func.sum(line.units),
+               func.sum(line.charge))
+        .join(models.Claim, models.Claim.id == line.claim_id)
+        .where(line.claim_id.in_(_standing_ids(period)), models.Claim.frequency != "8")
+        .group_by(line.code, line.modifiers, line.kind)
+        .order_by(line.code, line.modifiers)
+    )  # fmt: skip
+    return [
+        ClaimedCode(code, tuple(modifiers.split()), kind, int(count), int(units or 0),
+                    Decimal(charge or 0).quantize(CENT))
+        for code, modifiers, kind, count, units, charge in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A claim as a list shows it: no lines, the formats it was written in."""
+
+    claim: StoredClaim
+    lines: int
+    exported: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    rows: list[ClaimRow]
+    total: int  # claims matching the filter, on every page
+    total_charge: Decimal
+
+
+CLAIM_SORTS = {
+    "number": (models.Claim.id,),
+    "member": (models.Claim.member_id, models.Claim.id),
+    "charge": (models.Claim.total_charge, models.Claim.id),
+    "status": (models.Claim.status, models.Claim.id),
+}
+
+
+def claims_page(
+    session: Session,
+    period: str,
+    *,
+    status: str | None = None,
+    frequency: str | None = None,
+    sent: bool | None = None,
+    sort: str = "number",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 20,
+) -> ClaimPage:
+    """One page of the period's claims, filtered and sorted in the database, with the count
+    and the charge of all that match."""
+    claim = models.Claim
+    where = [claim.period == period]
+    if status is not None:
+        where.append(claim.status == status)
+    if frequency is not None:
+        where.append(claim.frequency == frequency)
+    if sent is not None:
+        exported = select(models.ClaimExport.claim_id)
+        where.append(claim.id.in_(exported) if sent else claim.id.not_in(exported))
+    total, charge = session.execute(
+        select(func.count(), func.sum(claim.total_charge)).where(*where)
+    ).one()
+    order = [c.desc() if descending else c for c in CLAIM_SORTS[sort]]
+    rows = list(
+        session.scalars(select(claim).where(*where).order_by(*order).offset(offset).limit(limit))
+    )
+    ids = [row.id for row in rows]
+    formats: dict[int, set[str]] = {}
+    lines: dict[int, int] = {}
+    if ids:
+        for claim_id, fmt in session.execute(
+            select(models.ClaimExport.claim_id, models.ClaimExport.format).where(
+                models.ClaimExport.claim_id.in_(ids)
+            )
+        ):
+            formats.setdefault(claim_id, set()).add(fmt)
+        lines = dict(
+            session.execute(
+                select(models.ClaimLineRecord.claim_id, func.count())
+                .where(models.ClaimLineRecord.claim_id.in_(ids))
+                .group_by(models.ClaimLineRecord.claim_id)
+            ).all()
+        )
+    return ClaimPage(
+        [ClaimRow(as_stored_claim(row), int(lines.get(row.id, 0)),
+                  tuple(sorted(formats.get(row.id, ())))) for row in rows],
+        int(total or 0),
+        Decimal(charge or 0).quantize(CENT),
+    )  # fmt: skip
+
+
+def waiting_counts(session: Session, period: str, formats: Iterable[str]) -> dict[str, int]:
+    """How many of the period's claims were never written in each format."""
+    claim = models.Claim
+    return {
+        fmt: int(
+            session.scalar(
+                select(func.count()).where(
+                    claim.period == period,
+                    claim.id.not_in(
+                        select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
+                    ),
+                )
+            )
+            or 0
+        )
+        for fmt in formats
+    }
+
+
+# Reopening --------------------------------------------------------------------------------
+
+# The audit entity of a reopening: closes recorded before it no longer mark the period.
+REOPEN_ENTITY = "period_reopen"
+
+
+@dataclass(frozen=True)
+class ClosedPeriod:
+    """A closed period, with what reopening it would undo."""
+
+    period: str
+    closes: int
+    claims: int
+    sent: int  # claims of it written to a file (837P or invoice): none, or it cannot reopen
+
+
+def closed_periods(session: Session) -> list[ClosedPeriod]:
+    """Every closed period, newest first, counted in the database."""
+    closes = dict(
+        session.execute(
+            select(models.PeriodClose.period, func.count()).group_by(models.PeriodClose.period)
+        ).all()
+    )
+    claims = dict(
+        session.execute(
+            select(models.Claim.period, func.count()).group_by(models.Claim.period)
+        ).all()
+    )
+    sent = dict(
+        session.execute(
+            select(models.Claim.period, func.count(func.distinct(models.Claim.id)))
+            .join(models.ClaimExport, models.ClaimExport.claim_id == models.Claim.id)
+            .group_by(models.Claim.period)
+        ).all()
+    )
+    return [
+        ClosedPeriod(period, int(count), int(claims.get(period, 0)), int(sent.get(period, 0)))
+        for period, count in sorted(closes.items(), reverse=True)
+    ]
+
+
+def undo_closes(session: Session, period: str) -> tuple[list[StoredClaim], int]:
+    """Delete the period's claims, their lines and its closes; the caller checked none was
+    sent. Returns the claims deleted and the number of closes undone."""
+    claims = claims_of(session, period)
+    ids = [claim.id for claim in claims]
+    if ids:
+        session.execute(
+            delete(models.ClaimLineRecord).where(models.ClaimLineRecord.claim_id.in_(ids))
+        )
+        # Newest first: a replacement or void points at the claim it corrects.
+        for claim_id in sorted(ids, reverse=True):
+            session.execute(delete(models.Claim).where(models.Claim.id == claim_id))
+    undone = session.execute(delete(models.PeriodClose).where(models.PeriodClose.period == period))
+    return claims, int(getattr(undone, "rowcount", 0) or 0)
 
 
 # Claims -----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -267,6 +268,27 @@ class ClaimExport(Base):
     transaction_control_number: Mapped[int | None] = mapped_column(Integer)
     exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(100))
+
+
+class ProducedFile(Base):
+    """A file ecmbill produced for the payer or the plan (837P, invoice, OTF, RTF), its bytes
+    kept as delivered: a lost file or an auditor's request is met with the very same file,
+    its SHA-256 showing it is."""
+
+    __tablename__ = "produced_files"
+    __table_args__ = (Index("ix_produced_files_period_kind", "period", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # 837p, csv, xlsx, otf, rtf
+    period: Mapped[str] = mapped_column(String(7))
+    file_name: Mapped[str] = mapped_column(String(255))
+    produced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    # Claims in an 837P or invoice, rows in a tracker file.
+    records: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ControlCounter(Base):
@@ -596,6 +618,8 @@ class IdempotencyKey(Base):
     record_id: Mapped[str | None] = mapped_column(String(64))
     response: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class LateChange(Base):
     """A time entry a care manager sent for a month the biller already closed: it waits for
     the biller, who accepts it (recorded then, after the close, so the next close claims it)
@@ -616,6 +640,8 @@ class LateChange(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     entry_id: Mapped[str | None] = mapped_column(String(64))
+
+
 # --- The denial work list (issue 15): what the biller decided about each denied or partly
 # paid claim line. The denial itself lives in the remittance tables; only the work is kept here.
 

@@ -311,7 +311,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
 @router.get("/periods/{period}/preview")
 def period_preview(request: Request, period: str) -> Any:
     """The period's claim lines, the entries that do not bill (with reasons), and the
-    honesty report's totals per code."""
+    minutes-per-unit totals per code (the key "honesty", kept for API callers)."""
     api_user(request, "billing")
     try:
         month = Period.parse(period)

@@ -26,7 +26,7 @@ from html import escape
 
 from ecmbill.domain.honesty import HonestyReport
 
-WIDTH = 440  # the viewBox width; the image scales to its box, so font sizes are relative
+WIDTH = 380  # the viewBox width; the image scales to its box, so font sizes are relative
 FONT = 15
 SMALL = 13
 CHAR_WIDTH = 0.62  # of the font size: a generous average for sans-serif digits and letters

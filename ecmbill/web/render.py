@@ -15,12 +15,16 @@ from fastapi.templating import Jinja2Templates
 
 from ecmbill import installed_version
 from ecmbill.domain.period import Period
+from ecmbill.domain.vocabulary import in_words
 from ecmbill.web.accounts import ActiveSession, pending_step
 from ecmbill.web.security import ACCESS, CSRF_FIELD
 
 HERE = Path(str(resources.files("ecmbill.web")))
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["version"] = installed_version()
+# Stored values in plain words ("in_person" → "In person"), dollars as "$1,234.50".
+templates.env.filters["words"] = in_words
+templates.env.filters["dollars"] = lambda amount: f"${amount:,.2f}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAV = (
     ("time", "/time", "My time"),

@@ -208,7 +208,7 @@ def test_report_shows_minutes_units_and_what_rounding_added(cli: Cli) -> None:
     result = cli("report", "--period", "2026-10")
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Honesty report, 2026-10" in out
+    assert "Minutes per unit, 2026-10" in out  # issue 15: renamed from "Honesty report"
     assert "Service time: 75 minutes worked, 2 units billed, 37.5 minutes per unit" in out
     assert "Lines where rounding added 45 minutes or more" in out
     assert "NOT_ENROLLED" in out and "Not billed, by reason" in out
@@ -325,7 +325,7 @@ def test_demo_runs_from_nothing_in_under_a_minute_and_prints_the_summary(tmp_pat
     out = done.stdout
     assert "ecmbill demo" in out and "fake members" in out
     assert "members billed on" in out and "claim lines" in out
-    assert "Honesty report" in out
+    assert "Minutes per unit" in out  # issue 15: renamed from "Honesty report"
     assert "all identifiers are fake" in out
     assert (tmp_path / "demo.db").exists()
 

@@ -46,7 +46,9 @@ def october_closed(engine: Engine, contract: Contract, tmp_path: Path) -> tuple[
     app = create_app(engine, today=lambda: TODAY)
     bill = log_in(TestClient(app), "bill")
     token = csrf_of(bill.get("/billing?period=2026-10").text)
-    closed = bill.post("/billing/close", data={"csrf_token": token, "period": "2026-10"})
+    closed = bill.post(
+        "/billing/close", data={"csrf_token": token, "period": "2026-10", "confirm": "yes"}
+    )
     assert "October 2026 closed" in closed.text
     return engine, log_in(TestClient(app), "ana")
 

@@ -21,6 +21,8 @@ PAGES: dict[str, set[UserRole]] = {
     "/members/search?member_id=Gar": {STAFF, SUPERVISOR, BILLER},
     "/billing?period=2026-10": {BILLER},
     "/billing/chart.svg?period=2026-10": {BILLER},
+    "/billing/history?period=2026-10": {BILLER},
+    "/billing/reopen": {ADMIN},
     "/remittances": {BILLER},
     "/remittances?status=denied&sort=outstanding&dir=desc&page=2": {BILLER},
     "/remittances/denials": {BILLER},
@@ -45,6 +47,8 @@ DOWNLOADS: dict[str, set[UserRole]] = {
     "/remittances/export.xlsx?period=2026-10": {BILLER},
     "/remittances/denials/export.csv": {BILLER},
     "/remittances/denials/export.xlsx?status=open": {BILLER},
+    "/billing/not-billed.csv?period=2026-10": {BILLER},
+    "/billing/not-billed.xlsx?period=2026-10": {BILLER},
 }
 API: dict[str, set[UserRole]] = {
     "/api/time-entries": {STAFF, SUPERVISOR},
@@ -71,6 +75,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/billing/close": {BILLER},
     "/billing/late/1/accept": {BILLER},
     "/billing/late/1/refuse": {BILLER},
+    "/billing/reopen": {ADMIN},
     "/billing/export/837p": {BILLER},
     "/billing/export/csv": {BILLER},
     "/billing/export/xlsx": {BILLER},
@@ -86,10 +91,12 @@ FORMS: dict[str, set[UserRole]] = {
     "/imports": {BILLER, ADMIN},
     "/settings": {ADMIN},
 }
-# A claim's page: this small world has no claim, so the biller is told there is none (404).
+# A claim's page, a denial, a file of the history: this small world has none, so the biller
+# is told there is none (404).
 CLAIM_PAGES: dict[str, set[UserRole]] = {
     "/billing/claims/ECM000000001": {BILLER},
-    "/remittances/denials/L1": {BILLER},  # nor any denial
+    "/remittances/denials/L1": {BILLER},
+    "/billing/history/1": {BILLER},
 }
 # An import's result and rejected rows: only for who uploaded the file; others are told there
 # is no such import (404), a role that may not import is refused (403).
@@ -97,7 +104,6 @@ IMPORT_PAGES: dict[str, set[UserRole]] = {
     "/imports/no-such-import": {BILLER, ADMIN},
     "/imports/no-such-import/rejects.csv": {BILLER, ADMIN},
 }
-
 
 # Routes open to everyone, or checked per entry rather than per role (tests below and in
 # test_time.py): the access tables above list every other route.

@@ -32,6 +32,19 @@ BAD = [
     ("bill", "/remittances/denials/export.xlsx?age=x"),
     ("bill", "/remittances/denials/X99"),
     ("bill", "/remittances/denials/L99999999999999999999999"),
+    ("bill", "/billing?period=2026-10&c_page=0"),
+    ("bill", "/billing?period=2026-10&l_page=99999999999999999999"),
+    ("bill", "/billing?period=2026-10&c_sort=-colour"),
+    ("bill", "/billing?period=2026-10&c_status=lost"),
+    ("bill", "/billing?period=2026-10&l_code=G0000"),
+    ("bill", "/billing?period=2026-10&n_reason=made-up"),
+    ("bill", "/billing/history?page=abc"),
+    ("bill", "/billing/history?period=9999-12"),
+    ("bill", "/billing/history/99999999999999999999"),
+    ("bill", "/billing/not-billed.pdf?period=2026-10"),
+    ("bill", "/billing/not-billed.csv?period=9999-12"),
+    ("ada", "/billing/reopen?period=9999-12"),
+    ("ada", "/billing/reopen?period=2026-13"),
 ]
 
 

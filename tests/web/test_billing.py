@@ -38,8 +38,10 @@ EDIT_E1 = {
 
 
 def close(client: TestClient, period: str = OCTOBER, **extra: str):  # type: ignore[no-untyped-def]
+    """Close, confirmed (the confirmation page is tested on its own)."""
     token = csrf_of(client.get(f"/billing?period={period}").text)
-    return client.post("/billing/close", data={"csrf_token": token, "period": period, **extra})
+    data = {"csrf_token": token, "period": period, "confirm": "yes", **extra}
+    return client.post("/billing/close", data=data)
 
 
 def download(client: TestClient, fmt: str, period: str = OCTOBER):  # type: ignore[no-untyped-def]
@@ -156,7 +158,8 @@ def test_the_837p_download_is_a_valid_x12_attachment_and_is_not_offered_twice(
     assert second.status_code == 409
     assert "content-disposition" not in second.headers
     assert "No claim of 2026-10 is waiting to be written as 837p" in problem_text(second.text)
-    assert "837p" in bill.get("/billing?period=2026-10").text.split('id="claims-table"')[1]
+    # The format in words (issue 15): "sent as: 837P".
+    assert "sent as: 837P" in bill.get("/billing?period=2026-10").text.split('id="claims-table"')[1]
 
 
 def test_the_invoice_downloads_as_csv_and_xlsx_one_row_per_claim_line(
@@ -185,7 +188,7 @@ def test_a_claims_download_before_the_close_answers_with_a_message_not_an_empty_
     assert "close the period first" in problem_text(response.text)
 
 
-def test_the_tracker_files_download_as_xlsx_and_leave_only_an_access_record_in_the_trail(
+def test_the_tracker_files_download_as_xlsx_kept_in_the_file_history_and_the_access_log(
     clients: Clients, world: Engine, contract: Contract, tmp_path: Path
 ) -> None:
     bill = clients.as_user("bill")
@@ -208,15 +211,18 @@ def test_the_tracker_files_download_as_xlsx_and_leave_only_an_access_record_in_t
     assert sheet is not None and sheet.max_row == 2
     assert "93456789C" in [cell.value for cell in sheet[2]]
     assert "would be empty" in problem_text(bill.get("/billing/files/rtf?period=2026-10").text)
-    # Nothing of the billing records changes; the download itself is in the access log
-    # (issue 14: every download of a file with PHI is recorded).
+    # Nothing of the billing records changes; the file is kept in the file history
+    # (issue 15) and the download itself is in the access log (issue 14: every download of a
+    # file with PHI is recorded). An empty file, never delivered, is not kept.
     with unit_of_work(world) as session:
         added = session.scalars(
             select(models.AuditRecord).order_by(models.AuditRecord.id).offset(before)
         ).all()
-        assert [(r.entity, r.action, r.entity_key) for r in added] == [
-            ("access", "download", "bill")
+        assert [(r.entity, r.action) for r in added] == [
+            ("produced_file", "produce"),
+            ("access", "download"),
         ]
+    assert count(world, models.ProducedFile) == 1
     assert bill.get("/billing/files/mif?period=2026-10").status_code == 404
 
 

@@ -205,8 +205,9 @@ def test_biller_previews_the_period_with_lines_reasons_and_chart(
     page.get_by_role("textbox", name="Period").fill("2026-10")
     page.get_by_role("button", name="Preview").click()
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "Billing: 2026-10"
-    assert "claim lines" in page.locator("#summary").inner_text()
+    # Issue 15: the month in words, and money at a glance instead of a one-line summary.
+    assert page.locator("h1").inner_text() == "Billing: October 2026"
+    assert "Expected before close" in page.locator("#glance").inner_text()
     assert page.locator("#claim-lines tbody tr").count() >= 2
     assert "not enrolled in ECM" in page.locator("#not-billed").inner_text()
     chart = page.locator("figure.chart img")
@@ -324,6 +325,10 @@ def test_biller_closes_the_month_downloads_the_837p_and_posts_the_payers_835(
     assert "Open." in page.locator("#close-state").inner_text()
     page.get_by_role("button", name="Close October 2026").click()
     page.wait_for_load_state()
+    # Closing asks first, saying what it will close (issue 15).
+    assert "2 claim line(s)" in page.locator("#close-summary").inner_text()
+    page.get_by_role("button", name="Yes, close October 2026").click()
+    page.wait_for_load_state()
     result = page.get_by_role("status")
     assert "October 2026 closed: 2 original, 0 replacement and 0 void" in result.inner_text()
     assert page.locator("#close-state").inner_text().startswith("Closed on")
@@ -345,7 +350,20 @@ def test_biller_closes_the_month_downloads_the_837p_and_posts_the_payers_835(
     assert claims_file.read_text().count("CLM*ECM") == 2
     # The close answered a POST: go back to the billing page itself, not a resubmission.
     page.goto("/billing?period=2026-10")
-    assert "837p" in page.locator("#claims-table").inner_text()
+    assert "837P" in page.locator("#claims-table").inner_text()
+    # The same file again from the file history: byte for byte (issue 15).
+    with page.expect_download() as info:
+        page.locator("#history-table").get_by_role("link", name="Download").first.click()
+    again = tmp_path / "again.837"
+    info.value.save_as(again)
+    assert again.read_bytes() == claims_file.read_bytes()
+    for size, name in (
+        ({"width": 390, "height": 844}, "phone"),
+        ({"width": 1280, "height": 800}, "desktop"),
+    ):
+        page.set_viewport_size(size)
+        shot(page, f"billing-closed-{name}-{size['width']}x{size['height']}")
+    page.set_viewport_size(DESK)
 
     answer = tmp_path / "payer-october.835"
     moment = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -92,13 +92,17 @@ def test_the_members_month_shows_eligibility_enrollment_and_projected_units(
     )
 
 
-def test_the_billing_preview_shows_lines_not_billed_reasons_and_the_honesty_chart(
+def test_the_billing_preview_shows_money_lines_not_billed_reasons_and_the_minutes_chart(
     clients: Clients, world: Engine, contract: Contract
 ) -> None:
     page = clients.as_user("bill").get("/billing?period=2026-10").text
     rating = rate(world, Period(2026, 10), contract)
     units = sum(line.units for line in rating.lines)
-    assert f"{len(rating.lines)} claim lines, {units} units; 1 entry does not bill." in page
+    expected = sum(contract.rate_for(x.code, x.modifiers) * x.units for x in rating.lines)
+    # The summary is now money at a glance (issue 15): expected dollars, lines, not billed.
+    assert f'id="expected-total">${expected:,.2f}</strong>' in page
+    assert f"Claim lines<strong>{len(rating.lines)}</strong><small>{units} unit(s)" in page
+    assert "Not billed<strong>1</strong>" in page
     # Rosa (93456789C) is not enrolled: her time is kept and says why.
     assert "not billable: member not enrolled in ECM on 2026-10-07" in page
     assert '<img src="/billing/chart.svg?period=2026-10"' in page

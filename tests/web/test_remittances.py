@@ -37,7 +37,8 @@ def claimed(
                       actor="test")  # fmt: skip
     bill = log_in(TestClient(create_app(engine, today=lambda: TODAY)), "bill")
     token = csrf_of(bill.get("/billing?period=2026-10").text)
-    assert bill.post("/billing/close", data={"csrf_token": token, "period": "2026-10"}).is_success
+    closing = {"csrf_token": token, "period": "2026-10", "confirm": "yes"}
+    assert bill.post("/billing/close", data=closing).is_success
     sent = bill.post("/billing/export/837p", data={"csrf_token": token, "period": "2026-10"})
     assert sent.status_code == 200
     yield engine, bill

@@ -34,7 +34,9 @@ def test_a_277ca_uploaded_on_billing_puts_a_rejected_claim_on_the_work_list_and_
 ) -> None:
     configure(world)
     bill = clients.as_user("bill")
-    closed = bill.post("/billing/close", data={"csrf_token": token(bill), "period": OCTOBER})
+    closed = bill.post(
+        "/billing/close", data={"csrf_token": token(bill), "period": OCTOBER, "confirm": "yes"}
+    )
     assert closed.status_code == 200
     sent = bill.post("/billing/export/837p", data={"csrf_token": token(bill), "period": OCTOBER})
     assert sent.status_code == 200
