@@ -1,5 +1,5 @@
-"""The web app served by uvicorn on a free port, for the browser tests that need a world of
-their own (tests/web/test_accessibility.py, test_month_end.py)."""
+"""The web app served by uvicorn on a free port, for the browser tests: each serves a world of
+its own (a copy of the seeded database, a fresh install, a closed month)."""
 
 from __future__ import annotations
 
@@ -13,18 +13,22 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
+from ecmbill.contract import Contract
 from ecmbill.web import create_app
 from tests.conftest import TODAY
 from tests.web.conftest import free_port
 
 
 @contextmanager
-def serving(engine: Engine, today: Callable[[], date] = lambda: TODAY) -> Iterator[str]:
-    """The app over ``engine`` until the block ends; yields its address."""
+def serving(
+    engine: Engine, today: Callable[[], date] = lambda: TODAY, contract: Contract | None = None
+) -> Iterator[str]:
+    """The app over ``engine`` (and ``contract``, the default one when None) until the block
+    ends; yields its address."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(engine, today=today),
+            create_app(engine, contract, today=today),
             host="127.0.0.1",
             port=port,
             log_level="warning",

@@ -6,26 +6,24 @@ against the app served by uvicorn. Screenshots of the main pages are saved in
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from ecmbill.claims.settings import provider_settings
 from ecmbill.demo.payer_835 import write_simulated_835
 from ecmbill.domain.period import Period
 from ecmbill.store.db import open_store
-from ecmbill.web import accounts, create_app
+from ecmbill.web import accounts
 from tests.claims.world import configure
 from tests.claims.x12check import x12_errors
 from tests.conftest import TODAY, Databases
-from tests.web.conftest import PASSWORD, free_port, mfa_code
+from tests.web.conftest import PASSWORD, mfa_code
+from tests.web.serving import serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -54,26 +52,8 @@ def served(seeded_database: str, databases: Databases) -> Iterator[tuple[str, En
     """The app on a free port, over a copy of the web world with claims settings filled in."""
     engine = open_store(databases.copy_of(seeded_database))
     configure(engine)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(engine, today=lambda: TODAY),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as url:
+        yield url, engine
     engine.dispose()
 
 

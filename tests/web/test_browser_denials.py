@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from ecmbill.claims.close import close_period
@@ -24,10 +21,9 @@ from ecmbill.contract import default_contract
 from ecmbill.domain.period import Period
 from ecmbill.imports.service import import_file
 from ecmbill.store.db import open_store
-from ecmbill.web import create_app
 from tests.claims.world import configure
 from tests.conftest import TODAY, Databases
-from tests.web.conftest import free_port
+from tests.web.serving import serving
 from tests.web.test_browser import PHONE, SHOTS, browser, log_in, new_page, shot  # noqa: F401 - the browser fixture
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -74,21 +70,8 @@ def served(
     configure(engine)
     close_period(engine, OCTOBER, default_contract(), actor="web:bill", today=TODAY)
     export_claims(engine, OCTOBER, "837p", tmp_path / "october.837", actor="web:bill")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(engine, today=lambda: TODAY), host="127.0.0.1", port=port,
-                       log_level="warning", access_log=False)
-    )  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine) as url:
+        yield url, engine
     engine.dispose()
 
 

@@ -3,13 +3,10 @@ person's week, approved in one tap, and the rating then bills exactly that week'
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from ecmbill.contract import default_contract
@@ -18,9 +15,8 @@ from ecmbill.domain.reasons import ReasonCode
 from ecmbill.imports.service import import_file
 from ecmbill.rating.service import rate
 from ecmbill.store.db import open_store
-from ecmbill.web import create_app
 from tests.conftest import TODAY, Databases
-from tests.web.conftest import free_port
+from tests.web.serving import serving
 from tests.web.test_browser import PHONE, browser, log_in, new_page, shot
 
 __all__ = ["browser"]  # the fixture, shared with tests/web/test_browser.py
@@ -42,26 +38,8 @@ def served(
     path = tmp_path_factory.mktemp("team") / "time.csv"
     path.write_text(MORE_TIME, encoding="utf-8")
     assert import_file(engine, "time", path, REQUIRING, actor="test", today=TODAY).exit_code == 0
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(engine, REQUIRING, today=lambda: TODAY),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", engine
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(engine, contract=REQUIRING) as url:
+        yield url, engine
     engine.dispose()
 
 
