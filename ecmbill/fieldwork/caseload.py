@@ -15,7 +15,7 @@ from ecmbill.domain.units import minutes_to_next_unit
 from ecmbill.domain.vocabulary import Kind
 from ecmbill.fieldwork.members import read_query
 from ecmbill.members import lifecycle
-from ecmbill.rating.service import rate
+from ecmbill.rating.service import rate_recent
 from ecmbill.store import accounts as stored_accounts
 from ecmbill.store import members as stored_members
 from ecmbill.store.db import Engine
@@ -73,7 +73,7 @@ def my_caseload(
         engine, frozenset({staff_id}), since=today + timedelta(days=1), today=today
     )
     month = Period.of(today)
-    rating = rate(engine, month, contract)
+    rating = rate_recent(engine, month, contract)
     spans = stored_members.spans(engine, ids)
     eligible = stored_members.eligible_in(engine, ids, str(month))
     rows = []

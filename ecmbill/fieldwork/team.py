@@ -22,7 +22,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import IN_WORDS, ReasonCode
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.imports.kinds import RowReject
-from ecmbill.rating.service import rate
+from ecmbill.rating.service import rate_recent
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.db import Engine
 from ecmbill.store.fieldwork import TimeEntryView, time_entry_view
@@ -97,7 +97,7 @@ def team_month(
         engine, staff_ids=staff_ids, start=period.start, end=period.end
     )
     approved = stored_work.approved(engine, entries)
-    rating = rate(engine, period, contract)
+    rating = rate_recent(engine, period, contract)
     shares = unit_shares(rating, {e.entry_id: e.minutes for e in entries})
     refused = {
         item.id: item.reason_code for item in rating.not_billed if item.source is Source.TIME
@@ -150,7 +150,7 @@ def person_entries(
     approved = stored_work.approved(engine, shown)
     refused = {}
     for period in sorted({Period.of(e.date) for e in shown}, key=str):
-        for item in rate(engine, period, contract).not_billed:
+        for item in rate_recent(engine, period, contract).not_billed:
             if item.source is Source.TIME:
                 refused[item.id] = item
     names = member_names(engine, {e.member_id for e in shown})

@@ -4,6 +4,7 @@ minutes-per-unit report built from them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -32,6 +33,7 @@ from ecmbill.rating.expression import (
 )
 from ecmbill.store.bulk import read_columns
 from ecmbill.store.db import Engine
+from ecmbill.store.lookups import audit_high_water
 
 
 def ibis_backend(engine: Engine) -> BaseBackend:
@@ -116,8 +118,37 @@ def rate(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
         con.disconnect()
 
 
-def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:
+# A few recent ratings per process, for the pages that show a month again and again (Billing,
+# a caseload). Keyed by the audit trail's newest id: every change the rating reads (time,
+# outreach, roles, eligibility, enrollments, approvals) is audited in its own transaction.
+_RECENT: dict[tuple[str, str, str, int], PeriodRating] = {}
+_RECENT_LOCK = threading.Lock()
+_RECENT_KEPT = 8
+
+
+def rate_recent(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+    """``rate``'s answer, computed again only when something was changed since. The trail's
+    high-water mark is read before rating, so a change saved meanwhile makes a new key."""
+    key = (
+        engine.url.render_as_string(hide_password=True),
+        str(period),
+        contract.model_dump_json(),
+        audit_high_water(engine),
+    )
+    with _RECENT_LOCK:
+        kept = _RECENT.get(key)
+    if kept is not None:
+        return kept
     rating = rate(engine, period, contract)
+    with _RECENT_LOCK:
+        if len(_RECENT) >= _RECENT_KEPT:
+            _RECENT.pop(next(iter(_RECENT)))
+        _RECENT[key] = rating
+    return rating
+
+
+def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:
+    rating = rate_recent(engine, period, contract)
     return honesty_report(rating.period, rating.lines, rating.not_billed)
 
 

@@ -199,3 +199,10 @@ def access_actions(engine: Engine) -> list[str]:
                 .order_by(record.action)
             )
         )
+
+
+def audit_high_water(engine: Engine) -> int:
+    """The newest audit record's id: it moves with every change of a billing record, since
+    each is audited in the change's own transaction (and the trail is append-only)."""
+    with unit_of_work(engine) as session:
+        return int(session.scalar(select(func.max(models.AuditRecord.id))) or 0)

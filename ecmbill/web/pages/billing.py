@@ -36,7 +36,7 @@ from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.fieldwork.team import unapproved_time
-from ecmbill.rating.service import honesty, rate
+from ecmbill.rating.service import honesty, rate_recent
 from ecmbill.store.files import OutputProblem, write_table
 from ecmbill.store.lookups import member_names
 from ecmbill.web import accounts, paging
@@ -89,7 +89,7 @@ def billing_page(
     here = site(request)
     query = request.query_params
     contract = here.contract()
-    rating = rate(here.engine, month, contract)
+    rating = rate_recent(here.engine, month, contract)
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     expected = money.expected(rating.lines, contract)
     claimed = money.claimed(here.engine, month, contract)
@@ -306,7 +306,7 @@ async def close_period(request: Request) -> Response:
 
 def close_confirmation(request: Request, month: Period) -> HTMLResponse:
     here = site(request)
-    rating = rate(here.engine, month, here.contract())
+    rating = rate_recent(here.engine, month, here.contract())
     first = claim_close.first_close(here.engine, month)
     return render(
         request,
@@ -528,7 +528,7 @@ def not_billed_export(
         return not_found(request, "no such download")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    rating = rate(here.engine, month, here.contract())
+    rating = rate_recent(here.engine, month, here.contract())
     reason = paging.choice(n_reason, sorted({item.reason for item in rating.not_billed}))
     source = paging.choice(n_source, [s.value for s in Source])
     items = _not_billed(rating.not_billed, reason, source, "date", False)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
-from ecmbill.rating.service import rate
+from ecmbill.rating.service import rate_recent
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import staff_names
 from ecmbill.store.members import MemberSummary
@@ -87,7 +87,7 @@ def _member_page(
     here = site(request)
     month = here.period_or_current(period)
     contract = here.contract()
-    rating = rate(here.engine, month, contract)
+    rating = rate_recent(here.engine, month, contract)
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")
