@@ -54,7 +54,8 @@ def test_a_late_visit_waits_for_the_biller_and_the_next_close_claims_it(
     assert "Late changes waiting" not in after
     assert 'id="unclaimed"' in after  # the after-close change the next close claims
     closed_again = bill.post(
-        "/billing/close", data={"csrf_token": csrf_of(after), "period": "2026-10"}
+        "/billing/close",
+        data={"csrf_token": csrf_of(after), "period": "2026-10", "confirm": "yes"},
     )
     assert "replacement" in closed_again.text.lower()
     assert [r.action for r in audited(engine, "late_change")] == ["create", "update"]
