@@ -88,6 +88,7 @@ STORE_COLUMNS = {
     "staff_roles": STAFF_ROLE_COLUMNS,
     "eligibility": ELIGIBILITY_COLUMNS,
     "enrollments": ENROLLMENT_COLUMNS,
+    "time_approvals": APPROVAL_COLUMNS,
 }
 
 
