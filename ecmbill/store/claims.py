@@ -558,6 +558,21 @@ def claim_by_control_number(session: Session, patient_control_number: str) -> St
     return as_stored_claim(row) if row is not None else None
 
 
+def claims_by_control_numbers(
+    session: Session, patient_control_numbers: Iterable[str]
+) -> dict[str, StoredClaim]:
+    """:func:`claim_by_control_number` of many claims, one query per thousand numbers."""
+    found: dict[str, StoredClaim] = {}
+    wanted = sorted(set(patient_control_numbers))
+    claim = models.Claim
+    for at in range(0, len(wanted), 1000):
+        rows = session.scalars(
+            select(claim).where(claim.patient_control_number.in_(wanted[at : at + 1000]))
+        )
+        found.update((row.patient_control_number, as_stored_claim(row)) for row in rows)
+    return found
+
+
 def _line_rows(session: Session, claim_id: int) -> Iterable[models.ClaimLineRecord]:
     return session.scalars(
         select(models.ClaimLineRecord)
