@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -52,6 +52,7 @@ def export_claims(
     *,
     actor: str,
     now: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ExportResult:
     """Write the period's claims not yet written in this format (originals, replacements,
     voids, oldest first) and record them as exported. The file appears complete or not at
@@ -62,7 +63,9 @@ def export_claims(
     (committed), and only then is the pending file renamed to ``out``. An export interrupted
     before its commit leaves a pending file and no record: the next export into the folder
     deletes it and writes those claims again. One interrupted after its commit leaves a
-    pending file with a record: the next export into the folder finishes the rename."""
+    pending file with a record: the next export into the folder finishes the rename.
+
+    ``progress(step, done, total)`` is told what the export is doing (a total of 0: unknown)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     recover_exports(engine, out.parent)
@@ -71,7 +74,10 @@ def export_claims(
     batch = secrets.token_hex(8)
     pending = out.with_name(f"{PENDING_PREFIX}{batch}.{out.name}")
     try:
-        result = _export(engine, period, fmt, out, pending, batch, actor, settings, moment)
+        result = _export(
+            engine, period, fmt, out, pending, batch, actor, settings, moment,
+            progress or (lambda _step, _done, _total: None),
+        )  # fmt: skip
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
@@ -89,8 +95,11 @@ def _export(
     actor: str,
     settings: ProviderSettings,
     moment: datetime,
+    tell: Callable[[str, int, int], None],
 ) -> ExportResult:
+    name = "837P" if fmt == "837p" else f"invoice ({fmt})"
     with unit_of_work(engine) as session:
+        tell(f"reading the claims for the {name}", 0, 0)
         # Two exports at once would both pick the claims not yet sent and send them twice.
         serialise(session, f"ecmbill-export-{period}-{fmt}")
         claims = stored.not_exported(session, str(period), fmt)
@@ -100,7 +109,8 @@ def _export(
                 "first, or every claim was already exported"
             )
         members = stored.billed_members(session, (claim.member_id for claim in claims))
-        lines = {claim.id: stored.charge_lines(session, claim.id) for claim in claims}
+        found = stored.charge_lines_of(session, (claim.id for claim in claims))
+        lines = {claim.id: found.get(claim.id, []) for claim in claims}
         claims = [_refresh_reference(session, claim, actor, moment) for claim in claims]
         control = None
         if fmt == "837p":
@@ -110,6 +120,7 @@ def _export(
                 transaction=stored.next_number(session, "transaction"),
             )
             names = stored.staff_names(session)
+            tell(f"writing the {name}", 0, len(claims))
             outgoing = [
                 OutgoingClaim(
                     patient_control_number=claim.patient_control_number,
@@ -123,10 +134,13 @@ def _export(
                 for claim in claims
             ]
             text = write_837p(settings, outgoing, control, moment, names)
+            tell(f"writing the {name}", len(claims), len(claims))
             write_atomically(pending, lambda path: path.write_text(text, encoding="ascii"))
         else:
+            tell(f"writing the {name}", 0, len(claims))
             rows = list(_invoice_rows(claims, members, lines))
             (invoice.write_csv if fmt == "csv" else invoice.write_xlsx)(rows, pending)
+        tell(f"recording the {name} as sent", 0, 0)
         # Kept with the claims it sends, in one transaction: the history holds every file
         # that was recorded as sent, and no file that was not.
         history.keep(

@@ -4,6 +4,7 @@ written in, and the work list of claims the payer rejected."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +40,13 @@ class ClaimView:
     exported: tuple[str, ...]
 
 
-def _view(session: Session, claim: StoredClaim) -> ClaimView:
+def _view(
+    session: Session,
+    claim: StoredClaim,
+    lines: Sequence[ChargeLine] | None = None,
+    exported: tuple[str, ...] | None = None,
+) -> ClaimView:
+    """The claim as listed; ``lines`` and ``exported`` when already read for many claims."""
     return ClaimView(
         claim_id=claim.id,
         patient_control_number=claim.patient_control_number,
@@ -51,8 +58,8 @@ def _view(session: Session, claim: StoredClaim) -> ClaimView:
         original_reference=claim.original_reference,
         payer_claim_control_number=claim.payer_claim_control_number,
         created_at=claim.created_at,
-        lines=tuple(stored.charge_lines(session, claim.id)),
-        exported=stored.exported_formats(session, claim.id),
+        lines=tuple(stored.charge_lines(session, claim.id) if lines is None else lines),
+        exported=stored.exported_formats(session, claim.id) if exported is None else exported,
     )
 
 
@@ -71,7 +78,13 @@ def claim_history(engine: Engine, claim_ref: str) -> list[ClaimView] | None:
 def list_claims(engine: Engine, period: Period | None = None) -> list[ClaimView]:
     with unit_of_work(engine) as session:
         claims = stored.claims_of(session, str(period) if period is not None else None)
-        return [_view(session, claim) for claim in claims]
+        ids = [claim.id for claim in claims]
+        lines = stored.charge_lines_of(session, ids)
+        exported = stored.exported_formats_of(session, ids)
+        return [
+            _view(session, claim, lines.get(claim.id, []), exported.get(claim.id, ()))
+            for claim in claims
+        ]
 
 
 # The timeline of a claim: created → sent → 999 → 277CA → 835 ---------------------------

@@ -264,7 +264,10 @@ def claims_export(
     if not out.parent.exists():
         fail(f"folder {out.parent} does not exist")
     try:
-        result = export_claims(store(database), month, format.value, out, actor=cli_actor())
+        with steps() as progress:
+            result = export_claims(
+                store(database), month, format.value, out, actor=cli_actor(), progress=progress
+            )
     except SettingsError as err:
         settings_failure(err, "nothing was written")
     except NothingToExport as err:

@@ -109,7 +109,11 @@ def demo(
         make_room(db, replace)
     folder = db.with_name(f"{db.stem}-data")
     contract = default_contract()
-    files = generate(folder, month, members=members, contract=contract)
+    with steps() as bar:
+        files = generate(
+            folder, month, members=members, contract=contract,
+            progress=lambda done, total: bar("making the month's files", done, total),
+        )  # fmt: skip
     console.rule(f"ecmbill demo: {month}, a fictional provider, fake members")
     engine = open_store(f"sqlite:///{db}")
     for kind, path in files.in_import_order():
@@ -120,7 +124,9 @@ def demo(
                     progress=lambda done, total: bar(f"importing {kind}", done, total),  # noqa: B023
                 )
             )  # fmt: skip
-    rating = rate(engine, month, contract)
+    with steps() as bar:
+        bar(f"rating {month}", 0, 0)
+        rating = rate(engine, month, contract)
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
     console.print(
@@ -132,7 +138,8 @@ def demo(
     console.rule("Minutes per unit")
     show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
     console.rule("Files for the plan")
-    exchange = demo_exchange(engine, files, contract, db)
+    with steps() as bar:
+        exchange = demo_exchange(engine, files, contract, db, progress=bar)
     show_import(exchange.mif)
     console.print(
         f"Outreach Tracker File: {exchange.otf.path} ({exchange.otf.rows} attempts); "
@@ -146,7 +153,9 @@ def demo(
     )
     console.rule("Eligibility: our 270, the payer's simulated 271")
     settings = provider_settings(engine)
-    answers = demo_eligibility(engine, month, settings, db)
+    with steps() as bar:
+        bar("270 out, simulated 271 in", 0, 0)
+        answers = demo_eligibility(engine, month, settings, db)
     console.print(f"270 for {month}: {answers.request.members} member(s) asked about.")
     show_eligibility(answers.outcome)
     console.rule("Close and claims")
@@ -157,17 +166,28 @@ def demo(
     show_close(closed)
     x12_file = db.with_name("demo-837p.txt")
     invoice_file = db.with_name("demo-invoice.xlsx")
-    for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
-        export_claims(engine, month, fmt, target, actor="demo")
+    with steps() as bar:
+        for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
+            export_claims(engine, month, fmt, target, actor="demo", progress=bar)
     console.rule("Acknowledgments: the payer's simulated 999 and 277CA")
-    for outcome in demo_acknowledgments(engine, month, settings, x12_file):
+    with steps() as bar:
+        bar("simulated 999 and 277CA, read and posted", 0, 0)
+        acknowledgments = demo_acknowledgments(engine, month, settings, x12_file)
+    for outcome in acknowledgments:
         show_ack(outcome)
     ack_rejected(period=str(month), codes=None, database=f"sqlite:///{db}")
     console.rule("Remittance: a simulated payer's 835, imported and reconciled")
     remittance = db.with_name("demo-835.txt")
-    write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
-    show_remit_import(import_835(engine, remittance, actor="demo"))
-    show_report(reconcile(engine, month, date.today()), most=4)
+    with steps() as bar:
+        bar("writing the simulated 835", 0, 0)
+        write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
+        bar("reading and posting the 835", 0, 0)
+        posted = import_835(engine, remittance, actor="demo")
+    show_remit_import(posted)
+    with steps() as bar:
+        bar(f"reconciling {month}", 0, 0)
+        reconciled = reconcile(engine, month, date.today())
+    show_report(reconciled, most=4)
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
     console.print(f"837P claims file: {x12_file.resolve()}")
     console.print(f"Invoice file:     {invoice_file.resolve()}")

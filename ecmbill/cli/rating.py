@@ -23,6 +23,7 @@ from ecmbill.cli.app import (
     parse_period,
     store,
 )
+from ecmbill.cli.progress import steps
 from ecmbill.contract import Contract, ContractError, default_contract, load_contract
 from ecmbill.domain.honesty import HonestyReport
 from ecmbill.domain.lines import PeriodRating
@@ -115,8 +116,9 @@ def rate_source(
 ) -> PeriodRating | None:
     """Rate from files; with ``out``, write them and print a summary (returns None)."""
     try:
-        with errors.status(f"rating {month} from {source} on {engine}") as status:
-            say = lambda text: status.update(f"{text} ({engine})")  # noqa: E731
+        with steps() as bar:
+            say = lambda text: bar(f"{text} ({engine})", 0, 0)  # noqa: E731
+            say(f"rating {month} from {source}")
             if out is None:
                 return rate_folder(
                     source, month, terms, engine=engine, spark_master=spark_master, status=say

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from ecmbill.exchange.otf import ExchangeFile, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.batch import ImportResult
 from ecmbill.imports.mif import import_mif
-from ecmbill.members.lifecycle import assign_lead_care_manager
+from ecmbill.members.lifecycle import assign_lead_care_managers
 from ecmbill.store.db import Engine
 from ecmbill.store.files import write_table
 
@@ -39,8 +40,17 @@ class DemoExchange:
 
 
 def demo_exchange(
-    engine: Engine, files: DemoFiles, contract: Contract, db: Path, *, seed: int = 2026
+    engine: Engine,
+    files: DemoFiles,
+    contract: Contract,
+    db: Path,
+    *,
+    seed: int = 2026,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> DemoExchange:
+    """``progress(step, done, total)`` is told which file is being made (a total of 0:
+    unknown)."""
+    tell = progress or (lambda _step, _done, _total: None)
     rng = random.Random(seed)
     month = files.period
     set_provider_identity(
@@ -83,17 +93,21 @@ def demo_exchange(
         }
         rows.append([by_field[name] for name in layout])
     write_table(mif_path, list(layout.values()), rows, kind="csv")
+    tell("importing the Member Information File", 0, 0)
     mif = import_mif(engine, mif_path, actor="demo", today=date.today())
-    for member_id, start in sorted(starts.items()):
-        if start <= month.end:
-            assign_lead_care_manager(
-                engine,
-                member_id,
-                rng.choice(CARE_MANAGERS),
-                start,
-                "demo",
-            )
+    tell("assigning lead care managers", 0, 0)
+    assign_lead_care_managers(
+        engine,
+        [
+            (member_id, rng.choice(CARE_MANAGERS), start)
+            for member_id, start in sorted(starts.items())
+            if start <= month.end
+        ],
+        "demo",
+    )
+    tell("writing the Outreach Tracker File", 0, 0)
     otf = write_otf(engine, month, db.with_name(f"{db.stem}-otf.xlsx"))
+    tell("writing the Return Transmission File", 0, 0)
     rtf = write_rtf(engine, month, contract, db.with_name(f"{db.stem}-rtf.xlsx"))
     return DemoExchange(mif, otf, rtf)
 

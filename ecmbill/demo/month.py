@@ -7,6 +7,7 @@ their last names start with "Demo-", and the provider does not exist.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -96,9 +97,11 @@ def generate(
     members: int = 300,
     seed: int = 2026,
     contract: Contract | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoFiles:
     """The month's six import files. Time is spread over the contract's activity catalogue
-    (default: the plan's billing guide), a few entries on activities that do not bill."""
+    (default: the plan's billing guide), a few entries on activities that do not bill.
+    ``progress(done, members)`` is told how many members are made so far."""
     rng = random.Random(seed)
     catalogue = contract or default_contract()
     service_activities = catalogue.activity_names(reimbursable=True)
@@ -195,6 +198,8 @@ def generate(
         )
 
     for number in range(1, members + 1):
+        if progress and (number % 1000 == 0 or number == members):
+            progress(number, members)
         member_id = f"99{number:06d}F"
         birth = date(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28))
         member_rows.append(

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Any
 
 from ecmbill.contract import Contract
 from ecmbill.domain.lifecycle import Standing, Status, standing_on, transition_problem
 from ecmbill.domain.outreach import Attempt, UnableToReachDecision, counts_as_outreach
 from ecmbill.domain.outreach import unable_to_reach as unable_to_reach_decision
 from ecmbill.domain.vocabulary import OutreachOutcome
+from ecmbill.store import audit, models
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store import members as stored
 from ecmbill.store.db import Engine, Session, unit_of_work
@@ -168,25 +170,73 @@ def assign_lead_care_manager(
     """Make ``staff_id`` the member's lead care manager from ``start``; the previous one's
     span ends the day before."""
     with unit_of_work(engine) as session:
-        _known_member(session, member_id)
-        if not stored.is_staff(session, staff_id):
-            raise LifecycleError("no staff member with that staff_id")
-        current = stored.latest_lead(session, member_id)
-        if current is not None and current.start_date >= start:
-            raise LifecycleError("a lead care manager is already recorded from that date or later")
-        if current is not None and current.staff_id == staff_id and current.end_date is None:
-            raise LifecycleError("that staff member is already the lead care manager")
-        reaching = current is not None and (current.end_date is None or current.end_date >= start)
-        stored.start_lead(
-            session,
-            member_id,
-            staff_id,
-            start,
-            actor,
-            end_previous_on=start - timedelta(days=1) if reaching else None,
-            phone=phone,
-            email=email,
-        )
+        _assign_lead(session, member_id, staff_id, start, actor, phone=phone, email=email)
+
+
+def assign_lead_care_managers(
+    engine: Engine, assignments: Sequence[tuple[str, str, date]], actor: str
+) -> None:
+    """Each ``(member_id, staff_id, start)`` as :func:`assign_lead_care_manager` would record
+    it, all in one transaction: thousands of members assigned at once (a plan's new list, the
+    demo) take one commit instead of one each. Any refused assignment refuses them all."""
+    with unit_of_work(engine) as session:
+        members = stored.known(session, models.Member, [a[0] for a in assignments])
+        staff = stored.known(session, models.Staff, [a[1] for a in assignments])
+        latest = stored.latest_leads(session, [a[0] for a in assignments])
+        now = audit.now()
+        trail: list[dict[str, Any]] = []
+        for member_id, staff_id, start in assignments:
+            if member_id not in members:
+                raise LifecycleError("no member with that member_id")
+            if staff_id not in staff:
+                raise LifecycleError("no staff member with that staff_id")
+            current = latest.get(member_id)
+            end_previous_on = _lead_change_problem(current, staff_id, start)
+            latest[member_id], rows = stored.add_lead(
+                session, current, member_id, staff_id, start, actor, now,
+                end_previous_on=end_previous_on,
+            )  # fmt: skip
+            trail += rows
+        audit.record(session, trail)
+
+
+def _assign_lead(
+    session: Session,
+    member_id: str,
+    staff_id: str,
+    start: date,
+    actor: str,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+) -> None:
+    _known_member(session, member_id)
+    if not stored.is_staff(session, staff_id):
+        raise LifecycleError("no staff member with that staff_id")
+    end_previous_on = _lead_change_problem(stored.latest_lead(session, member_id), staff_id, start)
+    stored.start_lead(
+        session,
+        member_id,
+        staff_id,
+        start,
+        actor,
+        end_previous_on=end_previous_on,
+        phone=phone,
+        email=email,
+    )
+
+
+def _lead_change_problem(
+    current: models.LeadCareManager | None, staff_id: str, start: date
+) -> date | None:
+    """Refuse a lead change the rules do not allow; else the day the current lead's span
+    ends (None when it ended before ``start``, or there is none)."""
+    if current is not None and current.start_date >= start:
+        raise LifecycleError("a lead care manager is already recorded from that date or later")
+    if current is not None and current.staff_id == staff_id and current.end_date is None:
+        raise LifecycleError("that staff member is already the lead care manager")
+    reaching = current is not None and (current.end_date is None or current.end_date >= start)
+    return start - timedelta(days=1) if reaching else None
 
 
 def member_status(engine: Engine, member_id: str, day: date) -> Standing | None:

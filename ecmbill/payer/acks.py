@@ -10,6 +10,7 @@ anew (``ecmbill.claims.close``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -276,8 +277,14 @@ def import_ack(
             if outcome.sets[-1].outcome is Outcome.REJECTED:
                 for pcn in outcome.sets[-1].claims:
                     _reject(session, pcn, f"999 {ack.control_number}", actor, now, trail, outcome)
+        # Read at once: one query per claim answered was most of posting a large 277CA.
+        known = stored_claims.claims_by_control_numbers(
+            session, (status.patient_control_number for status in ack.claims)
+        )
         for status in ack.claims:
-            outcome.claims.append(_post_claim(session, interchange_id, status, tables, trail))
+            outcome.claims.append(
+                _post_claim(session, interchange_id, status, tables, trail, known)
+            )
             if status.outcome is Outcome.REJECTED:
                 _reject(session, status.patient_control_number, f"277CA {ack.control_number}",
                         actor, now, trail, outcome)  # fmt: skip
@@ -308,8 +315,11 @@ def _post_claim(
     status: ClaimStatus,
     codes: PayerCodes,
     trail: list[dict[str, Any]],
+    known: dict[str, stored_claims.StoredClaim],
 ) -> ClaimResult:
-    claim = stored_claims.claim_by_control_number(session, status.patient_control_number)
+    """Post one claim's answer; ``known`` holds the claims answered by their patient control
+    numbers, kept up to date with the payer's claim numbers set here."""
+    claim = known.get(status.patient_control_number)
     if claim is None and status.payer_claim_control_number:
         found = stored.claim_by_payer_number(session, status.payer_claim_control_number)
         claim = stored_claims.claim(session, found) if found is not None else None
@@ -331,6 +341,10 @@ def _post_claim(
             )
         )  # fmt: skip
         stored_claims.set_payer_claim_control_number(session, claim.id, number)
+        if claim.patient_control_number in known:
+            known[claim.patient_control_number] = dataclasses.replace(
+                claim, payer_claim_control_number=number
+            )
     return ClaimResult(
         claim.patient_control_number if claim else status.patient_control_number,
         status.outcome,

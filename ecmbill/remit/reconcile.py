@@ -123,6 +123,11 @@ def _claim_reports(
         adjustments[(adjustment.answer_id, adjustment.line_answer_id)].append(adjustment)
     for remit_line in stored.line_answers(session, answer_ids):
         line_answers[remit_line.claim_line_id].append(remit_line)
+    # Every adjustment of an answer (its claim's and its lines'), in the order read: looked up
+    # per answer, not by scanning every adjustment of the month for each claim (quadratic).
+    of_answer: dict[int, list[AnswerAdjustment]] = defaultdict(list)
+    for (answer_id, _line), items in adjustments.items():
+        of_answer[answer_id].extend(items)
     reversal_of = {a.id: a.status_code == "22" for items in answers.values() for a in items}
     sent = stored.first_sent(session, [c.id for c in claims])
     # Ageing counts from the last answer: a 999 or 277CA that accepted the claim restarts it.
@@ -161,12 +166,7 @@ def _claim_reports(
         claim_postings = [
             Posting(
                 paid=a.paid,
-                adjustments=tuple(
-                    _as_adjustment(adj)
-                    for (claim_answer, _line), items in adjustments.items()
-                    if claim_answer == a.id
-                    for adj in items
-                ),
+                adjustments=tuple(_as_adjustment(adj) for adj in of_answer.get(a.id, [])),
                 reversal=a.status_code == "22",
             )
             for a in mine

@@ -113,30 +113,46 @@ def _write_xlsx(
     sheet: str,
 ) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
-    # A normal (not write-only) workbook: it records the sheet's dimension, without which
-    # readers see rows ending in empty cells as shorter than the header.
-    book = Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = sheet
-    ws.append(list(header))
-    for number, row in enumerate(rows, start=2):
-        for column, value in enumerate(row, start=1):
+    # Write-only (streamed): a normal workbook builds every cell as an object first and took
+    # most of the demo's plan files and invoice. Readers need the sheet's dimension, without
+    # which they see rows ending in empty cells as shorter than the header; a write-only sheet
+    # does not record it, so it is worked out here, as a normal sheet would: from the first
+    # cell to the last row and column holding a value.
+    table: list[list[Cell]] = [list(header), *(list(row) for row in rows)]
+    last_row = max(
+        (n for n, row in enumerate(table, 1) if any(v is not None for v in row)), default=1
+    )
+    last_column = max(
+        (next((c for c in range(len(row), 0, -1) if row[c - 1] is not None), 1) for row in table),
+        default=1,
+    )
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.calculate_dimension = lambda: f"A1:{get_column_letter(last_column)}{last_row}"  # type: ignore[attr-defined]
+    ws.append(table[0])
+    for row in table[1:]:
+        cells: list[object] = []
+        for value in row:
             if value is None:
+                cells.append(None)
                 continue
-            cell = ws.cell(row=number, column=column)
-            cell.value = value
+            cell = WriteOnlyCell(ws, value)
             if isinstance(value, str):
                 # Text is a string cell, never a formula, whatever it starts with; one that
                 # starts like a formula is marked as quoted text, as Excel does when a user
                 # types an apostrophe first, so it stays text when saved again as CSV.
                 cell.data_type = "s"
-                cell.quotePrefix = formula_like(value)
+                if formula_like(value):
+                    cell.quotePrefix = True
             elif isinstance(value, date):
                 cell.number_format = date_format
             elif isinstance(value, Decimal):
                 cell.number_format = "0.00"
+            cells.append(cell)
+        ws.append(cells)
     book.save(path)
 
 

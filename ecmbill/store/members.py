@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
@@ -298,9 +298,56 @@ def start_lead(
 ) -> None:
     """Record ``staff_id`` as lead care manager from ``start``, ending the latest lead's span
     on ``end_previous_on`` when given, and keep the staff member's contact if given."""
-    now = audit.now()
-    trail = []
     current = latest_lead(session, member_id)
+    _, trail = add_lead(
+        session, current, member_id, staff_id, start, actor, audit.now(),
+        end_previous_on=end_previous_on, phone=phone, email=email,
+    )  # fmt: skip
+    audit.record(session, trail)
+
+
+def latest_leads(session: Session, member_ids: Sequence[str]) -> dict[str, models.LeadCareManager]:
+    """:func:`latest_lead` of many members, one query per thousand members."""
+    lead = models.LeadCareManager
+    found: dict[str, models.LeadCareManager] = {}
+    wanted = sorted(set(member_ids))
+    for at in range(0, len(wanted), 1000):
+        rows = session.scalars(
+            select(lead).where(lead.member_id.in_(wanted[at : at + 1000])).order_by(lead.start_date)
+        )
+        for row in rows:
+            found[row.member_id] = row
+    return found
+
+
+def known(
+    session: Session, model: type[models.Member] | type[models.Staff], ids: Sequence[str]
+) -> set[str]:
+    """Which of ``ids`` are members (or staff) on file, one query per thousand ids."""
+    key = model.member_id if model is models.Member else models.Staff.staff_id
+    found: set[str] = set()
+    wanted = sorted(set(ids))
+    for at in range(0, len(wanted), 1000):
+        found.update(session.scalars(select(key).where(key.in_(wanted[at : at + 1000]))))
+    return found
+
+
+def add_lead(
+    session: Session,
+    current: models.LeadCareManager | None,
+    member_id: str,
+    staff_id: str,
+    start: date,
+    actor: str,
+    now: datetime,
+    *,
+    end_previous_on: date | None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> tuple[models.LeadCareManager, list[dict[str, Any]]]:
+    """The new lead's row (added to the session) and its audit records, not yet written:
+    ``current`` is the member's latest lead, ended on ``end_previous_on`` when given."""
+    trail = []
     if current is not None and end_previous_on is not None:
         before = {"staff_id": current.staff_id, "end_date": current.end_date}
         current.end_date = end_previous_on
@@ -315,11 +362,10 @@ def start_lead(
                 after={"staff_id": current.staff_id, "end_date": current.end_date},
             )
         )
-    session.add(
-        models.LeadCareManager(
-            member_id=member_id, staff_id=staff_id, start_date=start, end_date=None
-        )
+    row = models.LeadCareManager(
+        member_id=member_id, staff_id=staff_id, start_date=start, end_date=None
     )
+    session.add(row)
     trail.append(
         audit.audit_row(
             actor=actor,
@@ -354,7 +400,7 @@ def start_lead(
                 after={"phone": contact.phone, "email": contact.email},
             )
         )
-    audit.record(session, trail)
+    return row, trail
 
 
 def lead_name(engine: Engine, member_id: str, period: Period) -> str | None:

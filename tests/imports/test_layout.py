@@ -71,3 +71,26 @@ def test_a_spreadsheet_row_that_ends_before_its_optional_cells_is_read_padded(
     book.save(path)
     table = read_table(path)
     assert table.rows[0].values == ("C1", "Test Nurse", "clinical", "", "", "")
+
+
+def test_an_xlsx_the_store_writes_keeps_rows_as_wide_as_the_header(tmp_path: Path) -> None:
+    """The store writes XLSX streamed, and records the sheet's dimension itself: 3 columns by
+    3 rows here, so a row whose last cells are empty reads back as wide as the header, and a
+    formula-like text stays quoted text."""
+    from openpyxl import load_workbook
+
+    from ecmbill.store.files import write_table
+
+    path = write_table(
+        tmp_path / "out.xlsx", ["a", "b", "c"], [["x", None, None], ["=1+1", "y", None]]
+    )
+    sheet = load_workbook(path, read_only=True).active
+    assert sheet is not None
+    assert sheet.calculate_dimension() == "A1:C3"
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("a", "b", "c"),
+        ("x", None, None),
+        ("=1+1", "y", None),
+    ]
+    cell = load_workbook(path).active["A3"]  # type: ignore[index]
+    assert cell.data_type == "s" and cell.quotePrefix

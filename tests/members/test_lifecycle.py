@@ -193,3 +193,52 @@ def test_a_new_lead_care_manager_ends_the_previous_one_the_day_before(
         ("S1", date(2026, 10, 12), None),
     ]
     assert contact is not None and contact.email == "ana@example.org"
+
+
+def test_lead_care_managers_assigned_at_once_are_recorded_as_one_by_one(
+    provider: Engine, tmp_path: Path
+) -> None:
+    """The batch the demo uses: S2 from 20 Sep, then S1 from 12 Oct ends S2's span on 11 Oct,
+    with an audit record for each span made and each span ended, as one assignment at a time."""
+    assigned(provider, tmp_path)
+    lifecycle.assign_lead_care_managers(
+        provider, [(CIN, "S2", date(2026, 9, 20)), (CIN, "S1", date(2026, 10, 12))], "test"
+    )
+    with unit_of_work(provider) as session:
+        spans = session.execute(
+            select(
+                models.LeadCareManager.staff_id,
+                models.LeadCareManager.start_date,
+                models.LeadCareManager.end_date,
+            ).order_by(models.LeadCareManager.start_date)
+        ).all()
+        trail = session.execute(
+            select(models.AuditRecord.action, models.AuditRecord.entity_key)
+            .where(models.AuditRecord.entity == "lead_care_managers")
+            .order_by(models.AuditRecord.id)
+        ).all()
+    assert [tuple(s) for s in spans] == [
+        ("S2", date(2026, 9, 20), date(2026, 10, 11)),
+        ("S1", date(2026, 10, 12), None),
+    ]
+    assert [tuple(t) for t in trail] == [
+        ("create", f"{CIN}/2026-09-20"),
+        ("update", f"{CIN}/2026-09-20"),
+        ("create", f"{CIN}/2026-10-12"),
+    ]
+
+
+def test_a_refused_lead_care_manager_in_a_batch_records_none_of_it(
+    provider: Engine, tmp_path: Path
+) -> None:
+    assigned(provider, tmp_path)
+    with pytest.raises(lifecycle.LifecycleError, match="no staff member"):
+        lifecycle.assign_lead_care_managers(
+            provider, [(CIN, "S2", date(2026, 9, 20)), (CIN, "NOBODY", date(2026, 10, 12))], "test"
+        )
+    with pytest.raises(lifecycle.LifecycleError, match="already recorded"):
+        lifecycle.assign_lead_care_managers(
+            provider, [(CIN, "S2", date(2026, 10, 20)), (CIN, "S1", date(2026, 10, 12))], "test"
+        )
+    with unit_of_work(provider) as session:
+        assert session.scalars(select(models.LeadCareManager)).all() == []
