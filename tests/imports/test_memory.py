@@ -46,8 +46,7 @@ def test_the_peak_memory_of_an_import_does_not_grow_with_its_rows(
     engine: Engine, contract: Contract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With 500 records kept in memory, 12,000 rows take less than 1.6 times the peak of 3,000
-    (measured: 10.5 and 13.1 MiB; what grows is the keys seen. Held in memory, four times the
-    rows took about four times the memory)."""
+    (measured: 10.5 and 13.1 MiB; what grows is the keys seen)."""
     monkeypatch.setattr(batch, "KEPT_IN_MEMORY", 500)
     monkeypatch.setattr(batch, "CHECKED_TOGETHER", 500)
     book = Ledger(engine, contract, tmp_path).team()
