@@ -140,6 +140,9 @@ class Accepted:
         self.dropped: set[int] = set()
         # Whether any record deletes or corrects a stored one.
         self.corrections = False
+        # The keys of the rows read: where the first record of each is, and how many records
+        # rows of that key stood for. In the temporary file once the records are.
+        self._keys: dict[Any, tuple[int, int]] = {}
 
     @classmethod
     def of(cls, rows: list[Row]) -> Accepted:
@@ -174,6 +177,28 @@ class Accepted:
         (blob,) = self._spill.execute("SELECT row FROM rows WHERE seq = ?", (seq,)).fetchone()
         return cast(Row, pickle.loads(blob))
 
+    def seen(self, key: Any) -> tuple[int, int] | None:
+        """Where the first record of a row with ``key`` is, and how many records rows with
+        that key stood for; None for a key not read before."""
+        found = self._keys.get(key)
+        if found is not None or self._spill is None:
+            return found
+        got = self._spill.execute("SELECT seq, n FROM keys WHERE k = ?", (_text(key),)).fetchone()
+        return None if got is None else (got[0], got[1])
+
+    def see(self, key: Any, first: int, records: int) -> None:
+        self._keys[key] = (first, records)
+        if self._spill is not None and len(self._keys) >= _SPILL_CHUNK:
+            self._flush_keys()
+
+    def _flush_keys(self) -> None:
+        assert self._spill is not None
+        self._spill.executemany(
+            "INSERT OR REPLACE INTO keys VALUES (?, ?, ?)",
+            [(_text(key), seq, n) for key, (seq, n) in self._keys.items()],
+        )
+        self._keys = {}
+
     def _start_spilling(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="ecmbill-import-")
         self._spill = sqlite3.connect(Path(self._folder.name) / "rows.db")
@@ -182,7 +207,9 @@ class Accepted:
             "CREATE TABLE rows (seq INTEGER PRIMARY KEY, line INTEGER, grp TEXT, noted INTEGER,"
             " row BLOB);"
             "CREATE TABLE raw (line INTEGER PRIMARY KEY, cells BLOB);"
+            "CREATE TABLE keys (k TEXT PRIMARY KEY, seq INTEGER, n INTEGER) WITHOUT ROWID;"
         )
+        self._flush_keys()
         # Only the first record of a line carries its values.
         lines = [None, *(row.line for row in self._rows)]
         self._pending = [
@@ -346,6 +373,11 @@ class Importer:
     complete_only: str | None = None
 
 
+def _text(key: Any) -> str:
+    """A key as text for the temporary file (the keys of one file are all of one shape)."""
+    return key if isinstance(key, str) else repr(key)
+
+
 def import_table(
     engine: Engine, path: Path, importer: Importer, *, actor: str, progress: Progress | None
 ) -> ImportResult:
@@ -448,11 +480,7 @@ def _read_rows(
 ) -> None:
     """Reads, checks and keeps the file's rows one at a time. For the whole file only the
     keys seen are kept (with where their first record is, and how many records rows of that
-    key stood for when that is not one)."""
-    first_of: dict[Any, int] = {}
-    # Per row of the file as first read: how many records rows like it have stood for, where
-    # that is not 1.
-    occurrences: dict[Any, int] = {}
+    key stood for), in the temporary file once the records are."""
     total = table.expected
     done = 0
 
@@ -475,9 +503,9 @@ def _read_rows(
             continue
         row.line = raw.line
         key = row.key[0] if len(row.key) == 1 else row.key
-        first = first_of.get(key)
-        earlier = None if first is None else accepted.record(first)
-        seen = 0 if first is None else occurrences.get(key, 1)
+        known = accepted.seen(key)
+        earlier = None if known is None else accepted.record(known[0])
+        seen = 0 if known is None else known[1]
         found = _records_of(importer, row, earlier, seen)
         if found is None:
             assert earlier is not None
@@ -485,10 +513,7 @@ def _read_rows(
             column, hint = importer.repeated(cells)
             refuse(raw.line, raw.values, column, f"{what} line {earlier.line}{hint}")
             continue
-        if first is None:
-            first_of[key] = accepted.count
-        if seen + row.copies != 1:
-            occurrences[key] = seen + row.copies
+        accepted.see(key, accepted.count if known is None else known[0], seen + row.copies)
         accepted.add(found, raw.values)
     result.rows_read = done
     if progress:
