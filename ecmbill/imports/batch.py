@@ -7,12 +7,21 @@ accepted ones with a batch record in one transaction. Rejected rows go, with the
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import pickle
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from ecmbill.imports.reading import FileProblem, RawTable, read_table, width_problem
+from ecmbill.imports.reading import (
+    FileProblem,
+    RawTable,
+    StreamedTable,
+    open_table,
+    width_problem,
+)
 from ecmbill.store import records
 from ecmbill.store.db import Engine, Session, unit_of_work
 from ecmbill.store.files import Cell, write_table
@@ -102,6 +111,240 @@ class ImportResult:
 Cells = dict[str, str]
 RowReader = Callable[[Cells], Row]
 
+# A file's accepted records are kept in memory up to this many; beyond it they wait in a
+# temporary file (SQLite) between reading, checking and writing, so the memory an import takes
+# does not grow with the file.
+KEPT_IN_MEMORY = 20_000
+# Records checked together once they wait in the temporary file (whole groups: the checks
+# across rows compare rows of one staff member or member only).
+CHECKED_TOGETHER = 5_000
+# Records written to and read from the temporary file at a time.
+_SPILL_CHUNK = 2_000
+
+
+class Accepted:
+    """The records of a file's accepted rows, in file order, between reading and writing:
+    in memory while few, in a temporary SQLite file beyond ``KEPT_IN_MEMORY``. The lines the
+    checks refuse are dropped with every record they stood for."""
+
+    def __init__(self, group: Callable[[Row], Any] | None = None) -> None:
+        self._group = group
+        self._rows: list[Row] = []
+        self._raw: dict[int, tuple[str, ...]] = {}
+        self._spill: sqlite3.Connection | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._pending: list[tuple[int, Row, tuple[str, ...] | None]] = []
+        self._stored = 0  # records in the temporary file
+        self.count = 0  # records
+        self.lines = 0  # accepted lines
+        self.dropped: set[int] = set()
+        # Whether any record deletes or corrects a stored one.
+        self.corrections = False
+        # The keys of the rows read: where the first record of each is, and how many records
+        # rows of that key stood for. In the temporary file once the records are.
+        self._keys: dict[Any, tuple[int, int]] = {}
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> Accepted:
+        accepted = cls()
+        for row in rows:
+            accepted.add([row], None)
+        return accepted
+
+    def add(self, rows: list[Row], raw: tuple[str, ...] | None) -> None:
+        """The records of one accepted line (``raw``: its values as read)."""
+        self.lines += 1
+        for index, row in enumerate(rows):
+            self.corrections = self.corrections or row.delete or row.replaces is not None
+            if self._spill is None:
+                self._rows.append(row)
+                if raw is not None and index == 0:
+                    self._raw[row.line] = raw
+            else:
+                self._pending.append((self.count, row, raw if index == 0 else None))
+            self.count += 1
+        if self._spill is None and self.count > KEPT_IN_MEMORY:
+            self._start_spilling()
+        if len(self._pending) >= _SPILL_CHUNK:
+            self._flush()
+
+    def record(self, seq: int) -> Row:
+        """The ``seq``-th record (from 0), as it was added."""
+        if self._spill is None:
+            return self._rows[seq]
+        if seq >= self._stored:
+            return self._pending[seq - self._stored][1]
+        (blob,) = self._spill.execute("SELECT row FROM rows WHERE seq = ?", (seq,)).fetchone()
+        return cast(Row, pickle.loads(blob))
+
+    def seen(self, key: Any) -> tuple[int, int] | None:
+        """Where the first record of a row with ``key`` is, and how many records rows with
+        that key stood for; None for a key not read before."""
+        found = self._keys.get(key)
+        if found is not None or self._spill is None:
+            return found
+        got = self._spill.execute("SELECT seq, n FROM keys WHERE k = ?", (_text(key),)).fetchone()
+        return None if got is None else (got[0], got[1])
+
+    def see(self, key: Any, first: int, records: int) -> None:
+        self._keys[key] = (first, records)
+        if self._spill is not None and len(self._keys) >= _SPILL_CHUNK:
+            self._flush_keys()
+
+    def _flush_keys(self) -> None:
+        assert self._spill is not None
+        self._spill.executemany(
+            "INSERT OR REPLACE INTO keys VALUES (?, ?, ?)",
+            [(_text(key), seq, n) for key, (seq, n) in self._keys.items()],
+        )
+        self._keys = {}
+
+    def _start_spilling(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="ecmbill-import-")
+        self._spill = sqlite3.connect(Path(self._folder.name) / "rows.db")
+        self._spill.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE rows (seq INTEGER PRIMARY KEY, line INTEGER, grp TEXT, noted INTEGER,"
+            " row BLOB);"
+            "CREATE TABLE raw (line INTEGER PRIMARY KEY, cells BLOB);"
+            "CREATE TABLE keys (k TEXT PRIMARY KEY, seq INTEGER, n INTEGER) WITHOUT ROWID;"
+        )
+        self._flush_keys()
+        # Only the first record of a line carries its values.
+        lines = [None, *(row.line for row in self._rows)]
+        self._pending = [
+            (seq, row, self._raw.get(row.line) if row.line != lines[seq] else None)
+            for seq, row in enumerate(self._rows)
+        ]
+        self._rows, self._raw = [], {}
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._spill is None or not self._pending:
+            return
+        group = self._group
+        self._spill.executemany(
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
+            [
+                (seq, row.line, "" if group is None else str(group(row)), 1 if row.notes else 0,
+                 pickle.dumps(row, pickle.HIGHEST_PROTOCOL))
+                for seq, row, _ in self._pending
+            ],
+        )  # fmt: skip
+        self._spill.executemany(
+            "INSERT INTO raw VALUES (?, ?)",
+            [
+                (row.line, pickle.dumps(raw, pickle.HIGHEST_PROTOCOL))
+                for _, row, raw in self._pending
+                if raw is not None
+            ],
+        )
+        self._stored += len(self._pending)
+        self._pending = []
+
+    def partitions(self) -> Iterator[list[Row]]:
+        """The records for the checks across rows: all at once while in memory; from the
+        temporary file, whole groups of about ``CHECKED_TOGETHER`` records in file order
+        within a group. What the checks note on a record, or merge into it, is kept."""
+        if self._spill is None:
+            yield self._rows
+            return
+        self._flush()
+        self._spill.execute("CREATE INDEX rows_by_group ON rows (grp, seq)")
+        cursor = self._spill.execute("SELECT seq, grp, row FROM rows ORDER BY grp, seq")
+        part: list[tuple[int, Row]] = []
+        last = None
+        for seq, grp, blob in cursor:
+            if grp != last and len(part) >= CHECKED_TOGETHER:
+                yield self._checked(part)
+            last = grp
+            part.append((seq, pickle.loads(blob)))
+        if part:
+            yield self._checked(part)
+
+    def _checked(self, part: list[tuple[int, Row]]) -> list[Row]:
+        """Hands the records of ``part`` to the checks (which empties it), and keeps what the
+        checks changed on them when the next part is asked for."""
+        rows = [row for _, row in part]
+        seqs = [seq for seq, _ in part]
+        part.clear()
+        self._after_check = (seqs, rows)
+        return rows
+
+    def save_checked(self) -> None:
+        """Keeps what the checks noted on (or merged into) the last part handed out."""
+        if self._spill is None or not hasattr(self, "_after_check"):
+            return
+        seqs, rows = self._after_check
+        self._save(zip(seqs, rows, strict=True))
+        del self._after_check
+
+    def _save(self, records: Iterable[tuple[int, Row]]) -> None:
+        assert self._spill is not None
+        changed = [
+            (pickle.dumps(row, pickle.HIGHEST_PROTOCOL), seq)
+            for seq, row in records
+            if row.notes or row.merged_into is not None
+        ]
+        self._spill.executemany("UPDATE rows SET row = ?, noted = 1 WHERE seq = ?", changed)
+
+    def drop(self, line: int) -> None:
+        """A refused line takes every record it stood for (a row with a count) with it."""
+        if self._spill is None:
+            self._rows[:] = [row for row in self._rows if row.line != line]
+        self.dropped.add(line)
+
+    def chunks(self, *, keep_notes: bool = False) -> Iterator[list[Row]]:
+        """The records in file order, in chunks; with ``keep_notes``, notes added to them
+        while a chunk is out are kept."""
+        if self._spill is None:
+            if self._rows:
+                yield self._rows
+            return
+        self._flush()
+        dropped = self.dropped
+        for start in range(0, self._stored, _SPILL_CHUNK):
+            found = self._spill.execute(
+                "SELECT seq, line, row FROM rows WHERE seq >= ? AND seq < ? ORDER BY seq",
+                (start, start + _SPILL_CHUNK),
+            ).fetchall()
+            part = [(seq, pickle.loads(blob)) for seq, line, blob in found if line not in dropped]
+            if part:
+                yield [row for _, row in part]
+            if keep_notes:
+                self._save(part)
+
+    def noted(self) -> Iterator[Row]:
+        """The records that carry notes, in file order."""
+        if self._spill is None:
+            yield from (row for row in self._rows if row.notes)
+            return
+        self._flush()
+        for line, blob in self._spill.execute(
+            "SELECT line, row FROM rows WHERE noted = 1 ORDER BY seq"
+        ):
+            if line not in self.dropped:
+                yield pickle.loads(blob)
+
+    def raw(self, lines: Iterable[int]) -> dict[int, tuple[str, ...]]:
+        """The values as read of these accepted lines."""
+        if self._spill is None:
+            return {line: self._raw[line] for line in lines if line in self._raw}
+        found = {}
+        for line in lines:
+            got = self._spill.execute("SELECT cells FROM raw WHERE line = ?", (line,)).fetchone()
+            if got is not None:
+                found[line] = pickle.loads(got[0])
+        return found
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
 
 @dataclass(frozen=True)
 class Importer:
@@ -114,8 +357,12 @@ class Importer:
     reader: Callable[[Session], RowReader]
     # The column blamed and the hint given when a row repeats the key of an earlier one.
     repeated: Callable[[Cells], tuple[str, str]]
-    write: Callable[[Session, list[Row], int | None], int | Counts]
+    write: Callable[[Session, Accepted, int | None], int | Counts]
     check: Callable[[Session, list[Row]], list[tuple[Row, RowReject]]] = lambda _s, _r: []
+    # The value the checks across rows compare rows within (staff member, member): rows of
+    # different groups never affect each other's checks, so a large file is checked a few
+    # groups at a time. None: the checks compare no rows.
+    group: Callable[[Row], Any] | None = None
     # The rejects file repeats the file's own column titles, not the fields they hold.
     titles_in_rejects: bool = False
     # The row as the n-th record of its kind (n > 1): a row with a count, or a repeat of an
@@ -126,57 +373,85 @@ class Importer:
     complete_only: str | None = None
 
 
+def _text(key: Any) -> str:
+    """A key as text for the temporary file (the keys of one file are all of one shape)."""
+    return key if isinstance(key, str) else repr(key)
+
+
 def import_table(
     engine: Engine, path: Path, importer: Importer, *, actor: str, progress: Progress | None
 ) -> ImportResult:
+    """Rows are read from the file one at a time, checked, and kept (``Accepted``) until the
+    checks across rows have run; then written in chunks, in one transaction. Nothing but the
+    accepted records (on disk for a large file), the keys seen and the refused rows is kept for
+    the whole file."""
     result = ImportResult(kind=importer.kind, file=path)
     try:
-        table = read_table(path)
-        header = importer.fields_of(table)
+        table = open_table(path)
     except FileProblem as problem:
         result.file_problem = str(problem)
         return result
-    result.rows_read = len(table.rows)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    with unit_of_work(engine) as session:
-        accepted = _read_rows(importer, importer.reader(session), header, table, result, progress)
-        for row, reject in importer.check(session, accepted):
-            result.rejections.append(Rejection(row.line, reject.column, reject.reason))
-            _drop_line(accepted, row.line)
-        result.accepted = len({row.line for row in accepted})
-        if importer.complete_only and result.rejections:
-            result.incomplete = importer.complete_only
+    accepted = Accepted(importer.group)
+    refused: dict[int, tuple[str, ...]] = {}
+    try:
+        try:
+            header = importer.fields_of(RawTable(table.header, ()))
+        except FileProblem:
+            # A problem further down the file is named first, as when files were read whole.
+            for _ in table.rows:
+                pass
+            raise
+        with unit_of_work(engine) as session:
+            read = importer.reader(session)
+            _read_rows(importer, read, header, table, result, progress, accepted, refused)
+            for part in accepted.partitions():
+                for row, reject in importer.check(session, part):
+                    result.rejections.append(Rejection(row.line, reject.column, reject.reason))
+                    accepted.drop(row.line)
+                accepted.save_checked()
+            result.accepted = accepted.lines - len(accepted.dropped)
+            if importer.complete_only and result.rejections:
+                result.incomplete = importer.complete_only
+            else:
+                file = records.BatchFile(
+                    importer.kind, path.name, _digest(path), actor, result.rows_read,
+                    result.accepted,
+                )  # fmt: skip
+                result.changed = in_batch(
+                    session,
+                    file,
+                    lambda batch_id: _write(importer, result, session, accepted, batch_id),
+                )
+                result.notes = [
+                    Rejection(row.line, None, note)
+                    for row in accepted.noted()
+                    for note in row.notes
+                ]
+        result.rejections.sort(key=lambda r: r.line)
+        result.notes.sort(key=lambda r: r.line)
+        assert result.accepted + result.rejected == result.rows_read
+        if result.rejections:
+            refused.update(accepted.raw({r.line for r in result.rejections} - refused.keys()))
+            titles = tuple(table.header) if importer.titles_in_rejects else header
+            result.rejects_file = write_rejects(path, titles, refused, result.rejections)
         else:
-            file = records.BatchFile(
-                importer.kind, path.name, digest, actor, result.rows_read, result.accepted
-            )
-            result.changed = in_batch(
-                session,
-                file,
-                lambda batch_id: _write(importer, result, session, accepted, batch_id),
-            )
-            result.notes = [
-                Rejection(row.line, None, note) for row in accepted for note in row.notes
-            ]
-    result.rejections.sort(key=lambda r: r.line)
-    result.notes.sort(key=lambda r: r.line)
-    assert result.accepted + result.rejected == result.rows_read
-    if result.rejections:
-        titles = tuple(table.header) if importer.titles_in_rejects else header
-        result.rejects_file = write_rejects(path, titles, table, result.rejections)
-    else:
-        # A rejects file left by an earlier import of this file would now be wrong.
-        rejects_path(path).unlink(missing_ok=True)
+            # A rejects file left by an earlier import of this file would now be wrong.
+            rejects_path(path).unlink(missing_ok=True)
+    except FileProblem as problem:
+        return ImportResult(kind=importer.kind, file=path, file_problem=str(problem))
+    finally:
+        table.close()
+        accepted.close()
     return result
 
 
-def _drop_line(rows: list[Row], line: int) -> None:
-    """A refused line takes every record it stood for (a row with a count) with it."""
-    rows[:] = [row for row in rows if row.line != line]
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _write(
-    importer: Importer, result: ImportResult, session: Session, rows: list[Row], batch_id: int
+    importer: Importer, result: ImportResult, session: Session, rows: Accepted, batch_id: int
 ) -> int:
     written = importer.write(session, rows, batch_id)
     if isinstance(written, Counts):
@@ -197,54 +472,59 @@ def _read_rows(
     importer: Importer,
     read: RowReader,
     header: tuple[str, ...],
-    table: RawTable,
+    table: StreamedTable,
     result: ImportResult,
     progress: Progress | None,
-) -> list[Row]:
-    accepted: list[Row] = []
-    first_line: dict[tuple[Any, ...], Row] = {}
-    # Per row of the file as first read: how many records rows like it have stood for.
-    occurrences: dict[tuple[Any, ...], int] = {}
-    total = len(table.rows)
-    for done, raw in enumerate(table.rows, start=1):
-        if progress and (done % 1000 == 0 or done == total):
-            progress(done, total)
+    accepted: Accepted,
+    refused: dict[int, tuple[str, ...]],
+) -> None:
+    """Reads, checks and keeps the file's rows one at a time. For the whole file only the
+    keys seen are kept (with where their first record is, and how many records rows of that
+    key stood for), in the temporary file once the records are."""
+    total = table.expected
+    done = 0
+
+    def refuse(line: int, values: tuple[str, ...], column: str | None, reason: str) -> None:
+        result.rejections.append(Rejection(line, column, reason))
+        refused[line] = values
+
+    for raw in table.rows:
+        done += 1
+        if progress and done % 1000 == 0:
+            progress(done, max(total, done))
         if problem := width_problem(header, raw):
-            result.rejections.append(Rejection(raw.line, None, problem))
+            refuse(raw.line, raw.values, None, problem)
             continue
         cells = dict(zip(header, raw.values, strict=True))
         try:
             row = read(cells)
         except RowReject as reject:
-            result.rejections.append(Rejection(raw.line, reject.column, reject.reason))
+            refuse(raw.line, raw.values, reject.column, reject.reason)
             continue
         row.line = raw.line
-        records = _records_of(importer, row, first_line.get(row.key), occurrences)
-        if records is None:
-            earlier = first_line[row.key]
+        key = row.key[0] if len(row.key) == 1 else row.key
+        known = accepted.seen(key)
+        earlier = None if known is None else accepted.record(known[0])
+        seen = 0 if known is None else known[1]
+        found = _records_of(importer, row, earlier, seen)
+        if found is None:
+            assert earlier is not None
             what = "duplicate of" if earlier.values == row.values else "conflicts with"
             column, hint = importer.repeated(cells)
-            result.rejections.append(
-                Rejection(raw.line, column, f"{what} line {earlier.line}{hint}")
-            )
+            refuse(raw.line, raw.values, column, f"{what} line {earlier.line}{hint}")
             continue
-        first_line.setdefault(row.key, row)
-        occurrences[row.key] = occurrences.get(row.key, 0) + row.copies
-        accepted.extend(records)
-    return accepted
+        accepted.see(key, accepted.count if known is None else known[0], seen + row.copies)
+        accepted.add(found, raw.values)
+    result.rows_read = done
+    if progress:
+        progress(done, done)
 
 
-def _records_of(
-    importer: Importer,
-    row: Row,
-    earlier: Row | None,
-    occurrences: dict[tuple[Any, ...], int],
-) -> list[Row] | None:
+def _records_of(importer: Importer, row: Row, earlier: Row | None, seen: int) -> list[Row] | None:
     """The records a row stands for, or None when it repeats an earlier row it cannot be told
     apart from. A row read first is occurrence 1 of its kind, and a count of 3 makes it
     occurrences 1 to 3; with distinct rows, an identical row read after it stands for the
     next occurrences (4 on). An occurrence after the first gets an id of its own."""
-    seen = occurrences.get(row.key, 0)
     if earlier is not None and not (importer.distinct_rows and earlier.values == row.values):
         return None
     wanted = range(seen + 1, seen + row.copies + 1)
@@ -266,15 +546,18 @@ def rejects_path(source: Path) -> Path:
 
 
 def write_rejects(
-    source: Path, header: tuple[str, ...], table: RawTable, rejections: list[Rejection]
+    source: Path,
+    header: tuple[str, ...],
+    values: Mapping[int, tuple[str, ...]],
+    rejections: list[Rejection],
 ) -> Path:
-    """``name.rejects.csv`` beside the input: the original row, its line, column and reason.
-    Written to a temporary file and renamed, so a reader never sees half a file, and
-    formula-safe: a row's ``=HYPERLINK(...)`` is copied as text (``ecmbill.store.files``)."""
+    """``name.rejects.csv`` beside the input: the original row (``values`` by line), its line,
+    column and reason. Written to a temporary file and renamed, so a reader never sees half a
+    file, and formula-safe: a row's ``=HYPERLINK(...)`` is copied as text
+    (``ecmbill.store.files``)."""
     target = rejects_path(source)
-    by_line = {raw.line: raw.values for raw in table.rows}
     rows: Iterable[list[Cell]] = (
-        [rejection.line, rejection.column or "", rejection.reason, *by_line.get(rejection.line, ())]
+        [rejection.line, rejection.column or "", rejection.reason, *values.get(rejection.line, ())]
         for rejection in rejections
     )
     write_table(target, ["line", "column", "reason", *header], rows, kind="csv")

@@ -80,6 +80,8 @@ class Kind:
     duplicate_hint = ""
     # The stored record a row may correct instead of its own key (``replaces_start``).
     replaces_column: str | None = None
+    # The checks across rows compare only rows with the same value here.
+    group_column = "member_id"
 
     @property
     def rules(self) -> RowRules:
@@ -194,6 +196,7 @@ class StaffKind(Kind):
     key_columns = ("staff_id", "effective_from")
     duplicate_hint = " (same staff_id and effective_from)"
     replaces_column = "replaces_from"
+    group_column = "staff_id"
 
     def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
         read = self.read(row, ctx)
@@ -305,6 +308,7 @@ class WorkKind(Kind):
 
     id_column: str
     prefix: str
+    group_column = "staff_id"
     what: str
     # The columns whose change under one id is worth a word: they change what is billed.
     noted: tuple[str, ...]

@@ -8,7 +8,7 @@ transaction; a re-import changes nothing; changes are kept in the audit log.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +17,7 @@ from ecmbill.domain import values as fields
 from ecmbill.domain.values import FieldError
 from ecmbill.domain.vocabulary import Sex
 from ecmbill.exchange.layouts import Layouts, default_layouts
-from ecmbill.imports.batch import Importer, ImportResult, Row, RowReject, import_table
+from ecmbill.imports.batch import Accepted, Importer, ImportResult, Row, RowReject, import_table
 from ecmbill.imports.reading import FileProblem, RawTable
 from ecmbill.members.lifecycle import record_assignment
 from ecmbill.store import models, records
@@ -57,32 +57,40 @@ def import_mif(
         fields_of=lambda table: _fields_of_header(table, chosen),
         reader=lambda _session: read,
         repeated=lambda _cells: (titles["member_id"], " (same CIN)"),
-        write=lambda session, rows, _batch: _write(session, [row.values for row in rows], actor),
+        write=lambda session, rows, _batch: _write(session, rows, actor),
         titles_in_rejects=True,
     )
     return import_table(engine, path, importer, actor=actor, progress=None)
 
 
-def _write(session: Session, accepted: list[dict[str, Any]], actor: str) -> int:
+def _write(session: Session, accepted: Accepted, actor: str) -> int:
+    """Members, then their details, then assignments, each step reading the rows chunk by
+    chunk."""
     detail_columns = records.member_detail_columns()
-    changed = records.upsert(
-        session,
-        models.Member,
-        ("member_id",),
-        [((v["member_id"],), member_values(v)) for v in accepted],
-        actor,
-        "members",
+
+    def members() -> Iterator[list[records.Record]]:
+        for chunk in accepted.chunks():
+            yield [((row.values["member_id"],), member_values(row.values)) for row in chunk]
+
+    def details() -> Iterator[list[records.Record]]:
+        for chunk in accepted.chunks():
+            yield [
+                ((row.values["member_id"],), {k: row.values.get(k) for k in detail_columns})
+                for row in chunk
+            ]
+
+    changed = records.upsert_streamed(
+        session, models.Member, ("member_id",), members, actor, "members"
     ).changed
-    changed += records.upsert(
-        session,
-        models.MemberDetail,
-        ("member_id",),
-        [((v["member_id"],), {k: v.get(k) for k in detail_columns}) for v in accepted],
-        actor,
-        "member_details",
+    changed += records.upsert_streamed(
+        session, models.MemberDetail, ("member_id",), details, actor, "member_details"
     ).changed
-    for values in accepted:
-        changed += record_assignment(session, values["member_id"], values["assignment_date"], actor)
+    for chunk in accepted.chunks():
+        for row in chunk:
+            values = row.values
+            changed += record_assignment(
+                session, values["member_id"], values["assignment_date"], actor
+            )
     return changed
 
 

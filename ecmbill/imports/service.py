@@ -12,6 +12,7 @@ from pathlib import Path
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
 from ecmbill.imports.batch import (
+    Accepted,
     Counts,
     Importer,
     ImportResult,
@@ -57,6 +58,7 @@ def import_file(
             session, kind, rows, actor, batch_id, options, f"{path.name}"
         ),
         check=lambda session, rows: kind.check_rows(rows, session, prepared.ctx(session)),
+        group=lambda row: row.values[kind.group_column],
         again=kind.again,
         distinct_rows=options.distinct_rows,
         complete_only=complete_only,
@@ -116,7 +118,7 @@ def record_row(
         parsed = kind.parse(row, ctx)
         for _, reject in kind.check_rows([parsed], session, ctx):
             raise reject
-        _write(session, kind, [parsed], actor, None, Options(), "a form")
+        _write(session, kind, Accepted.of([parsed]), actor, None, Options(), "a form")
     return parsed
 
 
@@ -141,7 +143,7 @@ def _columns_of(kind: Kind) -> str:
 def _write(
     session: Session,
     kind: Kind,
-    rows: list[Row],
+    rows: Accepted,
     actor: str,
     batch_id: int | None,
     options: Options,
@@ -149,10 +151,11 @@ def _write(
 ) -> Counts:
     """Delete what rows delete, correct what they correct, then insert new rows, update
     changed ones and leave identical ones alone; every change audited, a deletion or
-    correction with its reason."""
+    correction with its reason. The rows are read chunk by chunk (``Accepted``), once per
+    step."""
     counts = Counts()
     if kind.name == "staff":
-        people = {row.extra["staff_id"]: row.extra for row in rows}
+        people = {row.extra["staff_id"]: row.extra for chunk in rows.chunks() for row in chunk}
         records.upsert(
             session,
             models.Staff,
@@ -161,13 +164,17 @@ def _write(
             actor,
             "staff",
         )
-    for row in rows:
-        if row.delete:
-            why = f"action delete in {file_name}, line {row.line}"
-            counts.deleted += _correct(session, kind, row.key, None, actor, why, row)
-        elif row.replaces is not None:
-            why = f"{kind.replaces_column} in {file_name}, line {row.line}"
-            counts.updated += _correct(session, kind, row.replaces, row.values, actor, why, row)
+    if rows.corrections:
+        for chunk in rows.chunks(keep_notes=True):
+            for row in chunk:
+                if row.delete:
+                    why = f"action delete in {file_name}, line {row.line}"
+                    counts.deleted += _correct(session, kind, row.key, None, actor, why, row)
+                elif row.replaces is not None:
+                    why = f"{kind.replaces_column} in {file_name}, line {row.line}"
+                    counts.updated += _correct(
+                        session, kind, row.replaces, row.values, actor, why, row
+                    )
     period = options.replace_period
     if period is not None:
         assert isinstance(kind, WorkKind)
@@ -175,17 +182,28 @@ def _write(
             why = f"not in {file_name}, imported with --replace-period {period}"
             counts.deleted += _correct(session, kind, (record_id,), None, actor, why, None)
     with_batch = hasattr(kind.model, "import_batch_id")
-    recorded = [
-        row for row in rows if not row.delete and row.replaces is None and row.merged_into is None
-    ]
-    stored = [
-        (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
-        for row in recorded
-    ]
-    written = records.upsert(session, kind.model, kind.key_columns, stored, actor, kind.name)
+    recorded = [0]
+
+    def stored() -> Iterator[list[records.Record]]:
+        recorded[0] = 0
+        for chunk in rows.chunks():
+            kept = [
+                row
+                for row in chunk
+                if not row.delete and row.replaces is None and row.merged_into is None
+            ]
+            recorded[0] += len(kept)
+            yield [
+                (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
+                for row in kept
+            ]
+
+    written = records.upsert_streamed(
+        session, kind.model, kind.key_columns, stored, actor, kind.name
+    )
     counts.added = written.added
     counts.updated += len(written.updated)
-    counts.unchanged = len(recorded) - written.changed
+    counts.unchanged = recorded[0] - written.changed
     return counts
 
 
@@ -211,9 +229,9 @@ def _correct(
     return 1
 
 
-def _not_in_file(session: Session, kind: WorkKind, rows: list[Row], period: Period) -> list[str]:
+def _not_in_file(session: Session, kind: WorkKind, rows: Accepted, period: Period) -> list[str]:
     """The stored records of the month, of the staff the file covers, that it does not hold."""
-    in_file = {row.key[0] for row in rows}
-    staff = {row.values["staff_id"] for row in rows}
+    in_file = {row.key[0] for chunk in rows.chunks() for row in chunk}
+    staff = {row.values["staff_id"] for chunk in rows.chunks() for row in chunk}
     stored = records.work_of(session, kind.model, staff, period.start, period.end)
     return sorted({record[kind.id_column] for record in stored} - in_file)

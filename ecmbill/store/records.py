@@ -5,7 +5,7 @@ every importer of plan or provider data writes through."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -203,53 +203,79 @@ def upsert(
     """Insert new records, update changed ones, leave identical ones alone, and audit each
     change; says how many were added and which were updated (with what each held before).
     Every importer of plan or provider data writes through here, so re-imports change nothing
-    and history looks the same.
+    and history looks the same."""
+    return upsert_streamed(
+        session,
+        model,
+        key_columns,
+        lambda: (records[i : i + UPSERT_CHUNK] for i in range(0, len(records), UPSERT_CHUNK)),
+        actor,
+        entity,
+    )
 
-    Written in chunks, so what is read back from the store is never the whole file's: first
-    the changed records are found and updated, then the new ones inserted, each chunk's audit
-    records (in the order of the records) after its rows."""
+
+def upsert_streamed(
+    session: Session,
+    model: type[models.Base],
+    key_columns: tuple[str, ...],
+    records: Callable[[], Iterable[list[Record]]],
+    actor: str,
+    entity: str,
+) -> Written:
+    """``upsert`` of records read twice from ``records()`` (chunks, in the same order both
+    times), so a file's records need never be held at once: memory grows with the records
+    that change, not with the file.
+
+    First the changed records are found and updated, then the new ones inserted, each chunk's
+    audit records (in the order of the records) after its rows."""
     written = Written()
     table = cast(Table, model.__table__)
     compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
     primary_key = [c.name for c in model.__mapper__.primary_key]
-    # Which records are stored already (their index in ``records``), and what the changed
+    # Which records are stored already (their index in the stream), and what the changed
     # ones held: a re-imported file holds no more than the set of its indexes.
     stored: set[int] = set()
     before_of: dict[int, dict[str, Any]] = {}
-    updates = []
-    for offset in range(0, len(records), UPSERT_CHUNK):
-        chunk = records[offset : offset + UPSERT_CHUNK]
+    updated_ids: list[Any] = []
+    # A record may leave out a column it does not know (a member row without an address keeps
+    # the stored one); a new row gets NULL there, so every insert names the same columns.
+    named: dict[str, None] = {}
+    offset = 0
+    for chunk in _rechunked(records()):
         existing = _existing(session, table, key_columns, [key for key, _ in chunk])
+        updates = []
         for index, (key, values) in enumerate(chunk, start=offset):
             before = existing.get(key)
             if before is None:
+                named.update(dict.fromkeys(values))
                 continue
             stored.add(index)
             if any(before.get(name) != values.get(name) for name in compare if name in values):
                 updates.append({**values, **{name: before[name] for name in primary_key}})
                 before_of[index] = _visible(before)
                 written.updated[key] = before_of[index]
-    # Updates first: a file that ends a span and starts the next one must shorten the stored
-    # span before the new one goes in, or the database's no-overlap trigger refuses it.
-    if updates:
-        session.execute(update(model), updates)
-        if model is models.TimeEntry:
-            _drop_approvals(session, [values["entry_id"] for values in updates], actor)
-    # A record may leave out a column it does not know (a member row without an address keeps
-    # the stored one); a new row gets NULL there, so every insert names the same columns.
-    named = list(
-        dict.fromkeys(name for i, (_, v) in enumerate(records) if i not in stored for name in v)
-    )
+        offset += len(chunk)
+        # Updates first: a file that ends a span and starts the next one must shorten the
+        # stored span before the new one goes in, or the database's no-overlap trigger
+        # refuses it.
+        if updates:
+            session.execute(update(model), updates)
+            if model is models.TimeEntry:
+                updated_ids.extend(values["entry_id"] for values in updates)
+    if updated_ids:
+        _drop_approvals(session, updated_ids, actor)
+    columns = list(named)
     now = audit.now()
-    for offset in range(0, len(records), UPSERT_CHUNK):
+    offset = 0
+    for chunk in _rechunked(records()):
         inserts, trail = [], []
-        for index, (key, values) in enumerate(records[offset : offset + UPSERT_CHUNK], offset):
+        for index, (key, values) in enumerate(chunk, offset):
             entity_key = "/".join("" if part is None else str(part) for part in key)
             if index not in stored:
-                inserts.append({name: values.get(name) for name in named})
+                inserts.append({name: values.get(name) for name in columns})
                 before, action = None, "create"
             elif index in before_of:
-                before, action = before_of[index], "update"
+                before, action = before_of.pop(index), "update"
             else:
                 continue
             trail.append(
@@ -263,9 +289,22 @@ def upsert(
                     after=_visible(values),
                 )
             )
+        offset += len(chunk)
         written.added += bulk.insert_rows(session, table, inserts)
         bulk.insert_rows(session, cast(Table, models.AuditRecord.__table__), trail)
     return written
+
+
+def _rechunked(chunks: Iterable[list[Record]]) -> Iterator[list[Record]]:
+    """The records in chunks of exactly ``UPSERT_CHUNK`` (the last one shorter)."""
+    pending: list[Record] = []
+    for chunk in chunks:
+        pending.extend(chunk)
+        while len(pending) >= UPSERT_CHUNK:
+            yield pending[:UPSERT_CHUNK]
+            del pending[:UPSERT_CHUNK]
+    if pending:
+        yield pending
 
 
 # Records per round trip of an upsert: the stored rows read back for one chunk, its inserts and

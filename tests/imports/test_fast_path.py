@@ -14,6 +14,7 @@ from sqlalchemy import Engine, MetaData, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from ecmbill.contract import Contract
+from ecmbill.imports import batch
 from ecmbill.imports.service import import_file
 from ecmbill.store import audit, models, records
 from ecmbill.store.db import open_store
@@ -185,3 +186,26 @@ def test_the_fast_import_path_stores_what_the_former_path_stored(
     with engine.connect() as conn:
         actions = set(conn.scalars(select(models.AuditRecord.action)))
     assert {"create", "update", "delete"} <= actions
+
+
+def test_a_file_kept_on_disk_and_checked_a_group_at_a_time_imports_exactly_the_same(
+    engine: Engine,
+    second: Engine,
+    contract: Contract,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large file's records wait in a temporary file and are checked a few staff members or
+    members at a time (``batch.Accepted``); here every file is treated as large and checked one
+    group at a time: the outcome, the stored records and the audit trail are those of the
+    whole file checked at once."""
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "disk").mkdir()
+    in_memory = run_imports(engine, contract, tmp_path / "memory")
+    with monkeypatch.context() as patched:
+        patched.setattr(batch, "KEPT_IN_MEMORY", 0)
+        patched.setattr(batch, "CHECKED_TOGETHER", 1)
+        on_disk = run_imports(second, contract, tmp_path / "disk")
+    second.dispose()
+    assert on_disk == in_memory
+    assert contents(engine) == contents(second)
