@@ -126,6 +126,9 @@ def test_a_month_end_done_only_in_the_web_on_a_fresh_install(
         assert page.locator("text=Claims need complete provider and payer settings").count() == 0
         page.get_by_role("button", name="Close October 2026").click()
         page.wait_for_load_state()
+        shots(page, "06-billing-confirm-close")
+        page.get_by_role("button", name="Yes, close October 2026").click()
+        page.wait_for_load_state()
         assert "October 2026 closed: 2 original" in page.get_by_role("status").inner_text()
         shots(page, "06-billing-closed")
         with page.expect_download() as info:
