@@ -19,13 +19,22 @@ def member_names(engine: Engine, member_ids: set[str]) -> dict[str, str]:
     member_ids = {m for m in member_ids if m}
     if not member_ids:
         return {}
+    member = models.Member.__table__.c
+    query = select(member.member_id, member.last_name, member.first_name)
+    if len(member_ids) <= _LISTED:
+        query = query.where(member.member_id.in_(member_ids))
+    # Beyond a page's worth, every member's name in one scan: no list of thousands of ids
+    # bound as parameters (SQLite caps them), and no whole member rows read.
     with unit_of_work(engine) as session:
         return {
-            m.member_id: f"{m.last_name}, {m.first_name}"
-            for m in session.scalars(
-                select(models.Member).where(models.Member.member_id.in_(member_ids))
-            )
+            member_id: f"{last}, {first}"
+            for member_id, last, first in session.execute(query)
+            if member_id in member_ids
         }
+
+
+# Ids looked up by a list of parameters; a larger set scans the names instead.
+_LISTED = 1000
 
 
 def staff_names(engine: Engine) -> dict[str, str]:
