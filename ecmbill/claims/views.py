@@ -211,12 +211,9 @@ def rejected_claims(
     what a reason names (a setting, the member, the time) and close the period again: that
     makes the member's claim anew, and the next 837P carries it."""
     with unit_of_work(engine) as session:
-        claims = stored.claims_of(session, str(period) if period is not None else None)
-    newest = {(c.period, c.member_id): c.id for c in claims}
+        claims = stored.rejected_and_newest(session, str(period) if period is not None else None)
     found = []
     for claim in claims:
-        if claim.status != stored.REJECTED or newest[(claim.period, claim.member_id)] != claim.id:
-            continue
         timeline = claim_timeline(engine, claim.patient_control_number, codes) or []
         steps = next(t.steps for t in timeline if t.claim.claim_id == claim.id)
         refusal = [s for s in steps if s.event in ("file rejected", "claim rejected")]

@@ -523,6 +523,20 @@ def latest_claims(session: Session, period: str) -> dict[str, StoredClaim]:
     return latest
 
 
+def rejected_and_newest(session: Session, period: str | None = None) -> list[StoredClaim]:
+    """The rejected claims (of one period, or all) that are still their member's newest claim
+    of the month, oldest first: the rejected work list, found by the database instead of
+    reading every claim of the month."""
+    claim = models.Claim
+    newest = select(func.max(claim.id)).group_by(claim.period, claim.member_id)
+    query = select(claim).where(claim.status == REJECTED).order_by(claim.id)
+    if period is not None:
+        newest = newest.where(claim.period == period)
+        query = query.where(claim.period == period)
+    query = query.where(claim.id.in_(newest.scalar_subquery()))
+    return [as_stored_claim(row) for row in session.scalars(query)]
+
+
 def claims_of(
     session: Session,
     period: str | None = None,
