@@ -11,7 +11,8 @@ from rich.console import Console
 
 from ecmbill import installed_version
 from ecmbill.contract import Contract, ContractError
-from ecmbill.contract.stored import current_contract
+from ecmbill.contract.plans import PlanContracts
+from ecmbill.contract.stored import current_contract, current_plans
 from ecmbill.domain import values
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine, StoreUnavailable, open_store
@@ -76,6 +77,14 @@ def store(database: str | None) -> Engine:
 def contract_for(engine: Engine, override: Path | None) -> Contract:
     try:
         return current_contract(engine, override)
+    except ContractError as err:
+        fail(str(err))
+
+
+def plans_for(engine: Engine, override: Path | None) -> PlanContracts:
+    """The contract of every plan; ``--contract FILE`` replaces the first plan's."""
+    try:
+        return current_plans(engine, override)
     except ContractError as err:
         fail(str(err))
 

@@ -21,9 +21,9 @@ from ecmbill.cli.app import (
     DatabaseOption,
     app,
     console,
-    contract_for,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.domain.period import Period
@@ -38,7 +38,7 @@ def check_file(file: Path) -> Path:
 
 def rating_check(engine: Engine, period: Period, contract_file: Path | None) -> dict[str, object]:
     """What a restore must reproduce: a period's rating, summed up and hashed."""
-    rating = service.rate(engine, period, contract_for(engine, contract_file))
+    rating = service.rate(engine, period, plans_for(engine, contract_file))
     whole = json.dumps(rating.as_json(), sort_keys=True, default=str).encode()
     return {
         "period": str(period),

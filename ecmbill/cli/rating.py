@@ -21,6 +21,7 @@ from ecmbill.cli.app import (
     errors,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.cli.progress import steps
@@ -80,9 +81,8 @@ def rate(
         if out or spark_master or engine is not RatingEngine.duckdb:
             fail("--out, --engine and --spark-master rate files: give --source FOLDER too")
         engine_ = store(database)
-        terms = contract_for(engine_, contract)
         with errors.status(f"rating {month}"):
-            rating = service.rate(engine_, month, terms)
+            rating = service.rate(engine_, month, plans_for(engine_, contract))
     else:
         # Files carry no contract: --contract, else the database's if one is named, else the
         # default. No database file is created for a file-only rating.
@@ -186,9 +186,8 @@ def report(
     """Minutes per unit: minutes worked, units billed and minutes per unit, by code."""
     month = parse_period(period)
     engine = store(database)
-    terms = contract_for(engine, contract)
     with errors.status(f"rating {month}"):
-        honest = service.honesty(engine, month, terms)
+        honest = service.honesty(engine, month, plans_for(engine, contract))
     show_honesty(honest)
 
 

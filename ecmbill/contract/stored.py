@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecmbill.contract.model import Contract, default_contract, load_contract, parse_contract
+from ecmbill.contract.plans import PlanContracts
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.settings import read_setting, write_settings
 
@@ -20,6 +22,26 @@ def current_contract(engine: Engine, override: Path | None = None) -> Contract:
     with unit_of_work(engine) as session:
         text = read_setting(session, CONTRACT_SETTING)
     return parse_contract(text, "stored contract") if text else default_contract()
+
+
+def current_plans(engine: Engine, override: Path | None = None) -> PlanContracts:
+    """The contract of every plan the office bills, the first plan's as ``current_contract``
+    gives it (``--contract FILE`` overrides that one only); another plan's is the file given
+    when it was added, else the guide's."""
+    first = current_contract(engine, override)
+    with unit_of_work(engine) as session:
+        rows = stored_plans.plans(session)
+    if not rows:  # a store made before plans existed and not migrated yet
+        return PlanContracts.one(first)
+    contracts: dict[str, Contract] = {}
+    for row in rows:
+        if row.first:
+            contracts[row.key] = first
+        elif row.contract_toml:
+            contracts[row.key] = parse_contract(row.contract_toml, f"contract of plan {row.key}")
+        else:
+            contracts[row.key] = default_contract()
+    return PlanContracts(contracts)
 
 
 def store_contract(engine: Engine, path: Path, actor: str) -> Contract:

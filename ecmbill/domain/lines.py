@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.domain.vocabulary import Kind, Source
 
 
 @dataclass(frozen=True)
 class ClaimLine:
-    """One member, one period, one procedure code and modifier set, a number of units."""
+    """One member, one period, one plan, one procedure code and modifier set, a number of
+    units."""
 
     member_id: str
     code: str
@@ -23,10 +25,13 @@ class ClaimLine:
     first_date: date
     last_date: date
     source_ids: tuple[str, ...]
+    # The health plan billed: the member's plan on the dates of the line's time.
+    plan: str = DEFAULT_PLAN
 
-    def sort_key(self) -> tuple[str, str, str, tuple[str, ...], date, tuple[str, ...]]:
+    def sort_key(self) -> tuple[str, str, str, str, tuple[str, ...], date, tuple[str, ...]]:
         return (
             self.member_id,
+            self.plan,
             self.kind.value,
             self.code,
             self.modifiers,
@@ -37,6 +42,7 @@ class ClaimLine:
     def as_json(self) -> dict[str, Any]:
         return {
             "member_id": self.member_id,
+            "plan": self.plan,
             "code": self.code,
             "modifiers": list(self.modifiers),
             "kind": self.kind.value,
@@ -56,6 +62,8 @@ class NotBilled:
     on: date
     reason_code: ReasonCode
     reason: str
+    # The member's plan on the date; None when they had none (NO_PLAN).
+    plan: str | None = DEFAULT_PLAN
 
     def as_json(self) -> dict[str, Any]:
         return {

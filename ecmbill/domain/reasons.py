@@ -13,6 +13,7 @@ from enum import StrEnum
 
 class ReasonCode(StrEnum):
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    NO_PLAN = "NO_PLAN"
     NOT_ENROLLED = "NOT_ENROLLED"
     ALREADY_ENROLLED = "ALREADY_ENROLLED"
     MASS_COMMUNICATION = "MASS_COMMUNICATION"
@@ -23,6 +24,9 @@ class ReasonCode(StrEnum):
 
 PRECEDENCE: tuple[ReasonCode, ...] = (
     ReasonCode.NOT_ELIGIBLE,
+    # Only in an office with several plans: the member had no plan on the date, so no
+    # contract says what the entry bills (ecmbill.domain.plans).
+    ReasonCode.NO_PLAN,
     ReasonCode.NOT_ENROLLED,
     ReasonCode.ALREADY_ENROLLED,
     ReasonCode.MASS_COMMUNICATION,
@@ -39,6 +43,7 @@ PRECEDENCE: tuple[ReasonCode, ...] = (
 # sentence of one entry (with its date, staff member or activity) would not fit.
 IN_WORDS: dict[ReasonCode, str] = {
     ReasonCode.NOT_ELIGIBLE: "member not eligible that month",
+    ReasonCode.NO_PLAN: "member had no health plan on the date",
     ReasonCode.NOT_ENROLLED: "member not enrolled in ECM on the date",
     ReasonCode.ALREADY_ENROLLED: "outreach to a member already enrolled",
     ReasonCode.MASS_COMMUNICATION: "mass communication, not outreach",
@@ -60,6 +65,8 @@ def explain(
     """The sentence shown next to an entry that does not bill."""
     if reason is ReasonCode.NOT_ELIGIBLE:
         return f"not billable: member not eligible in {on:%Y-%m}"
+    if reason is ReasonCode.NO_PLAN:
+        return f"not billable: member had no health plan on {on.isoformat()}"
     if reason is ReasonCode.NOT_ENROLLED:
         return f"not billable: member not enrolled in ECM on {on.isoformat()}"
     if reason is ReasonCode.ALREADY_ENROLLED:

@@ -13,6 +13,7 @@ import ibis
 from ibis.backends import BaseBackend
 
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.honesty import HonestyReport, honesty_report
 from ecmbill.domain.lines import ClaimLine, NotBilled, PeriodRating
 from ecmbill.domain.period import Period
@@ -20,11 +21,12 @@ from ecmbill.domain.reasons import ReasonCode, explain
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.rating.expression import (
     APPROVAL_COLUMNS,
-    ELIGIBILITY_COLUMNS,
     ENROLLMENT_COLUMNS,
     ID_SEPARATOR,
     MODIFIER_SEPARATOR,
     OUTREACH_COLUMNS,
+    PLAN_ASSIGNMENT_COLUMNS,
+    PLAN_ELIGIBILITY_COLUMNS,
     STAFF_ROLE_COLUMNS,
     TIME_COLUMNS,
     RatingInputs,
@@ -60,16 +62,19 @@ def store_inputs(con: BaseBackend) -> RatingInputs:
         time_entries=con.table("time_entries").select(*TIME_COLUMNS),
         outreach_attempts=con.table("outreach_attempts").select(*OUTREACH_COLUMNS),
         staff_roles=con.table("staff_roles").select(*STAFF_ROLE_COLUMNS),
-        eligibility=con.table("eligibility").select(*ELIGIBILITY_COLUMNS),
+        eligibility=con.table("eligibility").select(*PLAN_ELIGIBILITY_COLUMNS),
         enrollments=con.table("enrollments").select(*ENROLLMENT_COLUMNS),
         # An approval row stands for the entry as approved: every change of the entry drops
         # it (ecmbill.store.records), so a row present is an approval of the entry as it is.
         approvals=con.table("time_approvals").select(*APPROVAL_COLUMNS),
+        plan_assignments=con.table("plan_assignments").select(*PLAN_ASSIGNMENT_COLUMNS),
     )
 
 
-def rate_period(inputs: RatingInputs, period: Period, contract: Contract) -> PeriodRating:
-    classified = classify(inputs, period.start, period.end, contract)
+def rate_period(
+    inputs: RatingInputs, period: Period, contracts: Contract | PlanContracts
+) -> PeriodRating:
+    classified = classify(inputs, period.start, period.end, contracts)
     lines = billable_lines(classified).to_pyarrow().to_pylist()
     refused = classified.filter(classified.reason_code.notnull()).to_pyarrow().to_pylist()
     return PeriodRating(
@@ -77,7 +82,7 @@ def rate_period(inputs: RatingInputs, period: Period, contract: Contract) -> Per
         lines=tuple(sorted((to_claim_line(row) for row in lines), key=ClaimLine.sort_key)),
         not_billed=tuple(
             sorted(
-                to_not_billed(refused, contract),
+                to_not_billed(refused, contracts),
                 key=lambda n: (n.member_id, n.on, n.source.value, n.id),
             )
         ),
@@ -88,9 +93,10 @@ STORE_COLUMNS = {
     "time_entries": TIME_COLUMNS,
     "outreach_attempts": OUTREACH_COLUMNS,
     "staff_roles": STAFF_ROLE_COLUMNS,
-    "eligibility": ELIGIBILITY_COLUMNS,
+    "eligibility": PLAN_ELIGIBILITY_COLUMNS,
     "enrollments": ENROLLMENT_COLUMNS,
     "time_approvals": APPROVAL_COLUMNS,
+    "plan_assignments": PLAN_ASSIGNMENT_COLUMNS,
 }
 
 
@@ -109,11 +115,11 @@ def rating_backend(engine: Engine) -> BaseBackend:
     return con
 
 
-def rate(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+def rate(engine: Engine, period: Period, contracts: Contract | PlanContracts) -> PeriodRating:
     """The rating of ``period`` from what the store holds now."""
     con = rating_backend(engine)
     try:
-        return rate_period(store_inputs(con), period, contract)
+        return rate_period(store_inputs(con), period, contracts)
     finally:
         con.disconnect()
 
@@ -126,20 +132,22 @@ _RECENT_LOCK = threading.Lock()
 _RECENT_KEPT = 8
 
 
-def rate_recent(engine: Engine, period: Period, contract: Contract) -> PeriodRating:
+def rate_recent(
+    engine: Engine, period: Period, contracts: Contract | PlanContracts
+) -> PeriodRating:
     """``rate``'s answer, computed again only when something was changed since. The trail's
     high-water mark is read before rating, so a change saved meanwhile makes a new key."""
     key = (
         engine.url.render_as_string(hide_password=True),
         str(period),
-        contract.model_dump_json(),
+        as_plans(contracts).fingerprint(),
         audit_high_water(engine),
     )
     with _RECENT_LOCK:
         kept = _RECENT.get(key)
     if kept is not None:
         return kept
-    rating = rate(engine, period, contract)
+    rating = rate(engine, period, contracts)
     with _RECENT_LOCK:
         if len(_RECENT) >= _RECENT_KEPT:
             _RECENT.pop(next(iter(_RECENT)))
@@ -147,8 +155,8 @@ def rate_recent(engine: Engine, period: Period, contract: Contract) -> PeriodRat
     return rating
 
 
-def honesty(engine: Engine, period: Period, contract: Contract) -> HonestyReport:
-    rating = rate_recent(engine, period, contract)
+def honesty(engine: Engine, period: Period, contracts: Contract | PlanContracts) -> HonestyReport:
+    rating = rate_recent(engine, period, contracts)
     return honesty_report(rating.period, rating.lines, rating.not_billed)
 
 
@@ -164,15 +172,23 @@ def to_claim_line(row: dict[str, Any]) -> ClaimLine:
         first_date=_day(row["first_date"]),
         last_date=_day(row["last_date"]),
         source_ids=tuple(sorted(ids.split(ID_SEPARATOR))) if ids else (),
+        plan=row["plan"],
     )
 
 
-def to_not_billed(rows: Iterable[dict[str, Any]], contract: Contract) -> list[NotBilled]:
+def to_not_billed(
+    rows: Iterable[dict[str, Any]], contracts: Contract | PlanContracts
+) -> list[NotBilled]:
+    plans = as_plans(contracts)
     items = []
     for row in rows:
         reason = ReasonCode(row["reason_code"])
         on = _day(row["date"])
         activity = row.get("activity")
+        plan: str | None = row.get("plan")
+        # Without a plan (NO_PLAN) the activity is described as the first plan describes it.
+        contract = plans[plan] if plan is not None and plan in plans.contracts else None
+        contract = contract or plans[plans.first]
         described = contract.activities.get(activity) if activity else None
         items.append(
             NotBilled(
@@ -189,6 +205,7 @@ def to_not_billed(rows: Iterable[dict[str, Any]], contract: Contract) -> list[No
                     activity_description=described.description if described else None,
                     method=row.get("method"),
                 ),
+                plan=plan,
             )
         )
     return items

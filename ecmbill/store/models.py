@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ecmbill.domain.plans import DEFAULT_PLAN
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -93,7 +95,40 @@ class Eligibility(Base):
 
     member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    # Each plan's files speak for that plan: one plan's "not eligible" never overwrites
+    # another's "eligible" for a member who changed plan.
+    plan: Mapped[str] = mapped_column(
+        ForeignKey("plans.key"), primary_key=True, server_default=DEFAULT_PLAN
+    )
     eligible: Mapped[bool] = mapped_column(Boolean)
+
+
+class Plan(Base):
+    """A health plan the office bills: its contract (null: the office's contract, as stored
+    with ``ecmbill contract set``) and the payer settings that differ from the claim settings
+    (JSON; empty for the first plan, whose payer is the claim settings' payer)."""
+
+    __tablename__ = "plans"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+    contract_toml: Mapped[str | None] = mapped_column(Text)
+    payer_settings: Mapped[str] = mapped_column(Text, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanAssignment(Base):
+    """A member's plan from ``start_date`` to ``end_date`` (null: still running). Spans of one
+    member never overlap (a database trigger refuses it, as for enrollments)."""
+
+    __tablename__ = "plan_assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.member_id"), index=True)
+    plan: Mapped[str] = mapped_column(ForeignKey("plans.key"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
 
 
 class Enrollment(Base):
@@ -228,6 +263,8 @@ class Claim(Base):
     corrects_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
     original_reference: Mapped[str | None] = mapped_column(String(50))
     total_charge: Mapped[Decimal] = mapped_column(Numeric(12, 2, asdecimal=True))
+    # The plan billed; a replacement or void goes to the plan of the claim it corrects.
+    plan: Mapped[str] = mapped_column(ForeignKey("plans.key"), server_default=DEFAULT_PLAN)
     diagnosis_code: Mapped[str] = mapped_column(String(8))
     place_of_service: Mapped[str] = mapped_column(String(2))
     close_id: Mapped[int] = mapped_column(ForeignKey("period_closes.id"))

@@ -288,7 +288,7 @@ def member_month(request: Request, member_id: str, period: str | None = None) ->
         raise Forbidden("not on your caseload: open the member's page and give a reason")
     if access is MemberAccess.LOGGED:
         log_access(here.engine, active.account, "view", member_id=member_id)
-    rating = rate(here.engine, month, here.contract())
+    rating = rate(here.engine, month, here.plans())
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return JSONResponse({"detail": "no such member"}, status_code=404)
@@ -318,7 +318,7 @@ def period_preview(request: Request, period: str) -> Any:
     except ValueError as err:
         return JSONResponse({"detail": str(err)}, status_code=422)
     here = site(request)
-    rating = rate(here.engine, month, here.contract())
+    rating = rate(here.engine, month, here.plans())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     return {
         **rating.as_json(),

@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from fastapi import Request
 
 from ecmbill.contract import Contract
-from ecmbill.contract.stored import current_contract
+from ecmbill.contract.plans import PlanContracts
+from ecmbill.contract.stored import current_contract, current_plans
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine
 
@@ -25,6 +26,13 @@ class Site:
 
     def contract(self) -> Contract:
         return self.contract_override or current_contract(self.engine)
+
+    def plans(self) -> PlanContracts:
+        """The contract of every plan the office bills (the override replaces the first's)."""
+        plans = current_plans(self.engine)
+        if self.contract_override is None:
+            return plans
+        return PlanContracts({**plans.contracts, plans.first: self.contract_override})
 
     def period_or_current(self, text: str | None, *, previous: bool = False) -> Period:
         """The period typed, else the current one (``previous``: the one before it, the

@@ -10,6 +10,7 @@ ON = date(2026, 10, 5)
 def test_precedence_is_the_order_the_issue_gives() -> None:
     assert [r.value for r in PRECEDENCE] == [
         "NOT_ELIGIBLE",
+        "NO_PLAN",
         "NOT_ENROLLED",
         "ALREADY_ENROLLED",
         "MASS_COMMUNICATION",
@@ -24,6 +25,7 @@ def test_precedence_is_the_order_the_issue_gives() -> None:
     ("reason", "extra", "sentence"),
     [
         (ReasonCode.NOT_ELIGIBLE, {}, "not billable: member not eligible in 2026-10"),
+        (ReasonCode.NO_PLAN, {}, "not billable: member had no health plan on 2026-10-05"),
         (ReasonCode.NOT_ENROLLED, {}, "not billable: member not enrolled in ECM on 2026-10-05"),
         (
             ReasonCode.ALREADY_ENROLLED,

@@ -624,6 +624,7 @@ def test_rating_json_has_exactly_the_documented_shape(book: Ledger) -> None:
         "lines": [
             {
                 "member_id": "10000001A",
+                "plan": "default",
                 "code": "G9008",
                 "modifiers": ["U1", "GQ"],
                 "kind": "service",
@@ -635,6 +636,7 @@ def test_rating_json_has_exactly_the_documented_shape(book: Ledger) -> None:
             },
             {
                 "member_id": "10000002B",
+                "plan": "default",
                 "code": "G9012",
                 "modifiers": ["U8"],
                 "kind": "outreach",

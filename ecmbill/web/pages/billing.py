@@ -89,7 +89,7 @@ def billing_page(
     here = site(request)
     query = request.query_params
     contract = here.contract()
-    rating = rate_recent(here.engine, month, contract)
+    rating = rate_recent(here.engine, month, here.plans())
     report = honesty_report(rating.period, rating.lines, rating.not_billed)
     expected = money.expected(rating.lines, contract)
     claimed = money.claimed(here.engine, month, contract)
@@ -306,7 +306,7 @@ async def close_period(request: Request) -> Response:
 
 def close_confirmation(request: Request, month: Period) -> HTMLResponse:
     here = site(request)
-    rating = rate_recent(here.engine, month, here.contract())
+    rating = rate_recent(here.engine, month, here.plans())
     first = claim_close.first_close(here.engine, month)
     return render(
         request,
@@ -528,7 +528,7 @@ def not_billed_export(
         return not_found(request, "no such download")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    rating = rate_recent(here.engine, month, here.contract())
+    rating = rate_recent(here.engine, month, here.plans())
     reason = paging.choice(n_reason, sorted({item.reason for item in rating.not_billed}))
     source = paging.choice(n_source, [s.value for s in Source])
     items = _not_billed(rating.not_billed, reason, source, "date", False)
@@ -548,7 +548,7 @@ def billing_chart(request: Request, period: str | None = None) -> Response:
     page_user(request, "billing")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    report = honesty(here.engine, month, here.contract())
+    report = honesty(here.engine, month, here.plans())
     return Response(
         honesty_chart(report),
         media_type="image/svg+xml",

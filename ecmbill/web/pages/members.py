@@ -87,7 +87,7 @@ def _member_page(
     here = site(request)
     month = here.period_or_current(period)
     contract = here.contract()
-    rating = rate_recent(here.engine, month, contract)
+    rating = rate_recent(here.engine, month, here.plans())
     found = field_members.member_month(here.engine, member_id, month, rating.lines_for(member_id))
     if found is None:
         return not_found(request, "no such member")
