@@ -13,7 +13,7 @@ from rich.table import Table
 from ecmbill.claims.close import close_period
 from ecmbill.claims.export import export_claims
 from ecmbill.claims.settings import provider_settings, set_settings
-from ecmbill.cli.app import app, console, errors, fail, parse_period
+from ecmbill.cli.app import app, console, errors, fail, parse_period, plans_for
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
 from ecmbill.cli.payer import ack_rejected, show_ack, show_eligibility
@@ -26,6 +26,7 @@ from ecmbill.demo.acks import demo_acknowledgments, demo_eligibility
 from ecmbill.demo.exchange import demo_exchange
 from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
+from ecmbill.demo.plans import DemoPlans, add_second_plan
 from ecmbill.demo.provider import DEMO_SETTINGS
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
@@ -125,8 +126,12 @@ def demo(
                 )
             )  # fmt: skip
     with steps() as bar:
+        bar("a second plan, its members and two who move", 0, 0)
+        plans = add_second_plan(engine, files, actor="demo")
+    show_plans(plans)
+    with steps() as bar:
         bar(f"rating {month}", 0, 0)
-        rating = rate(engine, month, contract)
+        rating = rate(engine, month, plans_for(engine, None))
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
     console.print(
@@ -135,6 +140,12 @@ def demo(
         "do not bill (each with its reason: `ecmbill rate --period "
         f"{month} --database sqlite:///{db}`)."
     )
+    for key in plans.names:
+        lines = [line for line in rating.lines if line.plan == key]
+        console.print(
+            f"  plan {key}: {len(lines)} claim lines, {sum(line.units for line in lines)} "
+            "units, under its own contract's codes and rates"
+        )
     console.rule("Minutes per unit")
     show_honesty(honesty_report(rating.period, rating.lines, rating.not_billed), most=10)
     console.rule("Files for the plan")
@@ -195,6 +206,18 @@ def demo(
     console.print(f"270, 271, 999, 277CA: {db.with_name('demo-270.txt').resolve()} and beside it")
     if with_users:
         show_demo_users(engine, f"sqlite:///{db}")
+
+
+def show_plans(plans: DemoPlans) -> None:
+    """The plans the demo office bills, their members, and who moves between them."""
+    console.rule("Plans")
+    for key, name in plans.names.items():
+        console.print(f"{key} ({name}): {plans.members[key]} members at the end of the month")
+    for move in plans.moves:
+        console.print(
+            f"{move.member_id} moves from {move.old_plan} to {move.new_plan} on "
+            f"{move.on.isoformat()}: each plan bills its own days"
+        )
 
 
 def demo_file(url: str) -> Path:
