@@ -143,8 +143,9 @@ def test_a_database_made_before_plans_rates_its_month_as_before_each_line_the_de
     url, _ = migrated
     made = expected()
     old = made["rating"]
-    # 81 lines and 13 entries that do not bill, in October 2026.
+    # 81 lines of 167 units and 13 entries that do not bill, in October 2026.
     assert (len(old["lines"]), len(old["not_billed"])) == (81, 13)
+    assert sum(line["units"] for line in old["lines"]) == 167
     result = CliRunner().invoke(
         app, ["rate", "--period", made["period"], "--json", "--database", url]
     )
