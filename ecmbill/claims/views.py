@@ -13,6 +13,7 @@ from ecmbill.domain.claims import ChargeLine
 from ecmbill.domain.lines import NotBilled
 from ecmbill.domain.payer import Outcome, set_outcome
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.vocabulary import in_words
 from ecmbill.payer.acks import set_reasons
 from ecmbill.payer.codes import PayerCodes
@@ -38,6 +39,8 @@ class ClaimView:
     created_at: datetime
     lines: tuple[ChargeLine, ...]
     exported: tuple[str, ...]
+    # The health plan the claim was billed to.
+    plan: str = DEFAULT_PLAN
 
 
 def _view(
@@ -60,6 +63,7 @@ def _view(
         created_at=claim.created_at,
         lines=tuple(stored.charge_lines(session, claim.id) if lines is None else lines),
         exported=stored.exported_formats(session, claim.id) if exported is None else exported,
+        plan=claim.plan,
     )
 
 

@@ -26,7 +26,7 @@ from ecmbill.cli.app import (
 )
 from ecmbill.cli.progress import steps
 from ecmbill.contract import Contract, ContractError, default_contract, load_contract
-from ecmbill.domain.honesty import HonestyReport
+from ecmbill.domain.honesty import HonestyReport, honesty_report
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.rating import service
@@ -182,12 +182,25 @@ def report(
     period: PeriodOption,
     database: DatabaseOption = None,
     contract: ContractOption = None,
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help="Only this plan's lines (a plan key; default: every plan)."),
+    ] = None,
 ) -> None:
     """Minutes per unit: minutes worked, units billed and minutes per unit, by code."""
     month = parse_period(period)
     engine = store(database)
+    plans = plans_for(engine, contract)
+    if plan is not None and plan not in plans.contracts:
+        fail(f"no plan {plan!r}: the plans are {', '.join(plans)} (`ecmbill plans list`)")
     with errors.status(f"rating {month}"):
-        honest = service.honesty(engine, month, plans_for(engine, contract))
+        if plan is None:
+            honest = service.honesty(engine, month, plans)
+        else:
+            rating = service.rate_recent(engine, month, plans)
+            honest = honesty_report(rating.period, rating.lines, rating.not_billed, plan=plan)
+    if plan is not None:
+        console.print(f"Plan {plan} only.")
     show_honesty(honest)
 
 

@@ -50,9 +50,17 @@ class HonestyReport:
 
 
 def honesty_report(
-    period: str, lines: Iterable[ClaimLine], not_billed: Iterable[NotBilled]
+    period: str,
+    lines: Iterable[ClaimLine],
+    not_billed: Iterable[NotBilled],
+    *,
+    plan: str | None = None,
 ) -> HonestyReport:
-    lines = list(lines)
+    """The report of the lines (and not-billed items) given; with ``plan``, of that plan's
+    only: its lines and the items rated under it (an item with no plan, ``NO_PLAN``, is in
+    no plan's report)."""
+    lines = [line for line in lines if plan is None or line.plan == plan]
+    not_billed = [item for item in not_billed if plan is None or item.plan == plan]
     groups: dict[tuple[str, tuple[str, ...], Kind], list[ClaimLine]] = {}
     for line in lines:
         groups.setdefault((line.code, line.modifiers, line.kind), []).append(line)

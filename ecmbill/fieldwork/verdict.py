@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.checks import Known, row_problems
 from ecmbill.domain.period import Period
 from ecmbill.domain.verdict import Verdict, field_verdict
@@ -27,9 +28,17 @@ UNSAVED_ID = "unsaved"
 
 
 def _answer(
-    engine: Engine, contract: Contract, source: Source, record: dict[str, Any], *, saved: bool
+    engine: Engine,
+    contracts: Contract | PlanContracts,
+    source: Source,
+    record: dict[str, Any],
+    *,
+    saved: bool,
 ) -> Verdict:
-    rated = rate_record(engine, contract, source, record, saved=saved)
+    rated = rate_record(engine, contracts, source, record, saved=saved)
+    plans = as_plans(contracts)
+    # The code in the words of the plan that bills it (the first plan's when none does).
+    contract = plans[rated.plan] if rated.plan is not None else plans[plans.first]
     on: date = record["date"]
     period = Period.of(on)
     described = next(
@@ -52,22 +61,26 @@ def _answer(
     )
 
 
-def entry_verdict(engine: Engine, contract: Contract, entry_id: str) -> Verdict | None:
+def entry_verdict(
+    engine: Engine, contracts: Contract | PlanContracts, entry_id: str
+) -> Verdict | None:
     """The answer for a saved time entry (None when there is none)."""
     entry = stored_work.time_entry(engine, entry_id)
     if entry is None:
         return None
     record = {"entry_id": entry_id, "date": entry.date}
-    return _answer(engine, contract, Source.TIME, record, saved=True)
+    return _answer(engine, contracts, Source.TIME, record, saved=True)
 
 
-def attempt_verdict(engine: Engine, contract: Contract, attempt_id: str) -> Verdict | None:
+def attempt_verdict(
+    engine: Engine, contracts: Contract | PlanContracts, attempt_id: str
+) -> Verdict | None:
     """The answer for a saved outreach attempt (None when there is none)."""
     attempt = stored_work.outreach_attempt(engine, attempt_id)
     if attempt is None:
         return None
     record = {"attempt_id": attempt_id, "date": attempt.date}
-    return _answer(engine, contract, Source.OUTREACH, record, saved=True)
+    return _answer(engine, contracts, Source.OUTREACH, record, saved=True)
 
 
 def form_problems(
@@ -111,7 +124,7 @@ def form_problems(
 
 def preview(
     engine: Engine,
-    contract: Contract,
+    contracts: Contract | PlanContracts,
     kind: str,
     form: dict[str, str],
     *,
@@ -120,7 +133,8 @@ def preview(
     within: frozenset[str] | None = None,
 ) -> Verdict | None:
     """The answer for a record as typed so far, before it is saved; None until the member,
-    the date and (for time) the activity and modality can be read."""
+    the date and (for time) the activity and modality can be read. Rated under the member's
+    plan on the date, as the monthly rating rates it."""
     try:
         member_id = resolve_member(engine, form.get("member_id", ""), within=within)
     except RowReject:
@@ -142,7 +156,7 @@ def preview(
             "activity": activity,
             "modality": modality,
         }
-        return _answer(engine, contract, Source.TIME, record, saved=False)
+        return _answer(engine, contracts, Source.TIME, record, saved=False)
     method = form.get("method", "").strip()
     if not method:
         return None
@@ -156,4 +170,4 @@ def preview(
         "individualized": typed in ("on", "true", "y", "yes", "1"),
         "minutes": 0,
     }
-    return _answer(engine, contract, Source.OUTREACH, record, saved=False)
+    return _answer(engine, contracts, Source.OUTREACH, record, saved=False)

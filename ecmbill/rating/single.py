@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.types as ir
 
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain.lines import NotBilled
 from ecmbill.domain.vocabulary import Source
 from ecmbill.rating.expression import MODIFIER_SEPARATOR, RatingInputs, classify
@@ -49,16 +50,18 @@ OUTREACH_SCHEMA = ibis.schema(
 
 @dataclasses.dataclass(frozen=True)
 class RatedRecord:
-    """What the rating says of one record: its code and modifiers, or why it does not bill."""
+    """What the rating says of one record: its code and modifiers, or why it does not bill,
+    and the plan it is rated under (None when the member had no plan on its date)."""
 
     code: str | None
     modifiers: tuple[str, ...]
     not_billed: NotBilled | None
+    plan: str | None = None
 
 
 def rate_record(
     engine: Engine,
-    contract: Contract,
+    contracts: Contract | PlanContracts,
     source: Source,
     record: dict[str, Any],
     *,
@@ -66,22 +69,25 @@ def rate_record(
 ) -> RatedRecord:
     """Rate one record (keys as the import files name them: ``entry_id`` or ``attempt_id``,
     ``staff_id``, ``member_id``, ``date`` a ``date``, ...). ``saved``: read it from the store
-    by its id rather than from ``record``, so what the store holds (e.g. an approval) counts."""
+    by its id rather than from ``record``, so what the store holds (e.g. an approval) counts.
+    With several plans the record is rated under the contract of the member's plan on its
+    date (``NO_PLAN`` when there is none), as the monthly rating does."""
     on: date = record["date"]
     con = ibis_backend(engine)
     try:
         inputs = _one_record(store_inputs(con), source, record, saved=saved)
-        rows = classify(inputs, on, on, contract).to_pyarrow().to_pylist()
+        rows = classify(inputs, on, on, contracts).to_pyarrow().to_pylist()
     finally:
         con.disconnect()
     if not rows:
         raise LookupError("the record was not found to rate")
     row = rows[0]
-    refused = to_not_billed([row], contract) if row["reason_code"] is not None else []
+    refused = to_not_billed([row], contracts) if row["reason_code"] is not None else []
     return RatedRecord(
         code=row["code"],
         modifiers=tuple(m for m in (row["modifiers"] or "").split(MODIFIER_SEPARATOR) if m),
         not_billed=refused[0] if refused else None,
+        plan=row.get("plan"),
     )
 
 

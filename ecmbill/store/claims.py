@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ecmbill.domain.claims import ChargeLine
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.store import models
 from ecmbill.store.db import serialise
@@ -43,6 +44,8 @@ class StoredClaim:
     diagnosis_code: str
     place_of_service: str
     created_at: datetime
+    # The health plan the claim was billed to.
+    plan: str = DEFAULT_PLAN
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def as_stored_claim(row: models.Claim) -> StoredClaim:
         diagnosis_code=row.diagnosis_code,
         place_of_service=row.place_of_service,
         created_at=row.created_at,
+        plan=row.plan,
     )
 
 

@@ -197,9 +197,9 @@ def with_verdict(
     ``modifiers``, ``reason_code``, ``reason`` (the monthly rating's answer)."""
     here = site(request)
     answer = (
-        field_verdict.entry_verdict(here.engine, here.contract(), entry_id)
+        field_verdict.entry_verdict(here.engine, here.plans(), entry_id)
         if entry_id is not None
-        else field_verdict.attempt_verdict(here.engine, here.contract(), attempt_id or "")
+        else field_verdict.attempt_verdict(here.engine, here.plans(), attempt_id or "")
     )
     return {**_jsonable(saved), **(answer.as_json() if answer is not None else {})}
 

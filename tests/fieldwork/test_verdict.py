@@ -4,18 +4,24 @@ form equals what ``ecmbill rate`` says of it for the month. On SQLite and Postgr
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from ecmbill.contract import Contract
+from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.domain.verdict import CLOSED_MONTH, Verdict, field_verdict
 from ecmbill.fieldwork import verdict
+from ecmbill.rating.service import rate
 from ecmbill.store import fieldwork as stored_work
+from ecmbill.store import plans as stored_plans
+from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger
 from tests.conftest import TODAY
+from tests.rating.test_plans import BEN, two_plans
 
 # C: enrolled, never eligible; D: eligible, never enrolled; X1 a staff member whose role
 # ended before October.
@@ -102,12 +108,16 @@ def _saved(book: Ledger, record_id: str) -> Verdict | None:
 
 # Reasons a record gets only under a contract setting, with their own test below.
 UNDER_A_SETTING = {ReasonCode.NOT_APPROVED}
+# Reasons a record gets only in an office with several plans, with their own test below.
+UNDER_SEVERAL_PLANS = {ReasonCode.NO_PLAN}
 
 
 def test_will_this_bill_equals_the_monthly_rating_for_every_reason_code(book: Ledger) -> None:
     # A reason added to the rating needs a case here or below, with its setting.
     cases = set(EXPECTED.values()) - {None}
-    assert cases | UNDER_A_SETTING == set(ReasonCode), "a reason code without a case"
+    assert cases | UNDER_A_SETTING | UNDER_SEVERAL_PLANS == set(ReasonCode), (
+        "a reason code without a case"
+    )
     rated = _rated(book, "2026-10")
     for record_id, reason in EXPECTED.items():
         answer = _saved(book, record_id)
@@ -200,3 +210,48 @@ def test_will_this_bill_says_not_approved_as_the_rating_does_when_the_contract_r
     assert _rated(book, "2026-10")["T-BILLS"][0] is None
     approved = _saved(book, "T-BILLS")
     assert approved is not None and approved.bills
+
+
+def test_will_this_bill_rates_under_the_members_plan_no_plan_and_plan_bs_modifiers(
+    book: Ledger,
+) -> None:
+    """Two plans: plan B bills clinical in-person time as G9008 U1 HE (the first plan: U1).
+    Ada (10000001A) is with plan B from Oct 1, so T-BILLS (Oct 2) is U1 HE; Ben (10000002B)
+    has no plan after Oct 20, so 25 minutes on the 21st is NO_PLAN. Saved or as typed, the
+    answer is the month's rating under both plans."""
+    plans = two_plans(book, moves_on=date(2026, 10, 1))
+    with unit_of_work(book.engine) as session:
+        stored_plans.end_plan(session, BEN, date(2026, 10, 20), actor="test")
+    book.load(
+        "time",
+        """
+        entry_id,staff_id,member_id,date,minutes,activity,modality
+        T-NO-PLAN,C1,10000002B,2026-10-21,25,care_coordination,in_person
+        """,
+    )
+    rating = rate(book.engine, Period.parse("2026-10"), plans)
+    no_plan = next(item for item in rating.not_billed if item.id == "T-NO-PLAN")
+    saved = verdict.entry_verdict(book.engine, plans, "T-NO-PLAN")
+    assert saved is not None
+    assert (saved.bills, saved.reason_code, saved.reason) == (
+        False,
+        "NO_PLAN",
+        "not billable: member had no health plan on 2026-10-21",
+    )
+    assert saved.reason == no_plan.reason
+    typed = verdict.preview(
+        book.engine, plans, "time",
+        {"member_id": "10000002B", "date": "2026-10-21", "minutes": "25",
+         "activity": "care_coordination", "modality": "in_person"},
+        staff_id="C1", today=TODAY,
+    )  # fmt: skip
+    assert typed == saved
+
+    ada = verdict.entry_verdict(book.engine, plans, "T-BILLS")
+    assert ada is not None and ada.bills
+    assert (ada.code, ada.modifiers) == ("G9008", ("U1", "HE"))
+    line = next(x for x in rating.lines if "T-BILLS" in x.source_ids)
+    assert (line.plan, line.modifiers) == ("b", ("U1", "HE"))
+    # The same record under the first plan's contract alone is U1, as before plans.
+    alone = verdict.entry_verdict(book.engine, plans[plans.first], "T-BILLS")
+    assert alone is not None and alone.modifiers == ("U1",)

@@ -70,6 +70,7 @@ FORMS: dict[str, set[UserRole]] = {
     "/account/password": set(UserRole),
     "/account/mfa": set(UserRole),
     "/members/93456789C/glass": {STAFF, SUPERVISOR, BILLER},
+    "/members/93456789C/plan": {BILLER, ADMIN},
     "/time/E1/approve": {SUPERVISOR},
     "/team/S1/approve": {SUPERVISOR},
     "/billing/close": {BILLER},

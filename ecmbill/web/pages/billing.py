@@ -28,6 +28,7 @@ from ecmbill.claims.views import (
     not_billed_rows,
     rejected_claims,
 )
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.domain.lines import ClaimLine, NotBilled
 from ecmbill.domain.period import Period
@@ -35,6 +36,7 @@ from ecmbill.domain.vocabulary import Kind, Source
 from ecmbill.exchange.identity import provider_identity
 from ecmbill.exchange.otf import write_otf
 from ecmbill.exchange.rtf import write_rtf
+from ecmbill.fieldwork import plans as field_plans
 from ecmbill.fieldwork.team import unapproved_time
 from ecmbill.rating.service import honesty, rate_recent
 from ecmbill.store.files import OutputProblem, write_table
@@ -89,9 +91,14 @@ def billing_page(
     here = site(request)
     query = request.query_params
     contract = here.contract()
-    rating = rate_recent(here.engine, month, here.plans())
-    report = honesty_report(rating.period, rating.lines, rating.not_billed)
-    expected = money.expected(rating.lines, contract)
+    plans = here.plans()
+    rating = rate_recent(here.engine, month, plans)
+    # With several plans the lists show each line's plan, and ``plan`` narrows the claim
+    # lines, what does not bill and the minutes per unit to one plan; one plan: as before.
+    plan_names = field_plans.plan_names(here.engine) if plans.several else {}
+    plan = paging.choice(query.get("plan"), list(plans)) if plans.several else None
+    report = honesty_report(rating.period, rating.lines, rating.not_billed, plan=plan)
+    expected, expected_plans = expected_money(rating.lines, plans)
     claimed = money.claimed(here.engine, month, contract)
 
     # Claims: paged, filtered and sorted in the database.
@@ -122,7 +129,8 @@ def billing_page(
     line_sort, line_desc = _sorting(query.get("l_sort"), LINE_SORTS, "member")
     lines = [
         line for line in rating.lines
-        if (line_kind is None or line.kind.value == line_kind)
+        if (plan is None or line.plan == plan)
+        and (line_kind is None or line.kind.value == line_kind)
         and (line_code is None or " ".join((line.code, *line.modifiers)) == line_code)
     ]  # fmt: skip
     names = member_names(here.engine, {line.member_id for line in rating.lines})
@@ -143,7 +151,12 @@ def billing_page(
     not_billed_source = paging.choice(query.get("n_source"), [s.value for s in Source])
     not_billed_sort, not_billed_desc = _sorting(query.get("n_sort"), NOT_BILLED_SORTS, "date")
     not_billed = _not_billed(
-        rating.not_billed, not_billed_reason, not_billed_source, not_billed_sort, not_billed_desc
+        rating.not_billed,
+        not_billed_reason,
+        not_billed_source,
+        not_billed_sort,
+        not_billed_desc,
+        plan,
     )
     not_billed_pager = paging.pager(
         "n_page", paging.page_number(query.get("n_page")), len(not_billed), ON_PAGE
@@ -177,7 +190,10 @@ def billing_page(
         rating=rating,
         report=report,
         expected=expected,
+        expected_plans=expected_plans,
         claimed=claimed,
+        plan_names=plan_names,
+        plan=plan,
         units=sum(line.units for line in rating.lines),
         names=names | member_names(here.engine, shown_members - set(names)),
         previous=month_before(month),
@@ -231,12 +247,35 @@ def billing_page(
     )
 
 
+def expected_money(
+    lines: Sequence[ClaimLine], plans: PlanContracts
+) -> tuple[money.Money, list[str]]:
+    """Expected money before the close, each line at the rate of its plan's contract; with
+    several plans the codes of each plan in turn, and the plan of each code's row."""
+    if not plans.several:
+        found = money.expected(lines, plans[plans.first])
+        return found, [plans.first] * len(found.by_code)
+    by_code: list[money.CodeMoney] = []
+    of_plan: list[str] = []
+    for key, contract in plans.items():
+        found = money.expected([line for line in lines if line.plan == key], contract)
+        by_code += found.by_code
+        of_plan += [key] * len(found.by_code)
+    return money.Money(tuple(by_code)), of_plan
+
+
 def _not_billed(
-    items: Sequence[NotBilled], reason: str | None, source: str | None, sort: str, desc: bool
+    items: Sequence[NotBilled],
+    reason: str | None,
+    source: str | None,
+    sort: str,
+    desc: bool,
+    plan: str | None = None,
 ) -> list[NotBilled]:
     chosen = [
         item for item in items
-        if (reason is None or item.reason == reason)
+        if (plan is None or item.plan == plan)
+        and (reason is None or item.reason == reason)
         and (source is None or item.source.value == source)
     ]  # fmt: skip
     keys: dict[str, Callable[[NotBilled], tuple[Any, ...]]] = {
@@ -313,7 +352,7 @@ def close_confirmation(request: Request, month: Period) -> HTMLResponse:
         "billing_confirm.html",
         period=month,
         month_name=f"{month.start:%B %Y}",
-        expected=money.expected(rating.lines, here.contract()),
+        expected=expected_money(rating.lines, here.plans())[0],
         entries=sum(len(line.source_ids) for line in rating.lines),
         members=len({line.member_id for line in rating.lines}),
         not_billed=len(rating.not_billed),
@@ -521,6 +560,7 @@ def not_billed_export(
     period: str | None = None,
     n_reason: str | None = None,
     n_source: str | None = None,
+    plan: str | None = None,
 ) -> Response:
     """The not-billed list (with the list's filters) as CSV or XLSX, formula-safe."""
     active = page_user(request, "billing")
@@ -528,10 +568,12 @@ def not_billed_export(
         return not_found(request, "no such download")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    rating = rate_recent(here.engine, month, here.plans())
+    plans = here.plans()
+    rating = rate_recent(here.engine, month, plans)
     reason = paging.choice(n_reason, sorted({item.reason for item in rating.not_billed}))
     source = paging.choice(n_source, [s.value for s in Source])
-    items = _not_billed(rating.not_billed, reason, source, "date", False)
+    chosen = paging.choice(plan, list(plans)) if plans.several else None
+    items = _not_billed(rating.not_billed, reason, source, "date", False, chosen)
     rows = not_billed_rows(items, member_names(here.engine, {i.member_id for i in items}))
     name = download_name(month, "not-billed", fmt)
     with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
@@ -543,12 +585,19 @@ def not_billed_export(
 
 
 @router.get("/billing/chart.svg")
-def billing_chart(request: Request, period: str | None = None) -> Response:
-    """The minutes-per-unit chart (hours worked vs units billed) as an SVG image."""
+def billing_chart(request: Request, period: str | None = None, plan: str | None = None) -> Response:
+    """The minutes-per-unit chart (hours worked vs units billed) as an SVG image; with
+    ``plan``, of that plan's lines only."""
     page_user(request, "billing")
     here = site(request)
     month = here.period_or_current(period, previous=True)
-    report = honesty(here.engine, month, here.plans())
+    plans = here.plans()
+    chosen = paging.choice(plan, list(plans)) if plans.several else None
+    if chosen is None:
+        report = honesty(here.engine, month, plans)
+    else:
+        rating = rate_recent(here.engine, month, plans)
+        report = honesty_report(rating.period, rating.lines, rating.not_billed, plan=chosen)
     return Response(
         honesty_chart(report),
         media_type="image/svg+xml",

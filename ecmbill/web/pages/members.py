@@ -5,12 +5,15 @@ the caseload opens only with a "break the glass" reason, kept in the access log.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ecmbill.domain import values
 from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
+from ecmbill.fieldwork import plans as field_plans
 from ecmbill.rating.service import rate_recent
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store.lookups import staff_names
@@ -22,8 +25,9 @@ from ecmbill.web.accounts import (
     member_access,
     visible_members,
 )
-from ecmbill.web.render import not_found, render
-from ecmbill.web.security import ACCESS, ActiveSession, form_user, page_user
+from ecmbill.web.forms import form_values
+from ecmbill.web.render import error_page, not_found, render
+from ecmbill.web.security import ACCESS, ActiveSession, actor, form_user, page_user
 from ecmbill.web.site import BadParameter, month_before, site
 
 router = APIRouter()
@@ -59,9 +63,18 @@ def members(request: Request, q: str = "", page: int = 1) -> Response:
         total = len(rows)
         rows = rows[(page - 1) * caseload.PAGE_SIZE : page * caseload.PAGE_SIZE]
     staff = active.account.role is UserRole.STAFF
+    # With several plans each member shows their plan today (one plan: nothing to tell).
+    plan_today: dict[str, str] = {}
+    plan_names: dict[str, str] = {}
+    if here.plans().several:
+        plan_names = field_plans.plan_names(here.engine)
+        shown = [m.member_id for m in found] + [row.member.member_id for row in rows]
+        plan_today = field_plans.plans_on(here.engine, shown, here.today())
     return render(
         request,
         "members.html",
+        plan_today=plan_today,
+        plan_names=plan_names,
         q=q,
         found=found,
         caseload=rows,
@@ -82,7 +95,13 @@ def member_options(request: Request, member_id: str = "") -> Response:
 
 
 def _member_page(
-    request: Request, member_id: str, period: str | None, active: ActiveSession
+    request: Request,
+    member_id: str,
+    period: str | None,
+    active: ActiveSession,
+    *,
+    plan_error: str | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     here = site(request)
     month = here.period_or_current(period)
@@ -107,9 +126,18 @@ def _member_page(
         }
         not_billed = [n for n in not_billed if n.id in own_ids]
         found = replace(found, entries=mine)
+    # With several plans, the member's plan spans (and, for who corrects members, a form to
+    # give a plan from a date); an office with one plan sees the page as before.
+    several = here.plans().several
     return render(
         request,
         "member.html",
+        422 if plan_error else 200,
+        several_plans=several,
+        plan_spans=field_plans.member_spans(here.engine, member_id) if several else [],
+        plan_names=field_plans.plan_names(here.engine) if several else {},
+        plan_error=plan_error,
+        typed=typed or {},
         month=found,
         contract=contract,
         staff_names=staff_names(here.engine),
@@ -168,3 +196,41 @@ async def break_the_glass(request: Request, member_id: str) -> Response:
         )
     log_access(here.engine, active.account, "glass", member_id=member_id, reason=reason)
     return _member_page(request, member_id, period, active)
+
+
+@router.post("/members/{member_id}/plan", response_class=HTMLResponse)
+async def assign_plan(request: Request, member_id: str) -> Response:
+    """Give the member a plan from a start date (to an end date, or open), as a correction:
+    the member's other spans are cut back around it, every change in the audit trail."""
+    active, form = await form_user(request, "corrections")
+    here = site(request)
+    member_id = member_id.upper()
+    typed = form_values(form)
+    period = typed.get("period") or None
+    here.period_or_current(period)
+    opens_members = active.account.role in ACCESS["members"]
+    try:
+        start = _day(typed, "start")
+        end = _day(typed, "end") if typed.get("end", "").strip() else None
+        field_plans.assign_plan(
+            here.engine, member_id, typed.get("plan", "").strip(), start, end,
+            actor=actor(active),
+        )  # fmt: skip
+    except field_plans.PlanRefused as err:
+        problem = str(err)
+        if not opens_members:
+            return error_page(request, 422, "Plan not given", problem)
+        return _member_page(request, member_id, period, active, plan_error=problem, typed=typed)
+    target = (
+        f"/members/{member_id}?period={here.period_or_current(period)}#plans"
+        if opens_members
+        else f"/corrections?member_id={member_id}"
+    )
+    return RedirectResponse(target, status_code=303)
+
+
+def _day(typed: dict[str, str], name: str) -> date:
+    try:
+        return values.any_day(typed.get(name, ""))
+    except values.FieldError as err:
+        raise field_plans.PlanRefused(f"{name} date: {err}") from None

@@ -56,7 +56,7 @@ def outreach_page(
         member_id=member_id,
         saved=saved,
         verdict=(
-            field_verdict.attempt_verdict(here.engine, here.contract(), saved_id)
+            field_verdict.attempt_verdict(here.engine, here.plans(), saved_id)
             if saved_id and any(a.attempt_id == saved_id for a in attempts)
             else None
         ),

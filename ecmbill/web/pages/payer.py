@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ecmbill.claims.settings import SettingsError
 from ecmbill.claims.views import claim_timeline
+from ecmbill.fieldwork import plans as field_plans
 from ecmbill.payer.acks import AckFileError
 from ecmbill.payer.answers import import_answer
 from ecmbill.payer.eligibility import EligibilityFileError, NothingToAsk, request_270
@@ -101,4 +102,6 @@ def claim_page(request: Request, claim_ref: str) -> Response:
         denials=denials,
         wanted=claim_ref.upper(),
         member_name=member_names(here.engine, {member}).get(member, member),
+        # With several plans the claim says whose it is (one plan: nothing to tell).
+        plan_names=field_plans.plan_names(here.engine) if here.plans().several else {},
     )

@@ -110,7 +110,7 @@ def time_page(
         values=values,
         errors=errors or {},
         verdict=(
-            field_verdict.entry_verdict(here.engine, contract, saved_entry.entry_id)
+            field_verdict.entry_verdict(here.engine, here.plans(), saved_entry.entry_id)
             if saved_entry is not None
             else None
         ),
@@ -159,7 +159,7 @@ async def verdict_partial(request: Request, kind: str) -> Response:
     if active.account.staff_id:
         answer = field_verdict.preview(
             here.engine,
-            here.contract(),
+            here.plans(),
             kind,
             form_values(form),
             staff_id=active.account.staff_id,
@@ -216,7 +216,7 @@ def edit_page(
         status_code,
         contract=here.contract(),
         activity_groups=activity_groups(here.contract()),
-        verdict=field_verdict.entry_verdict(here.engine, here.contract(), entry.entry_id),
+        verdict=field_verdict.entry_verdict(here.engine, here.plans(), entry.entry_id),
         values=values,
         errors=errors,
         editing=entry,
