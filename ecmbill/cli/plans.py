@@ -194,6 +194,11 @@ def plans_set(
         fail("nothing to change: give --name, --contract or a payer setting")
     engine = store(database)
     row = _existing(engine, plan)
+    if row.first and payer:
+        fail(
+            "the first plan's payer is the claim settings' payer: set it with "
+            "`ecmbill settings set payer_id VALUE` (and payer_name, receiver_id, receiver_name)"
+        )
     if row.first and text is not None and contract is not None:
         # The first plan's contract is the office's contract, stored where it always was.
         try:

@@ -51,6 +51,8 @@ def test_plans_refuse_a_bad_key_a_repeated_key_a_bad_contract_and_an_unknown_pla
     bad_payer = cli("plans", "add", "b", "--name", "B", "--payer-id", "!")
     assert bad_payer.exit_code == 2 and "--payer-id" in bad_payer.output
     assert cli("plans", "set", "default").exit_code == 2  # nothing to change
+    first_payer = cli("plans", "set", "default", "--payer-id", "OTHER01")
+    assert first_payer.exit_code == 2 and "claim settings" in first_payer.output
 
 
 def test_setting_the_first_plans_contract_stores_the_office_contract(
