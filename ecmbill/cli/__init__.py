@@ -8,6 +8,7 @@ from ecmbill.cli import rating as _rating  # noqa: F401
 from ecmbill.cli import members as _members  # noqa: F401
 from ecmbill.cli import corrections as _corrections  # noqa: F401
 from ecmbill.cli import contract as _contract  # noqa: F401
+from ecmbill.cli import plans as _plans  # noqa: F401
 from ecmbill.cli import claims as _claims  # noqa: F401
 from ecmbill.cli import remit as _remit  # noqa: F401
 from ecmbill.cli import payer as _payer  # noqa: F401

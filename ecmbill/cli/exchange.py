@@ -14,20 +14,21 @@ from ecmbill.cli.app import (
     PeriodOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.cli.imports import rejections_table, show_import
 from ecmbill.domain import values
 from ecmbill.exchange.identity import KEYS, provider_identity, set_provider_identity
-from ecmbill.exchange.otf import ExchangeFile, write_otf
+from ecmbill.exchange.otf import ExchangeFile, plan_file, plan_file_name, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.mif import import_mif
 from ecmbill.imports.x834 import X834Result, import_834
 from ecmbill.store.audit import cli_actor
+from ecmbill.store.db import Engine
 from ecmbill.store.files import OutputProblem
 
 exchange_app = typer.Typer(
@@ -36,19 +37,36 @@ exchange_app = typer.Typer(
 )
 app.add_typer(exchange_app, name="exchange")
 OutOption = Annotated[Path, typer.Option("--out", help="File to write: .xlsx or .csv.")]
+PlanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--plan",
+        help="The plan the file is from or for (`ecmbill plans list`; default: the first plan).",
+    ),
+]
+
+
+def _plan_key(plan: str | None) -> str | None:
+    return None if plan is None else plan.strip().lower()
 
 
 @exchange_app.command("import-mif")
 def import_mif_command(
     file: Annotated[Path, typer.Argument(help="The plan's Member Information File (.csv/.xlsx).")],
+    plan: PlanOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Import the plan's Member Information File: new members are created, known ones updated
-    (changes kept in the audit log), rejected rows listed with line, column and reason.
+    (changes kept in the audit log), rejected rows listed with line, column and reason. In an
+    office of several plans, each member of the file has the plan (--plan) from their
+    assignment date.
 
     Exit status: 0 every row accepted, 1 some rows rejected, 2 nothing imported."""
     engine = store(database)
-    result = import_mif(engine, file, actor=cli_actor())
+    try:
+        result = import_mif(engine, file, actor=cli_actor(), plan=_plan_key(plan))
+    except LookupError as err:
+        fail(str(err.args[0]))
     show_import(result)
     raise typer.Exit(result.exit_code)
 
@@ -56,15 +74,21 @@ def import_mif_command(
 @exchange_app.command("import-834")
 def import_834_command(
     file: Annotated[Path, typer.Argument(help="An X12 834 (005010X220A1) from the plan.")],
+    plan: PlanOption = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Monthly eligibility from the plan's 834. Members not on the roster are listed, not
-    added; months whose eligibility changed after the fact are marked for re-rating.
+    """Monthly eligibility from the plan's 834 (the eligibility of --plan). Members not on the
+    roster are listed, not added; months whose eligibility changed after the fact are marked
+    for re-rating. In an office of several plans, the coverage spans give the members that
+    plan on those days.
 
     Exit status: 0 all member loops imported, 1 some rejected or not on the roster, 2 the file
     has errors (nothing imported)."""
     engine = store(database)
-    result = import_834(engine, file, actor=cli_actor())
+    try:
+        result = import_834(engine, file, actor=cli_actor(), plan=_plan_key(plan))
+    except LookupError as err:
+        fail(str(err.args[0]))
     show_834(result)
     raise typer.Exit(result.exit_code)
 
@@ -104,7 +128,8 @@ def show_834(result: X834Result) -> None:
 
 
 def _show_written(kind: str, written: ExchangeFile) -> None:
-    console.print(f"{kind}: {written.rows} rows written to {written.path}")
+    of_plan = f" (plan {written.plan})" if written.plan else ""
+    console.print(f"{kind}{of_plan}: {written.rows} rows written to {written.path}")
     if written.identity_missing:
         errors.print(
             "[yellow]warning:[/] provider settings not set, left blank: "
@@ -113,13 +138,26 @@ def _show_written(kind: str, written: ExchangeFile) -> None:
         )
 
 
+def _out_of_plan(engine: Engine, out: Path, plan: str | None) -> tuple[Path, str | None]:
+    """Where one plan's file goes: in an office of several plans its name carries the key."""
+    try:
+        members = plan_file(engine, plan)
+    except LookupError as err:
+        fail(str(err.args[0]))
+    return plan_file_name(out, members.plan), members.plan
+
+
 @exchange_app.command("otf")
-def otf_command(period: PeriodOption, out: OutOption, database: DatabaseOption = None) -> None:
-    """Write the Outreach Tracker File: one row per outreach attempt in the period."""
+def otf_command(
+    period: PeriodOption, out: OutOption, plan: PlanOption = None, database: DatabaseOption = None
+) -> None:
+    """Write the Outreach Tracker File: one row per outreach attempt in the period (in an office
+    of several plans, of the members of --plan on the attempt's date)."""
     month = parse_period(period)
     engine = store(database)
+    target, key = _out_of_plan(engine, out, _plan_key(plan))
     try:
-        written = write_otf(engine, month, out, actor=cli_actor())
+        written = write_otf(engine, month, target, actor=cli_actor(), plan=key)
     except OutputProblem as err:
         fail(str(err))
     _show_written("Outreach Tracker File", written)
@@ -129,16 +167,20 @@ def otf_command(period: PeriodOption, out: OutOption, database: DatabaseOption =
 def rtf_command(
     period: PeriodOption,
     out: OutOption,
+    plan: PlanOption = None,
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
     """Write the Return Transmission File: one row per assigned member, with their ECM status
-    and the activity dates derived from recorded time."""
+    and the activity dates derived from recorded time (in an office of several plans, the
+    members of --plan on any day of the period, under that plan's contract)."""
     month = parse_period(period)
     engine = store(database)
-    terms = contract_for(engine, contract)
+    target, key = _out_of_plan(engine, out, _plan_key(plan))
+    contracts = plans_for(engine, contract)
+    terms = contracts[key] if key is not None else contracts[contracts.first]
     try:
-        written = write_rtf(engine, month, terms, out, actor=cli_actor())
+        written = write_rtf(engine, month, terms, target, actor=cli_actor(), plan=key)
     except (OutputProblem, ValueError) as err:
         fail(str(err))
     _show_written("Return Transmission File", written)

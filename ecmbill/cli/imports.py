@@ -1,5 +1,5 @@
 """``ecmbill import``: the provider's own files (staff, members, eligibility, enrollments, time,
-outreach), each row checked, the rejected ones listed with their reasons."""
+outreach, members' plans), each row checked, the rejected ones listed with their reasons."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from ecmbill.cli.app import (
 )
 from ecmbill.domain import values
 from ecmbill.imports.batch import ImportResult, Rejection
-from ecmbill.imports.kinds import KINDS, Options
+from ecmbill.imports.kinds import IMPORT_KINDS, Options
 from ecmbill.imports.service import import_file
 from ecmbill.store.audit import cli_actor
 
-ImportKind = StrEnum("ImportKind", {name: name for name in KINDS})  # type: ignore[misc]
+ImportKind = StrEnum("ImportKind", {name: name for name in IMPORT_KINDS})  # type: ignore[misc]
 
 
 @app.command("import")
@@ -62,7 +62,8 @@ def import_command(
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
-    """Import staff, members, eligibility, enrollments, time or outreach from CSV or XLSX.
+    """Import staff, members, eligibility, enrollments, time, outreach or members' plans
+    (plan_assignments) from CSV or XLSX.
 
     Exit status: 0 every row accepted, 1 some rows rejected (the rest imported), 2 the file
     could not be read (nothing imported). Rejected rows go to NAME.rejects.csv beside the file.

@@ -8,6 +8,7 @@ interpreters name the same fault with the same words."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from ecmbill.domain import values
+from ecmbill.domain.plans import PLAN_KEY_PATTERN
 from ecmbill.domain.values import FieldError
 from ecmbill.domain.vocabulary import Modality, OutreachMethod, OutreachOutcome, Role, Sex
 
@@ -43,6 +45,7 @@ class Value(StrEnum):
     CHOICE = "choice"
     STATE = "state"
     ZIP = "zip"
+    PLAN = "plan"  # a plan's key (``ecmbill plans add KEY``), kept in lower case
 
 
 class Known(StrEnum):
@@ -51,12 +54,15 @@ class Known(StrEnum):
     STAFF = "staff"
     MEMBER = "member"
     ACTIVITY = "activity"
+    PLAN = "plan"
 
 
 UNKNOWN = {
     Known.STAFF: "is not a known staff member: import staff first",
     Known.MEMBER: "is not a known member: import members first",
     Known.ACTIVITY: "is not in the contract's activity catalogue",
+    Known.PLAN: "is not a plan of this office: see `ecmbill plans list`, or add it with "
+    "`ecmbill plans add`",
 }
 
 
@@ -224,6 +230,11 @@ MEMBERS = RowRules(
         Column("sex", Value.CHOICE, required=False, options=Sex),
     ),
 )
+# Which plan's eligibility a row is (empty or no column: the office's first plan). Each plan's
+# files speak for that plan only, so it is where the import keeps the row, not data a file to
+# rate carries: one plan's "not eligible" never overwrites another's "eligible". Whether the
+# plan is the office's is checked by the import (``UNKNOWN[Known.PLAN]``).
+ELIGIBILITY_PLAN = Column("plan", Value.PLAN, required=False)
 ELIGIBILITY = RowRules(
     "eligibility",
     (
@@ -231,7 +242,24 @@ ELIGIBILITY = RowRules(
         Column("month", Value.MONTH),
         Column("eligible", Value.FLAG),
     ),
-    directives=(ACTION,),
+    directives=(ACTION, ELIGIBILITY_PLAN),
+)
+# A member's plan from start_date to end_date (empty: still running). The spans of one member
+# may not overlap within a file: on any day a member has one plan.
+PLAN_ASSIGNMENTS = RowRules(
+    "plan_assignments",
+    (
+        Column("member_id", Value.CIN, known=Known.MEMBER),
+        Column("plan", Value.PLAN, known=Known.PLAN),
+        Column("start_date", Value.DATE),
+        Column("end_date", Value.DATE, required=False),
+        InOrder(
+            "start_date",
+            "end_date",
+            False,
+            "end_date is before start_date: a plan span ends on or after the day it starts",
+        ),
+    ),
 )
 ENROLLMENTS = RowRules(
     "enrollments",
@@ -302,7 +330,8 @@ OUTREACH = RowRules(
     directives=WORK_DIRECTIVES,
 )
 ROW_RULES: dict[str, RowRules] = {
-    rules.kind: rules for rules in (STAFF, MEMBERS, ELIGIBILITY, ENROLLMENTS, TIME, OUTREACH)
+    rules.kind: rules
+    for rules in (STAFF, MEMBERS, ELIGIBILITY, ENROLLMENTS, TIME, OUTREACH, PLAN_ASSIGNMENTS)
 }
 # Columns only a file to rate (``ecmbill rate --source``) takes. ``approved``: whether a
 # supervisor approved the time entry (true/false; empty is false). The store keeps approvals
@@ -333,6 +362,19 @@ def _activity(text: str) -> str:
     return values.identifier(text).lower()
 
 
+_PLAN_KEY = re.compile(PLAN_KEY_PATTERN)
+
+
+def plan_key(text: str) -> str:
+    """A plan's key as typed (any case): letters, digits, - and _, up to 20."""
+    key = values.identifier(text).lower()
+    if not _PLAN_KEY.match(key):
+        raise values.FieldError(
+            "is not a plan key (lower-case letters, digits, - and _, up to 20 characters)"
+        )
+    return key
+
+
 _PARSERS: dict[Value, Callable[[str], Any]] = {
     Value.TEXT: values.text,
     Value.NAME: values.name,
@@ -348,6 +390,7 @@ _PARSERS: dict[Value, Callable[[str], Any]] = {
     Value.FLAG: values.flag,
     Value.STATE: values.state,
     Value.ZIP: values.zip_code,
+    Value.PLAN: plan_key,
 }
 
 Step = Callable[[Mapping[str, str], dict[str, Any], Mapping[Known, Container[str]]], None]

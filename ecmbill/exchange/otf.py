@@ -1,22 +1,26 @@
 """The Outreach Tracker File: one row per outreach attempt made in the period.
 
 Mass communications never appear (they are not outreach), nor do contacts on or after the
-member's ECM enrollment (they are services, not outreach)."""
+member's ECM enrollment (they are services, not outreach). An office of several plans writes
+one file per plan: the attempts made while the member was that plan's member, with that
+plan's identifier and name (its payer settings)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from ecmbill.claims.history import keep_file
 from ecmbill.domain.outreach import counts_as_outreach
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import PlanSpan, plan_on
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store import members as stored_members
-from ecmbill.store.db import Engine
+from ecmbill.store import plans as stored_plans
+from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.files import Cell, write_table
 
 
@@ -25,13 +29,81 @@ class ExchangeFile:
     path: Path
     rows: int
     identity_missing: tuple[str, ...]
+    # The plan the file is for, in an office of several plans (None: the office's one plan).
+    plan: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """Which plan's members an exchange file holds: ``plan`` None is an office of one plan
+    (every member is its member, no spans are read); else the plan, and the members' spans."""
+
+    plan: str | None
+    spans: tuple[PlanSpan, ...] = ()
+
+    def holds(self, member_id: str, on: date) -> bool:
+        return self.plan is None or plan_on(self.spans, member_id, on) == self.plan
+
+    def holds_within(self, member_id: str, period: Period) -> bool:
+        """Whether the member was the plan's member on any day of the period."""
+        if self.plan is None:
+            return True
+        return any(
+            span.member_id == member_id
+            and span.plan == self.plan
+            and span.start <= period.end
+            and (span.end is None or span.end >= period.start)
+            for span in self.spans
+        )
+
+
+def plan_file(engine: Engine, plan: str | None) -> PlanFile:
+    """The plan an exchange file is for: ``plan`` (None: the first); in an office of one plan
+    no filter at all. ``LookupError`` for a key that is not one of the office's plans."""
+    with unit_of_work(engine) as session:
+        key = stored_plans.chosen_plan(session, plan)
+        if not stored_plans.several(session):
+            return PlanFile(None)
+        return PlanFile(key, tuple(stored_plans.spans_of(session)))
+
+
+def plan_identity(engine: Engine, identity: ProviderIdentity, plan: str | None) -> ProviderIdentity:
+    """The identity a plan's file carries: the plan's own payer id and name (its payer
+    settings) where they are set, else the provider's settings."""
+    if plan is None:
+        return identity
+    with unit_of_work(engine) as session:
+        stored = stored_plans.plan(session, plan)
+    if stored is None or stored.first:
+        return identity
+    payer = stored.payer_settings
+    return replace(
+        identity,
+        mcp_id=payer.get("payer_id") or identity.mcp_id,
+        mcp_name=payer.get("payer_name") or stored.name or identity.mcp_name,
+    )
+
+
+def plan_file_name(out: Path, plan: str | None) -> Path:
+    """The file of one plan of several carries its key: otf.xlsx -> otf-plan_b.xlsx."""
+    if plan is None or out.stem.endswith(f"-{plan}"):
+        return out
+    return out.with_name(f"{out.stem}-{plan}{out.suffix}")
 
 
 def otf_rows(
-    engine: Engine, period: Period, identity: ProviderIdentity, layouts: Layouts
+    engine: Engine,
+    period: Period,
+    identity: ProviderIdentity,
+    layouts: Layouts,
+    members: PlanFile = PlanFile(None),
 ) -> list[list[Cell]]:
     values = layouts.otf_values
-    attempts = stored_work.tracker_attempts(engine, period)
+    attempts = [
+        found
+        for found in stored_work.tracker_attempts(engine, period)
+        if members.holds(found[0].member_id, found[0].date)
+    ]
     spans = stored_members.spans(engine, sorted({a.member_id for a, *_ in attempts}))
     roles = stored_work.staff_roles(engine)
     rows: list[tuple[tuple[date, str, str], list[Cell]]] = []
@@ -80,12 +152,15 @@ def write_otf(
     layouts: Layouts | None = None,
     actor: str | None = None,
     at: datetime | None = None,
+    plan: str | None = None,
 ) -> ExchangeFile:
     """Write the file; with an ``actor``, keep it in the file history (an empty file, which
-    no one sends, is not kept)."""
+    no one sends, is not kept). ``plan``: whose members (None: the first plan's; in an office
+    of one plan, every member)."""
     layouts = layouts or default_layouts()
-    identity = provider_identity(engine)
-    rows = otf_rows(engine, period, identity, layouts)
+    members = plan_file(engine, plan)
+    identity = plan_identity(engine, provider_identity(engine), members.plan)
+    rows = otf_rows(engine, period, identity, layouts, members)
     write_table(
         out,
         list(layouts.otf_columns.values()),
@@ -98,4 +173,4 @@ def write_otf(
         keep_file(
             engine, kind="otf", period=period, path=out, actor=actor, records=len(rows), at=at
         )
-    return ExchangeFile(out, len(rows), tuple(identity.missing()))
+    return ExchangeFile(out, len(rows), tuple(identity.missing()), members.plan)

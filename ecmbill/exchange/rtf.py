@@ -1,6 +1,7 @@
 """The Return Transmission File: one row per member assigned by the plan, with their ECM
 status at the end of the period. Activity dates and contact counts are derived from the
-recorded time entries and their activities, never typed twice."""
+recorded time entries and their activities, never typed twice. An office of several plans
+writes one file per plan: the members who were that plan's on any day of the period."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.vocabulary import Modality
 from ecmbill.exchange.identity import ProviderIdentity, provider_identity
 from ecmbill.exchange.layouts import Layouts, default_layouts
-from ecmbill.exchange.otf import ExchangeFile
+from ecmbill.exchange.otf import ExchangeFile, PlanFile, plan_file, plan_identity
 from ecmbill.store import fieldwork as stored_work
 from ecmbill.store import members as stored_members
 from ecmbill.store.db import Engine, unit_of_work
@@ -41,6 +42,7 @@ def rtf_rows(
     identity: ProviderIdentity,
     layouts: Layouts,
     produced_on: date,
+    members: PlanFile = PlanFile(None),
 ) -> list[list[Cell]]:
     check_activities(layouts, contract)
     acts = layouts.rtf_activities
@@ -54,6 +56,8 @@ def rtf_rows(
         managers = stored_members.leads_at(session, period.end)
     rows: list[list[Cell]] = []
     for member, detail in assigned:
+        if not members.holds_within(member.member_id, period):
+            continue
         events, spans, attempts = history.get(member.member_id, ([], [], []))
         standing = standing_on(period.end, events, spans, attempts)
         if standing is None:
@@ -131,12 +135,17 @@ def write_rtf(
     layouts: Layouts | None = None,
     actor: str | None = None,
     at: datetime | None = None,
+    plan: str | None = None,
 ) -> ExchangeFile:
     """Write the file; with an ``actor``, keep it in the file history (an empty file, which
-    no one sends, is not kept)."""
+    no one sends, is not kept). ``plan``: whose members (None: the first plan's; in an office
+    of one plan, every member); ``contract`` is that plan's."""
     layouts = layouts or default_layouts()
-    identity = provider_identity(engine)
-    rows = rtf_rows(engine, period, contract, identity, layouts, produced_on or date.today())
+    members = plan_file(engine, plan)
+    identity = plan_identity(engine, provider_identity(engine), members.plan)
+    rows = rtf_rows(
+        engine, period, contract, identity, layouts, produced_on or date.today(), members
+    )
     write_table(
         out,
         list(layouts.rtf_columns.values()),
@@ -149,4 +158,4 @@ def write_rtf(
         keep_file(
             engine, kind="rtf", period=period, path=out, actor=actor, records=len(rows), at=at
         )
-    return ExchangeFile(out, len(rows), tuple(identity.missing()))
+    return ExchangeFile(out, len(rows), tuple(identity.missing()), members.plan)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ecmbill.store import models, records
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Session
 
 MemberMonth = tuple[str, str]
@@ -19,27 +20,33 @@ def record_months(
     actor: str,
     batch_id: int | None,
     source: str,
+    plan: str | None = None,
 ) -> tuple[int, list[MemberMonth]]:
-    """Store eligible / not eligible per (member, YYYY-MM); returns how many rows changed and
-    the months marked for re-rating (a closed month's claim is then replaced or voided by
+    """Store eligible / not eligible per (member, YYYY-MM) for ``plan`` (None: the office's
+    first plan): each plan's files speak for that plan only. Returns how many rows changed
+    and the months marked for re-rating (a closed month's claim is then replaced or voided by
     the next close)."""
     if not months:
         return 0, []
+    plan = plan or stored_plans.first_plan(session)
     members = {member_id for member_id, _ in months}
-    stored = records.eligibility(session, members)
+    stored = stored_plans.eligibility_of(session, members, plan)
     worked = records.months_with_work(session, members)
     found = []
     rerate: list[tuple[str, str, str]] = []
     for (member_id, month), eligible in sorted(months.items()):
         found.append(
-            ((member_id, month), {"member_id": member_id, "month": month, "eligible": eligible})
+            (
+                (member_id, month, plan),
+                {"member_id": member_id, "month": month, "plan": plan, "eligible": eligible},
+            )
         )
         if bool(stored.get((member_id, month))) != eligible and (member_id, month) in worked:
             change = "started" if eligible else "ended"
             why = f"{source}: Medi-Cal coverage {change} for {month} after the fact"
             rerate.append((member_id, month, why))
     changed = records.upsert(
-        session, models.Eligibility, ("member_id", "month"), found, actor, "eligibility"
+        session, models.Eligibility, ("member_id", "month", "plan"), found, actor, "eligibility"
     ).changed
     records.mark_for_rerating(session, rerate, batch_id)
     return changed, [(member_id, month) for member_id, month, _ in rerate]

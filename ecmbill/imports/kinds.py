@@ -1,6 +1,7 @@
-"""The six import kinds: how an accepted row is stored, the checks across rows and against
-what is already stored, and the natural key that makes a re-import change nothing. What a row
-may hold is declared once in ``ecmbill.domain.checks``, for the import and the file rating."""
+"""The import kinds (the six of a month's files, and the members' plan spans): how an accepted
+row is stored, the checks across rows and against what is already stored, and the natural key
+that makes a re-import change nothing. What a row may hold is declared once in
+``ecmbill.domain.checks``, for the import and the file rating."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ecmbill.contract import Contract
 from ecmbill.domain.checks import (
     MINUTES_PER_DAY,
     ROW_RULES,
+    UNKNOWN,
     Known,
     RowAction,
     RowProblem,
@@ -24,9 +26,11 @@ from ecmbill.domain.checks import (
 )
 from ecmbill.domain.corrections import Interval, OverlappingTime, first_overlap, merged
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.values import IDENTIFIER_LENGTH, clock
 from ecmbill.imports.batch import Row, RowReject
 from ecmbill.store import models, records
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Session
 
 
@@ -49,6 +53,8 @@ class Context:
     staff_ids: frozenset[str]
     member_ids: frozenset[str]
     options: Options = Options()
+    # The office's plans, its first plan first (a row that names no plan is the first's).
+    plans: tuple[str, ...] = (DEFAULT_PLAN,)
 
 
 def context(
@@ -60,6 +66,7 @@ def context(
         staff_ids=records.staff_ids(session),
         member_ids=records.member_ids(session),
         options=options,
+        plans=tuple(plan.key for plan in stored_plans.plans(session)) or (DEFAULT_PLAN,),
     )
 
 
@@ -116,6 +123,7 @@ class Kind:
             Known.STAFF: ctx.staff_ids,
             Known.MEMBER: ctx.member_ids,
             Known.ACTIVITY: ctx.contract.activities,
+            Known.PLAN: frozenset(ctx.plans),
         }
         read = row_reader(self.rules, ctx.today)
         self.__dict__["_cached_reader"] = (ctx, read, known)
@@ -252,10 +260,44 @@ class MembersKind(Kind):
 
 
 class EligibilityKind(Kind):
+    """A member's eligibility for a month, as one plan's files say it: kept per plan, so one
+    plan's file never overwrites another's. A row without a plan is the first plan's."""
+
     name = "eligibility"
     model = models.Eligibility
-    key_columns = ("member_id", "month")
-    duplicate_hint = " (same member and month)"
+    key_columns = ("member_id", "month", "plan")
+    duplicate_hint = " (same member, month and plan)"
+
+    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
+        values = self.read(row, ctx)
+        plan = self.instructions(row).get("plan") or ctx.plans[0]
+        if plan not in ctx.plans:
+            raise RowReject("plan", f"plan {UNKNOWN[Known.PLAN]}")
+        values["plan"] = plan
+        return self.instructed(Row(0, self.key_of(values), values), row)
+
+
+class PlanAssignmentsKind(Kind):
+    """Members' plans by date span. Stored through ``store.plans.assign``: a row is the
+    member's plan on its days, whatever a stored span said of them (that span is cut back
+    around it, audited). A re-import of the same file changes nothing."""
+
+    name = "plan_assignments"
+    model = models.PlanAssignment
+    key_columns = ("member_id", "start_date")
+    duplicate_hint = " (same member and start_date)"
+
+    def check_rows(self, rows: list[Row], session: Session, ctx: Context) -> Rejects:
+        # Only the file's own rows are compared: a stored span the row overlaps gives way.
+        return _overlapping(
+            rows,
+            {},
+            ("member_id", "start_date", "end_date"),
+            "",
+            "plan span overlaps {where} for the same member: a member has one plan on "
+            "any day, so end the earlier span (end_date) before the later one starts",
+            "start_date",
+        )
 
 
 class EnrollmentsKind(Kind):
@@ -659,3 +701,7 @@ KINDS: dict[str, Kind] = {
         OutreachKind(),
     )
 }
+# The six kinds of a month's files have every door (forms, the API, files to rate); members'
+# plan spans are imported from a file only.
+PLAN_ASSIGNMENTS = PlanAssignmentsKind()
+IMPORT_KINDS: dict[str, Kind] = {**KINDS, PLAN_ASSIGNMENTS.name: PLAN_ASSIGNMENTS}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ecmbill.domain import values as fields
+from ecmbill.domain.plans import PlanSpan
 from ecmbill.domain.values import FieldError
 from ecmbill.domain.vocabulary import Sex
 from ecmbill.exchange.layouts import Layouts, default_layouts
@@ -21,7 +22,8 @@ from ecmbill.imports.batch import Accepted, Importer, ImportResult, Row, RowReje
 from ecmbill.imports.reading import FileProblem, RawTable
 from ecmbill.members.lifecycle import record_assignment
 from ecmbill.store import models, records
-from ecmbill.store.db import Engine, Session
+from ecmbill.store import plans as stored_plans
+from ecmbill.store.db import Engine, Session, unit_of_work
 
 T = TypeVar("T")
 KIND = "mif"
@@ -43,7 +45,13 @@ def import_mif(
     actor: str,
     today: date | None = None,
     layouts: Layouts | None = None,
+    plan: str | None = None,
 ) -> ImportResult:
+    """``plan``: the plan whose file this is (None: the office's first plan; ``LookupError``
+    for a key that is not one of its plans). In an office of several plans each member of the
+    file has that plan from their assignment date (``store.plans.assign``)."""
+    with unit_of_work(engine) as session:
+        plan = stored_plans.chosen_plan(session, plan)
     chosen = layouts or default_layouts()
     titles = chosen.mif_columns
     day = today or date.today()
@@ -57,15 +65,15 @@ def import_mif(
         fields_of=lambda table: _fields_of_header(table, chosen),
         reader=lambda _session: read,
         repeated=lambda _cells: (titles["member_id"], " (same CIN)"),
-        write=lambda session, rows, _batch: _write(session, rows, actor),
+        write=lambda session, rows, _batch: _write(session, rows, actor, plan),
         titles_in_rejects=True,
     )
     return import_table(engine, path, importer, actor=actor, progress=None)
 
 
-def _write(session: Session, accepted: Accepted, actor: str) -> int:
-    """Members, then their details, then assignments, each step reading the rows chunk by
-    chunk."""
+def _write(session: Session, accepted: Accepted, actor: str, plan: str) -> int:
+    """Members, then their details, then assignments (and, in an office of several plans,
+    the plan from the assignment date), each step reading the rows chunk by chunk."""
     detail_columns = records.member_detail_columns()
 
     def members() -> Iterator[list[records.Record]]:
@@ -85,12 +93,16 @@ def _write(session: Session, accepted: Accepted, actor: str) -> int:
     changed += records.upsert_streamed(
         session, models.MemberDetail, ("member_id",), details, actor, "member_details"
     ).changed
+    several = stored_plans.several(session)
     for chunk in accepted.chunks():
         for row in chunk:
             values = row.values
             changed += record_assignment(
                 session, values["member_id"], values["assignment_date"], actor
             )
+            if several:
+                span = PlanSpan(values["member_id"], plan, values["assignment_date"])
+                changed += stored_plans.assign(session, span, actor)
     return changed
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ecmbill.contract import Contract
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import PlanSpan
 from ecmbill.imports.batch import (
     Accepted,
     Counts,
@@ -21,10 +22,20 @@ from ecmbill.imports.batch import (
     RowReader,
     import_table,
 )
-from ecmbill.imports.kinds import KINDS, Context, Kind, Options, WorkKind, context
+from ecmbill.imports.kinds import (
+    IMPORT_KINDS,
+    KINDS,
+    PLAN_ASSIGNMENTS,
+    Context,
+    Kind,
+    Options,
+    WorkKind,
+    context,
+)
 from ecmbill.imports.reading import FileProblem, RawTable
 from ecmbill.members.corrections import correction_notes
 from ecmbill.store import models, records
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Engine, Session, unit_of_work
 
 
@@ -39,7 +50,7 @@ def import_file(
     progress: Progress | None = None,
     options: Options = Options(),
 ) -> ImportResult:
-    kind = KINDS[kind_name]
+    kind = IMPORT_KINDS[kind_name]
     if options.replace_period is not None and not isinstance(kind, WorkKind):
         raise ValueError("--replace-period is for time and outreach files")
     prepared = _Prepared(kind, contract, today, options)
@@ -153,6 +164,8 @@ def _write(
     changed ones and leave identical ones alone; every change audited, a deletion or
     correction with its reason. The rows are read chunk by chunk (``Accepted``), once per
     step."""
+    if kind is PLAN_ASSIGNMENTS:
+        return _assign_plans(session, rows, actor)
     counts = Counts()
     if kind.name == "staff":
         people = {row.extra["staff_id"]: row.extra for chunk in rows.chunks() for row in chunk}
@@ -204,6 +217,28 @@ def _write(
     counts.added = written.added
     counts.updated += len(written.updated)
     counts.unchanged = recorded[0] - written.changed
+    return counts
+
+
+def _assign_plans(session: Session, rows: Accepted, actor: str) -> Counts:
+    """Each row gives its member that plan on its days (``store.plans.assign``: a stored span
+    that said otherwise of them is cut back around it, audited). A member's rows are applied
+    in date order; a row the store already says is unchanged, so a re-import changes nothing."""
+    counts = Counts()
+    spans = sorted(
+        (
+            PlanSpan(row.values["member_id"], row.values["plan"], row.values["start_date"],
+                     row.values["end_date"])
+            for chunk in rows.chunks()
+            for row in chunk
+        ),
+        key=lambda span: (span.member_id, span.start),
+    )  # fmt: skip
+    for span in spans:
+        if stored_plans.assign(session, span, actor):
+            counts.added += 1
+        else:
+            counts.unchanged += 1
     return counts
 
 

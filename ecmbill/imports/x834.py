@@ -35,10 +35,12 @@ import pyx12.x12context
 
 from ecmbill.domain.identifiers import is_medi_cal_cin
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import PlanSpan
 from ecmbill.imports.batch import Rejection, in_batch
 from ecmbill.imports.eligibility import record_months
 from ecmbill.store import models, records
-from ecmbill.store.db import Engine, unit_of_work
+from ecmbill.store import plans as stored_plans
+from ecmbill.store.db import Engine, Session, unit_of_work
 from ecmbill.x12.validation import NotX12, SegmentError, read_interchange, validate
 
 KIND = "834"
@@ -89,8 +91,20 @@ class X834Result:
         return 1 if self.rejections or self.not_on_roster else 0
 
 
-def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = None) -> X834Result:
+def import_834(
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    today: date | None = None,
+    plan: str | None = None,
+) -> X834Result:
+    """``plan``: the plan whose 834 this is (None: the office's first plan; ``LookupError``
+    for a key that is not one of its plans). The eligibility written is that plan's; in an
+    office of several plans its coverage spans give the members that plan on those days."""
     today = today or date.today()
+    with unit_of_work(engine) as session:
+        plan = stored_plans.chosen_plan(session, plan)
     result = X834Result(file=path)
     try:
         text = read_interchange(path, what="834 files")
@@ -132,8 +146,10 @@ def import_834(engine: Engine, path: Path, *, actor: str, today: date | None = N
         def write(batch_id: int) -> int:
             months = _monthly_eligibility(accepted, Period.of(today))
             changed, result.rerate = record_months(
-                session, months, actor=actor, batch_id=batch_id, source=KIND
+                session, months, actor=actor, batch_id=batch_id, source=KIND, plan=plan
             )
+            if stored_plans.several(session):
+                changed += _assign_plan(session, accepted, plan, actor)
             changed += records.upsert(
                 session, models.Member, ("member_id",), _member_rows(accepted), actor, "members"
             ).changed
@@ -171,6 +187,18 @@ def _loop_problem(
         if span.end is not None and span.end < span.start:
             return ("DTP03", "coverage end (DTP*349) is before its begin (DTP*348)")
     return None
+
+
+def _assign_plan(session: Session, members: dict[str, MemberLoop], plan: str, actor: str) -> int:
+    """The plan's coverage spans are the member's spans of that plan (``store.plans.assign``,
+    audited); how many spans were stored anew."""
+    changed = 0
+    for member_id, loop in sorted(members.items()):
+        for span in sorted(loop.coverage, key=lambda s: s.start):
+            changed += stored_plans.assign(
+                session, PlanSpan(member_id, plan, span.start, span.end), actor
+            )
+    return changed
 
 
 def _member_rows(members: dict[str, MemberLoop]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ecmbill.domain.plans import PlanSpan
+from ecmbill.domain.plans import DEFAULT_PLAN, PlanSpan
 from ecmbill.domain.values import EARLIEST
 from ecmbill.store import audit, models
 
@@ -141,11 +142,12 @@ def spans_of(session: Session, member_ids: list[str] | None = None) -> list[Plan
     ]
 
 
-def assign(session: Session, span: PlanSpan, actor: str) -> None:
+def assign(session: Session, span: PlanSpan, actor: str) -> bool:
     """Give the member ``span.plan`` from ``span.start`` (to ``span.end``). What the member's
     other spans said of those days is cut back around it: a span from before ends the day
     before, a span that reaches past it resumes the day after, a span inside it is removed.
-    Each change is in the audit trail."""
+    Each change is in the audit trail. False when the member already had that plan on every
+    one of those days (nothing changed)."""
     rows = session.scalars(
         select(models.PlanAssignment).where(models.PlanAssignment.member_id == span.member_id)
     ).all()
@@ -155,7 +157,7 @@ def assign(session: Session, span: PlanSpan, actor: str) -> None:
         if row_end < span.start or row.start_date > end:
             continue
         if row.plan == span.plan and row.start_date <= span.start and row_end >= end:
-            return  # already so
+            return False  # already so
         before = _span_values(row)
         if row.start_date < span.start:
             tail = row_end > end
@@ -177,6 +179,7 @@ def assign(session: Session, span: PlanSpan, actor: str) -> None:
                 key=_span_key(before), before=before,
             )  # fmt: skip
     _add_span(session, span.member_id, span.plan, span.start, span.end, actor)
+    return True
 
 
 def end_plan(session: Session, member_id: str, last_day: date, actor: str) -> None:
@@ -246,3 +249,41 @@ def plan_of_members(session: Session, member_ids: list[str], on: date) -> dict[s
         (pa.end_date.is_(None)) | (pa.end_date >= on),
     )
     return dict(session.execute(query).all())
+
+
+def first_plan(session: Session) -> str:
+    """The office's first plan (the one a file that names no plan speaks for)."""
+    key = session.scalar(select(models.Plan.key).order_by(models.Plan.position).limit(1))
+    return key or DEFAULT_PLAN
+
+
+def chosen_plan(session: Session, key: str | None) -> str:
+    """The plan ``--plan KEY`` names (None: the first plan); ``LookupError`` for a key that is
+    not a plan of this office, with the keys it has."""
+    if key is None:
+        return first_plan(session)
+    if session.get(models.Plan, key) is None:
+        known = ", ".join(p.key for p in plans(session))
+        raise LookupError(f"no plan {key!r} (the office's plans: {known})")
+    return key
+
+
+def several(session: Session) -> bool:
+    """Whether the office bills more than one plan."""
+    return (session.scalar(select(func.count()).select_from(models.Plan)) or 0) > 1
+
+
+def eligibility_of(
+    session: Session, members: Iterable[str], plan: str
+) -> dict[tuple[str, str], bool]:
+    """The stored eligibility of the members named for one plan, by member and month."""
+    table = models.Eligibility
+    found: dict[tuple[str, str], bool] = {}
+    ids = sorted(set(members))
+    for start in range(0, len(ids), 500):
+        query = select(table.member_id, table.month, table.eligible).where(
+            table.plan == plan, table.member_id.in_(ids[start : start + 500])
+        )
+        for member_id, month, eligible in session.execute(query):
+            found[(member_id, month)] = eligible
+    return found

@@ -142,7 +142,7 @@ def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     clock: when a record was made."""
     meta = MetaData()
     meta.reflect(engine)
-    clock = {"at", "imported_at"}
+    clock = {"at", "imported_at", "created_at"}
     with engine.connect() as conn:
         found = {}
         for name, table in sorted(meta.tables.items()):

@@ -58,11 +58,11 @@ def test_late_eligibility_replaces_the_month_and_the_change_is_kept_in_history(
             select(models.AuditRecord)
             .where(
                 models.AuditRecord.entity == "eligibility",
-                models.AuditRecord.entity_key == "10000001A/2026-10",
+                models.AuditRecord.entity_key == "10000001A/2026-10/default",
             )
             .order_by(models.AuditRecord.id)
         ).all()
-        stored = session.get(models.Eligibility, ("10000001A", "2026-10"))
+        stored = session.get(models.Eligibility, ("10000001A", "2026-10", "default"))
         assert stored is not None and stored.eligible is True
     assert [(a.action, a.actor) for a in trail] == [
         ("create", "test"),

@@ -125,7 +125,7 @@ def test_retroactive_termination_marks_the_months_for_rerating_and_they_rate_not
             select(models.AuditRecord.action, models.AuditRecord.before, models.AuditRecord.after)
             .where(
                 models.AuditRecord.entity == "eligibility",
-                models.AuditRecord.entity_key == "91234567A/2026-10",
+                models.AuditRecord.entity_key == "91234567A/2026-10/default",
             )
             .order_by(models.AuditRecord.id)
         ).all()
