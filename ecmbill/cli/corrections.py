@@ -19,11 +19,11 @@ from ecmbill.cli.app import (
     DatabaseOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_day,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.cli.members import _member, members_app
@@ -106,7 +106,7 @@ def _correct(
     run: Callable[..., Correction], database: str | None, contract: Any, **kw: Any
 ) -> None:
     engine = store(database)
-    terms = contract_for(engine, contract)
+    terms = plans_for(engine, contract)
     with _refusal_shown():
         correction = run(engine, terms, actor=cli_actor(), **kw)
     show_correction(correction)
@@ -169,10 +169,14 @@ def correct_eligibility_command(
         str | None, typer.Option("--eligible", help="yes or no, as the plan now says.")
     ] = None,
     remove: Annotated[bool, typer.Option("--remove", help="The month was keyed in error.")] = False,
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help="The plan whose eligibility it is (default: the first)."),
+    ] = None,
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
-    """Correct a member's eligibility for one month, or remove the month."""
+    """Correct a member's eligibility for one month (with one plan), or remove the month."""
     if (eligible is None) == (not remove):
         fail("give --eligible yes|no, or --remove")
     flag = None
@@ -189,6 +193,7 @@ def correct_eligibility_command(
         month=parse_period(month),
         eligible=flag,
         reason=reason,
+        plan=plan.lower() if plan else None,
     )
 
 

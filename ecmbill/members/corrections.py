@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.corrections import months_changed
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.domain.lines import ClaimLine
@@ -193,7 +194,7 @@ class Change:
 
 def apply(
     engine: Engine,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     change: Change,
     *,
     actor: str,
@@ -243,7 +244,7 @@ def _touched_work(
 
 
 def _lines(
-    engine: Engine, contract: Contract, found: list[Touched]
+    engine: Engine, contract: Contract | PlanContracts, found: list[Touched]
 ) -> dict[Touched, tuple[ClaimLine, ...]]:
     ratings = {month: rate(engine, month, contract) for month in {t.month for t in found}}
     return {t: tuple(ratings[t.month].lines_for(t.member_id)) for t in found}
@@ -290,7 +291,7 @@ def _period(start: Any, end: Any) -> str:
 
 def correct_period(
     engine: Engine,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     entity: str,
     owner: str,
     start: date | None,
@@ -332,7 +333,7 @@ def correct_period(
 
 def correct_span(
     engine: Engine,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     member_id: str,
     start: date,
     *,
@@ -353,7 +354,7 @@ def correct_span(
 
 def correct_role(
     engine: Engine,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     staff_id: str,
     start: date | None,
     *,
@@ -375,22 +376,25 @@ def correct_role(
 
 def correct_eligibility(
     engine: Engine,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     member_id: str,
     month: Period,
     eligible: bool | None,
     *,
     actor: str,
     reason: str,
+    plan: str | None = None,
 ) -> Correction:
-    """Set the member's Medi-Cal eligibility for a month, or remove the month (None)."""
-    match = {"member_id": member_id, "month": str(month)}
+    """Set the member's Medi-Cal eligibility for a month with a plan (by default the first
+    plan, the only one of most offices), or remove the month (None)."""
+    plan = plan or as_plans(contract).first
+    match = {"member_id": member_id, "month": str(month), "plan": plan}
     values = None if eligible is None else {"eligible": eligible}
     words = "removed" if eligible is None else ("eligible" if eligible else "not eligible")
     return apply(
         engine,
         contract,
-        Change(models.Eligibility, "eligibility", f"{member_id}/{month}", match, values),
+        Change(models.Eligibility, "eligibility", f"{member_id}/{month}/{plan}", match, values),
         actor=actor,
         reason=reason,
         what=f"eligibility of {month}: now {words}",
@@ -398,7 +402,13 @@ def correct_eligibility(
 
 
 def delete_work(
-    engine: Engine, contract: Contract, entity: str, record_id: str, *, actor: str, reason: str
+    engine: Engine,
+    contract: Contract | PlanContracts,
+    entity: str,
+    record_id: str,
+    *,
+    actor: str,
+    reason: str,
 ) -> Correction:
     """Delete a time entry (``entity`` "time") or an outreach attempt ("outreach") recorded in
     error, in any period: audited with the reason; a closed month's next close sends the

@@ -131,6 +131,7 @@ def test_rate_json_prints_exactly_the_documented_shape(cli: Cli) -> None:
         "lines": [
             {
                 "member_id": "10000001A",
+                "plan": "default",
                 "code": "G9008",
                 "modifiers": ["U1", "GQ"],
                 "kind": "service",
@@ -142,6 +143,7 @@ def test_rate_json_prints_exactly_the_documented_shape(cli: Cli) -> None:
             },
             {
                 "member_id": "10000002B",
+                "plan": "default",
                 "code": "G9012",
                 "modifiers": ["U8", "GQ"],
                 "kind": "outreach",

@@ -104,7 +104,7 @@ async def correct_span(request: Request) -> Response:
         if start is None:
             raise _Refused("start: name the stored span by its start date")
         return corrections.correct_span(
-            here.engine, here.contract(), typed.get("member_id", "").strip().upper(), start,
+            here.engine, here.plans(), typed.get("member_id", "").strip().upper(), start,
             new_start=_day(typed, "new_start", empty=corrections.KEEP),
             new_end=_day(typed, "new_end", empty=None),
             remove=typed.get("remove") == "yes", actor=who, reason=_reason(typed),
@@ -120,7 +120,7 @@ async def correct_role(request: Request) -> Response:
         if role and role not in {r.value for r in Role}:
             raise _Refused(f"role must be one of {', '.join(r.value for r in Role)}")
         return corrections.correct_role(
-            here.engine, here.contract(), typed.get("staff_id", "").strip(),
+            here.engine, here.plans(), typed.get("staff_id", "").strip(),
             _day(typed, "start", empty=None),
             new_from=_day(typed, "new_from", empty=None),
             new_to=_day(typed, "new_to", empty=None),
@@ -143,7 +143,7 @@ async def correct_eligibility(request: Request) -> Response:
             raise _Refused("eligible: choose yes, no or remove")
         eligible = None if choice == "remove" else choice == "yes"
         return corrections.correct_eligibility(
-            here.engine, here.contract(), typed.get("member_id", "").strip().upper(), month,
+            here.engine, here.plans(), typed.get("member_id", "").strip().upper(), month,
             eligible, actor=who, reason=_reason(typed),
         )  # fmt: skip
 
@@ -158,11 +158,11 @@ async def delete_record(request: Request) -> Response:
             raise _Refused("record_id: give the id of the entry or attempt")
         if typed.get("kind") == "outreach":
             return field_outreach.delete_attempt(
-                here.engine, here.contract(), attempt_id=record_id, actor=who,
+                here.engine, here.plans(), attempt_id=record_id, actor=who,
                 reason=_reason(typed),
             )  # fmt: skip
         return field_time.delete_entry(
-            here.engine, here.contract(), entry_id=record_id, actor=who, reason=_reason(typed)
+            here.engine, here.plans(), entry_id=record_id, actor=who, reason=_reason(typed)
         )
 
     return await _correct(request, run)
