@@ -13,6 +13,7 @@ from ecmbill.domain.claims import ChargeLine
 from ecmbill.domain.lines import NotBilled
 from ecmbill.domain.payer import Outcome, set_outcome
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.vocabulary import in_words
 from ecmbill.payer.acks import set_reasons
 from ecmbill.payer.codes import PayerCodes
@@ -38,6 +39,7 @@ class ClaimView:
     created_at: datetime
     lines: tuple[ChargeLine, ...]
     exported: tuple[str, ...]
+    plan: str = DEFAULT_PLAN
 
 
 def _view(
@@ -60,19 +62,20 @@ def _view(
         created_at=claim.created_at,
         lines=tuple(stored.charge_lines(session, claim.id) if lines is None else lines),
         exported=stored.exported_formats(session, claim.id) if exported is None else exported,
+        plan=claim.plan,
     )
 
 
 def claim_history(engine: Engine, claim_ref: str) -> list[ClaimView] | None:
-    """The claim and every other claim for its member and period, oldest first: the original,
-    its replacements and any void. ``claim_ref`` is a patient control number (ECM000000001)
-    or a claim's number (1)."""
+    """The claim and every other claim for its member, period and plan, oldest first: the
+    original, its replacements and any void. ``claim_ref`` is a patient control number
+    (ECM000000001) or a claim's number (1)."""
     with unit_of_work(engine) as session:
         claim = stored.find_claim(session, claim_ref)
         if claim is None:
             return None
         chain = stored.claims_of(session, claim.period, member_id=claim.member_id)
-        return [_view(session, item) for item in chain]
+        return [_view(session, item) for item in chain if item.plan == claim.plan]
 
 
 def list_claims(engine: Engine, period: Period | None = None) -> list[ClaimView]:

@@ -14,10 +14,10 @@ from ecmbill.cli.app import (
     DatabaseOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.remit.codes import load_codes
@@ -253,7 +253,7 @@ def remit_resubmit(
     and the denial marked corrected, linked to the new claim."""
     engine = store(database)
     try:
-        sent = resubmit(engine, item, contract_for(engine, contract_file), note,
+        sent = resubmit(engine, item, plans_for(engine, contract_file), note,
                         actor=cli_actor(), today=date.today())  # fmt: skip
     except (DenialWorkError, SettingsError) as err:
         fail(str(err))

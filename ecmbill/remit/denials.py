@@ -17,9 +17,11 @@ from enum import StrEnum
 
 from ecmbill.claims.close import close_period
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.period import Period
 from ecmbill.remit.codes import CodeTables, default_codes
 from ecmbill.store import audit
+from ecmbill.store import claims as claims_store
 from ecmbill.store import remittances as stored
 from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.remittances import DenialItem, StatusChange
@@ -259,7 +261,7 @@ class Resubmitted:
 def resubmit(
     engine: Engine,
     item_key: str,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     note: str,
     *,
     actor: str,
@@ -279,8 +281,17 @@ def resubmit(
                 "a newer claim was already sent for this member and period: mark the denial "
                 "corrected instead"
             )
-    result = close_period(engine, Period.parse(item.period), contract, actor=actor, today=today)
-    made = [claim for claim in result.created if claim.member_id == item.member_id]
+        plan = claims_store.claim(session, item.claim_id).plan
+    plans = as_plans(contract)
+    result = close_period(
+        engine, Period.parse(item.period), plans, actor=actor, today=today,
+        plan=plan if plans.several else None,
+    )  # fmt: skip
+    made = [
+        claim
+        for claim in result.created
+        if claim.member_id == item.member_id and (claim.plan == plan or not plans.several)
+    ]
     if not made:
         raise DenialWorkError(
             "nothing changed in this member's billing since the denied claim, so no corrected "
