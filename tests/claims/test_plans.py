@@ -246,10 +246,12 @@ def test_a_member_who_moved_plans_has_replacements_and_voids_sent_to_the_plan_of
     void = next(c for c in third.created if c.action is Action.VOID)
     redone = next(c for c in third.created if c.action is Action.REPLACEMENT)
     assert claimed(by_payer["SECONDPLAN"].path) == [
-        replacement.patient_control_number, void.patient_control_number
+        replacement.patient_control_number,
+        void.patient_control_number,
     ]
     assert claimed(by_payer["TESTPLAN"].path) == [
-        claims[(C, DEFAULT_PLAN, "1")].patient_control_number, redone.patient_control_number
+        claims[(C, DEFAULT_PLAN, "1")].patient_control_number,
+        redone.patient_control_number,
     ]
     assert all(x12_errors(f.path) == [] for f in files)
 
