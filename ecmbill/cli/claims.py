@@ -134,10 +134,10 @@ def close(
                 engine, month, terms, actor=cli_actor(), today=date.today(), plan=plan,
                 progress=progress,
             )  # fmt: skip
-    except (PeriodNotOver, ValueError) as err:
-        fail(str(err))
     except SettingsError as err:
         settings_failure(err, f"{month} was not closed")
+    except (PeriodNotOver, ValueError) as err:
+        fail(str(err))
     show_close(result)
 
 

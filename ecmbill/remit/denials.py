@@ -86,6 +86,8 @@ class DenialQuery:
     descending: bool = False
     page: int = 1
     size: int = PAGE_SIZE
+    # Only the denials of this plan's claims (None: every plan).
+    plan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,13 @@ def denial_list(
     status = query.status.value if query.status else None
     with unit_of_work(engine) as session:
         key = (str(engine.url), query.reason, status, before, since, query.sort,
-               query.descending, stored.remittance_fingerprint(session))  # fmt: skip
+               query.descending, query.plan, stored.remittance_fingerprint(session))  # fmt: skip
         found = _LISTS.get(key)
         if found is None:
             matching, amount, keys = stored.denial_item_keys(
                 session, reason=query.reason, status=status, answered_before=before,
                 answered_since=since, sort=query.sort, descending=query.descending,
+                plan=query.plan,
             )  # fmt: skip
             found = (matching, amount, keys, stored.denials_by_reason(session))
             if len(_LISTS) >= _KEPT:
@@ -167,7 +170,7 @@ def denial_list(
 def all_denials(engine: Engine, query: DenialQuery, today: date) -> list[Denial]:
     """Every item the filters keep (no paging), for an export."""
     everything = DenialQuery(query.reason, query.status, query.age, query.sort, query.descending,
-                             1, 10_000_000)  # fmt: skip
+                             1, 10_000_000, query.plan)  # fmt: skip
     return denial_list(engine, everything, today).denials
 
 

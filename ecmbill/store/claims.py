@@ -549,9 +549,13 @@ def claims_of(
     *,
     member_id: str | None = None,
     voids: bool = True,
+    plan: str | None = None,
 ) -> list[StoredClaim]:
-    """Claims oldest first, of one period (or all), one member (or all), voids or not."""
+    """Claims oldest first, of one period (or all), one member (or all), one plan (or all),
+    voids or not."""
     query = select(models.Claim).order_by(models.Claim.id)
+    if plan is not None:
+        query = query.where(models.Claim.plan == plan)
     if not voids:
         query = query.where(models.Claim.frequency != "8")
     if period is not None:

@@ -1111,11 +1111,16 @@ def denial_item_keys(
     answered_since: date | None = None,
     sort: str = "age",
     descending: bool = False,
+    plan: str | None = None,
 ) -> tuple[int, Decimal, list[str]]:
     """As ``denial_items``, every matching item's key in order (a page is then read by
-    ``denial_items_by_keys``)."""
+    ``denial_items_by_keys``); with ``plan``, only items of that plan's claims."""
     worked, _items, _status = _worked(reason)
     where = []
+    if plan is not None:
+        where.append(
+            worked.c.claim_id.in_(select(models.Claim.id).where(models.Claim.plan == plan))
+        )
     if status:
         where.append(worked.c.status == status)
     if answered_before is not None:

@@ -28,7 +28,9 @@ from ecmbill.contract.stored import current_plans
 from ecmbill.demo.payer_835 import payer_835
 from ecmbill.domain.claims import Action
 from ecmbill.domain.plans import DEFAULT_PLAN, PlanSpan
+from ecmbill.remit.denials import DenialQuery, denial_list
 from ecmbill.remit.post import import_835
+from ecmbill.remit.reconcile import reconcile
 from ecmbill.store import models
 from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import unit_of_work
@@ -280,3 +282,24 @@ def test_close_and_export_commands_take_a_plan(
     )
     assert wrong.exit_code == 2
     assert "no plan 'zzz'" in wrong.output
+
+
+def test_reconciliation_and_denials_filter_by_plan(
+    world: tuple[Engine, PlanContracts], tmp_path: Path
+) -> None:
+    engine, plans = world
+    close_period(engine, OCTOBER, plans, actor="test", today=TODAY)
+    views = {claim.member_id: claim for claim in list_claims(engine, OCTOBER)}
+    # Plan B's payer leaves C unanswered and pays D's first line at 80%: one partly paid line.
+    text = payer_835([views[C], views[D]], plan_settings(engine, "b"),
+                     datetime(2026, 11, 20, tzinfo=UTC), "PLANB-2")  # fmt: skip
+    path = tmp_path / "plan-b.835"
+    path.write_text(text, encoding="ascii")
+    import_835(engine, path, actor="test")
+    report = reconcile(engine, OCTOBER, TODAY, plan="b")
+    assert sorted(r.member_id for r in report.claims) == [C, D]
+    first = reconcile(engine, OCTOBER, TODAY, plan=DEFAULT_PLAN)
+    assert sorted(r.member_id for r in first.claims) == [A, B]
+    denied = denial_list(engine, DenialQuery(plan="b"), TODAY).denials
+    assert [d.item.member_id for d in denied] == [D]
+    assert denial_list(engine, DenialQuery(plan=DEFAULT_PLAN), TODAY).denials == []
