@@ -7,13 +7,14 @@ filing); this module reads and writes the store around them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from ecmbill.claims.settings import ProviderSettings, provider_settings
+from ecmbill.claims.settings import ProviderSettings, plan_settings, provider_settings
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.claims import (
     Action,
     AfterDenial,
@@ -31,6 +32,7 @@ from ecmbill.domain.claims import (
     timely_filing,
 )
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.rating.service import rate
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
@@ -53,6 +55,7 @@ class CreatedClaim:
     action: Action
     total_charge: Decimal
     lines: int
+    plan: str = DEFAULT_PLAN
 
 
 @dataclass
@@ -73,10 +76,11 @@ class CloseResult:
 def close_period(
     engine: Engine,
     period: Period,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     *,
     actor: str,
     today: date,
+    plan: str | None = None,
     on_locked: Callable[[], None] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> CloseResult:
@@ -89,11 +93,23 @@ def close_period(
     left, and holds edits back until its claims are committed. An edit is therefore either
     in the rating it claims or saved after it, and then listed as unclaimed (its audit record
     follows the close's). ``on_locked`` is called once the lock is held (a test's barrier).
-    ``progress(step, done, total)`` is told what the close is doing (a total of 0: unknown)."""
+    ``progress(step, done, total)`` is told what the close is doing (a total of 0: unknown).
+
+    Claims are per member, period and plan: each plan's claims are built with its contract
+    (rates and claim rules) and compared with the claims made before to that plan. ``plan``
+    closes that plan only (the rating still decides each entry's plan from every plan)."""
     tell = progress or (lambda _step, _done, _total: None)
+    contracts = as_plans(contract)
+    if plan is not None and plan not in contracts:
+        raise ValueError(f"no plan {plan!r}: the plans are {', '.join(contracts)}")
+    chosen = [plan] if plan is not None else list(contracts)
+    single = not contracts.several
     if period.end >= today:
         raise PeriodNotOver(f"{period} has not ended yet: close it after its last day")
     settings = provider_settings(engine)
+    if not single:
+        for key in chosen:
+            plan_settings(engine, key)  # each plan's payer complete before anything is written
     result = CloseResult(period=str(period))
     with unit_of_work(engine) as session:
         # Two closes of one period at once would both see "never claimed" and both create
@@ -103,31 +119,48 @@ def close_period(
         if on_locked is not None:
             on_locked()
         tell(f"rating {period}", 0, 0)
-        rating = rate(engine, period, contract)
+        rating = rate(engine, period, contracts)
         tell("comparing with the claims made before", 0, 0)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
-        rules = contract.claims
-        drafts = build_claims(
-            rating, contract.rate_for, npi_of,
-            outreach=SameDayOutreach(rules.same_day_outreach),
-            repeat_modifier=rules.repeat_modifier,
-        )  # fmt: skip
-        latest = stored.latest_claims(session, str(period))
-        denied = _denied(session, [claim.id for claim in latest.values()])
-        claimed = {
-            member: Claimed(
-                Frequency(claim.frequency),
-                billed_lines(stored.charge_lines(session, claim.id)),
-                denied=claim.id in denied,
+        latest: dict[tuple[str, str], StoredClaim] = {}
+        denied: set[int] = set()
+        decisions: list[Decision] = []
+        deadlines: dict[str, int] = {}
+        for key in chosen:
+            terms = contracts[key]
+            rules = terms.claims
+            drafts = build_claims(
+                rating, terms.rate_for, npi_of,
+                outreach=SameDayOutreach(rules.same_day_outreach),
+                repeat_modifier=rules.repeat_modifier,
+                plan=None if single else key,
+            )  # fmt: skip
+            if single:
+                drafts = tuple(replace(draft, plan=key) for draft in drafts)
+            # A claim is corrected by a claim to its own plan, even for a member who has
+            # moved to another plan since: that plan never received it.
+            mine = stored.latest_claims(session, str(period), None if single else key)
+            found = _denied(session, [claim.id for claim in mine.values()])
+            claimed = {
+                member: Claimed(
+                    Frequency(claim.frequency),
+                    billed_lines(stored.charge_lines(session, claim.id)),
+                    denied=claim.id in found,
+                )
+                for member, claim in mine.items()
+            }
+            members = stored.billed_members(session, set(mine) | {d.member_id for d in drafts})
+            addressed = {member for member, it in members.items() if it.address is not None}
+            go, held = hold_back(
+                plan_corrections(drafts, claimed, AfterDenial(rules.after_denial), key),
+                addressed.__contains__,
+                waived=rules.member_address == "waived",
             )
-            for member, claim in latest.items()
-        }
-        members = stored.billed_members(session, set(latest) | {d.member_id for d in drafts})
-        decisions, result.held_back = hold_back(
-            plan_corrections(drafts, claimed, AfterDenial(rules.after_denial)),
-            lambda member: members[member].address is not None,
-            waived=rules.member_address == "waived",
-        )
+            decisions += go
+            result.held_back += held
+            latest.update(((member, key), claim) for member, claim in mine.items())
+            denied |= found
+            deadlines[key] = terms.timely_filing_days
         first = stored.first_close(session, str(period))
         if first is not None:
             result.first_closed_at = first.closed_at
@@ -139,11 +172,16 @@ def close_period(
             )
         todo = [decision for decision in decisions if decision.action is not Action.NOTHING]
         result.unchanged = len(decisions) - len(todo)
-        result.warnings = timely_filing(
-            [d.draft for d in todo if d.draft is not None and d.action is not Action.VOID],
-            today,
-            contract.timely_filing_days,
-        )
+        result.warnings = tuple(
+            warning
+            for key in chosen
+            for warning in timely_filing(
+                [d.draft for d in todo if d.draft is not None and d.action is not Action.VOID
+                 and d.plan == key],
+                today,
+                deadlines[key],
+            )
+        )  # fmt: skip
         if not todo and first is not None:
             return result
         now = audit.now()
@@ -153,7 +191,7 @@ def close_period(
         for batch in _batches(todo, CLAIMS_PER_BATCH):
             made = _new_claims(session, batch, latest, str(period), settings, close_id, now)
             for decision, (claim, lines) in zip(batch, made, strict=True):
-                previous = latest.get(decision.member_id)
+                previous = latest.get((decision.member_id, decision.plan))
                 if previous is not None and (
                     decision.action is not Action.ORIGINAL or previous.id in denied
                 ):
@@ -174,6 +212,7 @@ def close_period(
                         key=claim.patient_control_number, before=None,
                         after={
                             "member_id": claim.member_id, "period": claim.period,
+                            **({} if single else {"plan": claim.plan}),
                             "frequency": claim.frequency, "total_charge": claim.total_charge,
                             "lines": len(lines), "corrects": previous.patient_control_number
                             if previous is not None and decision.action is not Action.ORIGINAL
@@ -184,7 +223,7 @@ def close_period(
                 result.created.append(
                     CreatedClaim(
                         claim.id, claim.patient_control_number, claim.member_id,
-                        decision.action, claim.total_charge, len(lines),
+                        decision.action, claim.total_charge, len(lines), claim.plan,
                     )
                 )  # fmt: skip
             # Written per batch: a million-entry month's trail is not held whole.
@@ -240,7 +279,7 @@ def _batches(items: list[T], size: int) -> Iterator[list[T]]:
 def _new_claims(
     session: Session,
     decisions: list[Decision],
-    latest: dict[str, StoredClaim],
+    latest: dict[tuple[str, str], StoredClaim],
     period: str,
     settings: ProviderSettings,
     close_id: int,
@@ -251,7 +290,7 @@ def _new_claims(
     first = stored.reserve_numbers(session, "claim", len(decisions))
     new: list[stored.NewClaim] = []
     for number, decision in enumerate(decisions, start=first):
-        previous = latest.get(decision.member_id)
+        previous = latest.get((decision.member_id, decision.plan))
         if decision.action is Action.VOID:
             assert previous is not None
             lines = stored.charge_lines(session, previous.id)
@@ -275,6 +314,7 @@ def _new_claims(
                 close_id=close_id,
                 created_at=now,
                 lines=lines,
+                plan=corrects.plan if corrects else decision.plan,
             )
         )
     claims = stored.add_claims(session, new)

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Literal
 
 from ecmbill.claims import history, invoice
-from ecmbill.claims.settings import ProviderSettings, provider_settings
+from ecmbill.claims.settings import ProviderSettings, plan_settings, provider_settings
 from ecmbill.claims.x12 import Address, ControlNumbers, OutgoingClaim, Subscriber, write_837p
 from ecmbill.domain.claims import ChargeLine, Frequency
 from ecmbill.domain.period import Period
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.claims import BilledMember, StoredClaim
 from ecmbill.store.db import Engine, Session, serialise, unit_of_work
 from ecmbill.store.files import write_atomically
@@ -42,6 +43,88 @@ class ExportResult:
     lines: int
     total_charge: Decimal
     control: ControlNumbers | None
+    # The plans whose claims the file holds, and their payer (one file, one payer).
+    plans: tuple[str, ...] = ()
+    payer_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PayerGroup:
+    """Plans billed to one payer through one exchange: their claims may share a file."""
+
+    settings: ProviderSettings
+    plans: tuple[str, ...]
+
+
+def payer_groups(engine: Engine, plans: Iterable[str] | None = None) -> list[PayerGroup]:
+    """The plans (these, or all) grouped by their payer settings, in plan order. Claims of
+    different payers never share a file; plans with one payer, receiver and sender do.
+    ``SettingsError`` names every missing or bad setting of a plan asked for."""
+    every = all_plan_settings_of(engine, plans)
+    groups: dict[str, list[str]] = {}
+    settings: dict[str, ProviderSettings] = {}
+    for key, found in every.items():
+        payer = found.model_dump_json()
+        groups.setdefault(payer, []).append(key)
+        settings[payer] = found
+    return [PayerGroup(settings[payer], tuple(keys)) for payer, keys in groups.items()]
+
+
+def all_plan_settings_of(
+    engine: Engine, plans: Iterable[str] | None
+) -> dict[str, ProviderSettings]:
+    with unit_of_work(engine) as session:
+        keys = [plan.key for plan in stored_plans.plans(session)]
+    wanted = keys if plans is None else [key for key in keys if key in set(plans)]
+    unknown = sorted(set(plans or ()) - set(keys))
+    if unknown:
+        raise ValueError(f"no plan {', '.join(unknown)}: the plans are {', '.join(keys)}")
+    return {key: plan_settings(engine, key) for key in wanted}
+
+
+def several_plans(engine: Engine) -> bool:
+    with unit_of_work(engine) as session:
+        return len(stored_plans.plans(session)) > 1
+
+
+def export_per_payer(
+    engine: Engine,
+    period: Period,
+    fmt: str,
+    out: Path,
+    *,
+    actor: str,
+    plan: str | None = None,
+    now: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[ExportResult]:
+    """One file per payer of the period's claims not yet written in this format (of one
+    plan, or of every plan), each as :func:`export_claims` writes it. An office with one plan
+    gets ``out`` as always; with several, each file is named after ``out`` with its plans and
+    payer id (``october-default-PAYERA.837``). Payers with nothing waiting get no file;
+    ``NothingToExport`` when no payer has anything."""
+    if not several_plans(engine):
+        if plan is not None:
+            all_plan_settings_of(engine, [plan])  # an unknown plan is named
+        return [export_claims(engine, period, fmt, out, actor=actor, now=now, progress=progress)]
+    made: list[ExportResult] = []
+    for group in payer_groups(engine, None if plan is None else [plan]):
+        name = f"{out.stem}-{'+'.join(group.plans)}-{group.settings.payer_id}{out.suffix}"
+        try:
+            made.append(
+                export_claims(
+                    engine, period, fmt, out.with_name(name), actor=actor, plans=group.plans,
+                    now=now, progress=progress,
+                )
+            )  # fmt: skip
+        except NothingToExport:
+            continue
+    if not made:
+        raise NothingToExport(
+            f"no claim of {period}{f' for plan {plan}' if plan else ''} is waiting to be "
+            f"written as {fmt}: close the period first, or every claim was already exported"
+        )
+    return made
 
 
 def export_claims(
@@ -51,6 +134,7 @@ def export_claims(
     out: Path,
     *,
     actor: str,
+    plans: Iterable[str] | None = None,
     now: datetime | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ExportResult:
@@ -65,18 +149,32 @@ def export_claims(
     deletes it and writes those claims again. One interrupted after its commit leaves a
     pending file with a record: the next export into the folder finishes the rename.
 
-    ``progress(step, done, total)`` is told what the export is doing (a total of 0: unknown)."""
+    ``progress(step, done, total)`` is told what the export is doing (a total of 0: unknown).
+
+    An office billing several plans gets one payer's claims per file: those of ``plans``
+    (which must share one payer), or else of the first payer in plan order with claims
+    waiting; :func:`export_per_payer` writes every payer's file."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     recover_exports(engine, out.parent)
-    settings = provider_settings(engine)
+    groups: list[PayerGroup] | None = None
+    if several_plans(engine):
+        groups = payer_groups(engine, plans)
+        if plans is not None and len(groups) > 1:
+            raise ValueError(
+                "these plans have different payers, and one file holds one payer's claims: "
+                + "; ".join(f"{', '.join(g.plans)}: {g.settings.payer_id}" for g in groups)
+            )
+        settings = groups[0].settings
+    else:
+        settings = provider_settings(engine)
     moment = now or audit.now()
     batch = secrets.token_hex(8)
     pending = out.with_name(f"{PENDING_PREFIX}{batch}.{out.name}")
     try:
         result = _export(
             engine, period, fmt, out, pending, batch, actor, settings, moment,
-            progress or (lambda _step, _done, _total: None),
+            progress or (lambda _step, _done, _total: None), groups,
         )  # fmt: skip
     except BaseException:
         pending.unlink(missing_ok=True)
@@ -96,13 +194,23 @@ def _export(
     settings: ProviderSettings,
     moment: datetime,
     tell: Callable[[str, int, int], None],
+    groups: list[PayerGroup] | None,
 ) -> ExportResult:
     name = "837P" if fmt == "837p" else f"invoice ({fmt})"
     with unit_of_work(engine) as session:
         tell(f"reading the claims for the {name}", 0, 0)
         # Two exports at once would both pick the claims not yet sent and send them twice.
         serialise(session, f"ecmbill-export-{period}-{fmt}")
-        claims = stored.not_exported(session, str(period), fmt)
+        sent_plans: tuple[str, ...] = ()
+        if groups is None:
+            claims = stored.not_exported(session, str(period), fmt)
+        else:
+            claims = []
+            for group in groups:  # the first payer with claims waiting
+                claims = stored.not_exported(session, str(period), fmt, group.plans)
+                if claims:
+                    settings, sent_plans = group.settings, group.plans
+                    break
         if not claims:
             raise NothingToExport(
                 f"no claim of {period} is waiting to be written as {fmt}: close the period "
@@ -179,6 +287,8 @@ def _export(
                 (Decimal(claim.total_charge) for claim in claims), Decimal("0.00")
             ).quantize(Decimal("0.01")),
             control=control,
+            plans=sent_plans or tuple(sorted({claim.plan for claim in claims})),
+            payer_id=settings.payer_id,
         )
 
 

@@ -15,7 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecmbill.domain.identifiers import is_npi
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Engine, Session, unit_of_work
+from ecmbill.store.plans import StoredPlan
 from ecmbill.store.settings import read_prefixed, write_settings
 
 PREFIX = "claims."
@@ -81,6 +83,12 @@ class ProviderSettings(BaseModel):
     eligibility_batch_size: int = Field(
         default=99, ge=1, le=10000, description="Members per 270 transaction the receiver takes"
     )
+    remit_payer_ids: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{2,80}( *, *[A-Za-z0-9]{2,80})*$",
+        description="How an 835 names this payer (TRN03, N1*PR N104 or REF*2U), "
+        "comma-separated (default payer_id); only read when the office bills several plans",
+    )
 
     @property
     def plan_ids(self) -> tuple[str, ...]:
@@ -88,6 +96,13 @@ class ProviderSettings(BaseModel):
         if not self.eligibility_plan_ids:
             return (self.payer_id,)
         return tuple(part.strip() for part in self.eligibility_plan_ids.split(","))
+
+    @property
+    def remit_ids(self) -> tuple[str, ...]:
+        """The identifiers an 835 from this payer may name it by."""
+        if not self.remit_payer_ids:
+            return (self.payer_id,)
+        return tuple(part.strip() for part in self.remit_payer_ids.split(","))
 
     _text = field_validator(
         "billing_name",
@@ -138,6 +153,21 @@ class ProviderSettings(BaseModel):
 
 
 FIELDS: tuple[str, ...] = tuple(ProviderSettings.model_fields)
+# What a plan's own payer settings may set (``plans.payer_settings``): the payer and the
+# exchange with it. The billing provider (NPI, TIN, address) is the office's, for every plan.
+PAYER_FIELDS: tuple[str, ...] = (
+    "payer_name",
+    "payer_id",
+    "submitter_id",
+    "receiver_id",
+    "receiver_name",
+    "usage",
+    "eligibility_receiver_id",
+    "eligibility_source_id",
+    "eligibility_plan_ids",
+    "eligibility_batch_size",
+    "remit_payer_ids",
+)
 BOOLEAN_WORDS = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
 
@@ -211,6 +241,71 @@ def provider_settings(engine: Engine) -> ProviderSettings:
     with unit_of_work(engine) as session:
         values = stored_settings(session)
     return parse_settings(values)
+
+
+def plan_payer_values(session: Session) -> dict[str, dict[str, str]]:
+    """Each plan's settings as stored, valid or not, in plan order: the claims settings with
+    the plan's own payer settings over them."""
+    base = stored_settings(session)
+    return {
+        plan.key: {**base, **{k: str(v) for k, v in plan.payer_settings.items()}}
+        for plan in stored_plans.plans(session)
+    }
+
+
+def plan_settings(engine: Engine, plan: str) -> ProviderSettings:
+    """The plan's complete, valid settings: the claims settings with its payer's over them
+    (the first plan usually has none of its own: its payer is the claims settings' payer).
+    ``SettingsError`` names every missing or bad field, saying which plan's."""
+    with unit_of_work(engine) as session:
+        values = plan_payer_values(session)
+    if plan not in values:
+        raise SettingsError([f"plan: no plan {plan!r}"])
+    try:
+        return parse_settings(values[plan])
+    except SettingsError as err:
+        if len(values) == 1:
+            raise
+        named = [f"plan {plan}: {p}" if p.split(":")[0] in PAYER_FIELDS else p
+                 for p in err.problems]  # fmt: skip
+        raise SettingsError(named) from None
+
+
+def all_plan_settings(engine: Engine) -> dict[str, ProviderSettings]:
+    """:func:`plan_settings` of every plan, in plan order."""
+    with unit_of_work(engine) as session:
+        keys = [plan.key for plan in stored_plans.plans(session)]
+    return {key: plan_settings(engine, key) for key in keys}
+
+
+def check_payer_values(values: dict[str, str]) -> dict[str, str]:
+    """A plan's payer settings checked with the claims settings' model: only the payer's
+    fields, each valid on its own. Returns them cleaned."""
+    problems: list[str] = []
+    checked: dict[str, str] = {}
+    for key, value in values.items():
+        if key not in PAYER_FIELDS:
+            problems.append(
+                f"{key}: not a payer setting (a plan may set: {', '.join(PAYER_FIELDS)})"
+            )
+            continue
+        try:
+            checked[key] = check_one(key, str(value))
+        except SettingsError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise SettingsError(problems)
+    return checked
+
+
+def set_plan_payer(engine: Engine, plan: str, values: dict[str, str], actor: str) -> StoredPlan:
+    """Store the plan's own payer settings (merged over the ones it had), checked first: all
+    of them or none. The audit trail records the change."""
+    checked = check_payer_values(values)
+    with unit_of_work(engine) as session:
+        if stored_plans.plan(session, plan) is None:
+            raise SettingsError([f"plan: no plan {plan!r}"])
+        return stored_plans.update_plan(session, plan, actor, payer_settings=checked)
 
 
 def settings_problems(engine: Engine) -> list[str]:

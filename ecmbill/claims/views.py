@@ -68,15 +68,15 @@ def _view(
 
 
 def claim_history(engine: Engine, claim_ref: str) -> list[ClaimView] | None:
-    """The claim and every other claim for its member and period, oldest first: the original,
-    its replacements and any void. ``claim_ref`` is a patient control number (ECM000000001)
-    or a claim's number (1)."""
+    """The claim and every other claim for its member, period and plan, oldest first: the
+    original, its replacements and any void. ``claim_ref`` is a patient control number
+    (ECM000000001) or a claim's number (1)."""
     with unit_of_work(engine) as session:
         claim = stored.find_claim(session, claim_ref)
         if claim is None:
             return None
         chain = stored.claims_of(session, claim.period, member_id=claim.member_id)
-        return [_view(session, item) for item in chain]
+        return [_view(session, item) for item in chain if item.plan == claim.plan]
 
 
 def list_claims(engine: Engine, period: Period | None = None) -> list[ClaimView]:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from ecmbill.claims.close import CloseResult, PeriodNotOver, close_period
-from ecmbill.claims.export import FORMATS, NothingToExport, export_claims
+from ecmbill.claims.export import FORMATS, NothingToExport, export_per_payer
 from ecmbill.claims.history import KINDS as HISTORY_KINDS
 from ecmbill.claims.history import file_history, take_again
 from ecmbill.claims.reopen import CannotReopen, reopen_period
@@ -31,10 +31,10 @@ from ecmbill.cli.app import (
     PeriodOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.cli.payer import show_timeline
@@ -108,27 +108,36 @@ def settings_show(database: DatabaseOption = None) -> None:
         console.print("[green]Ready: every setting needed for claims is present and valid.[/]")
 
 
+PlanOption = Annotated[
+    str | None, typer.Option("--plan", help="Only this plan (default: every plan).")
+]
+
+
 @app.command()
 def close(
     period: PeriodOption,
     database: DatabaseOption = None,
     contract: ContractOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Close a period into claims: originals the first time; later, a replacement (frequency 7)
     for each member whose lines changed and a void (8) for each member with nothing billable
-    left. Closing an unchanged period again creates nothing."""
+    left. Closing an unchanged period again creates nothing. Claims are per member and plan,
+    each plan's with its contract; a replacement or void goes to the plan of the claim it
+    corrects."""
     month = parse_period(period)
     engine = store(database)
-    terms = contract_for(engine, contract)
+    terms = plans_for(engine, contract)
     try:
         with steps() as progress:
             result = close_period(
-                engine, month, terms, actor=cli_actor(), today=date.today(), progress=progress
-            )
-    except PeriodNotOver as err:
-        fail(str(err))
+                engine, month, terms, actor=cli_actor(), today=date.today(), plan=plan,
+                progress=progress,
+            )  # fmt: skip
     except SettingsError as err:
         settings_failure(err, f"{month} was not closed")
+    except (PeriodNotOver, ValueError) as err:
+        fail(str(err))
     show_close(result)
 
 
@@ -150,11 +159,13 @@ def show_close(result: CloseResult) -> None:
             f"{result.count(Action.REPLACEMENT)} replacement and {result.count(Action.VOID)} void "
             f"claim(s) created; {result.unchanged} member(s) unchanged."
         )
-        table = Table("claim", "member", "kind", "lines", "charge")
+        several = len({claim.plan for claim in result.created}) > 1
+        table = Table("claim", "member", *(["plan"] if several else []), "kind", "lines", "charge")
         for claim in result.created[:20]:
             table.add_row(
                 claim.patient_control_number,
                 claim.member_id,
+                *([claim.plan] if several else []),
                 claim.action.value,
                 str(claim.lines),
                 f"{claim.total_charge:.2f}",
@@ -257,28 +268,35 @@ def claims_export(
     format: Annotated[ExportFormat, typer.Option("--format", help="837p, csv or xlsx.")],
     out: Annotated[Path, typer.Option("--out", help="File to write.", dir_okay=False)],
     database: DatabaseOption = None,
+    plan: PlanOption = None,
 ) -> None:
     """Write the period's claims not yet sent in this format: an X12 837P (005010X222A1) or
-    the plan's invoice file. The file is complete or absent, never half-written."""
+    the plan's invoice file. The file is complete or absent, never half-written. With several
+    plans, one file per payer, named after --out with its plans and payer id."""
     month = parse_period(period)
     if not out.parent.exists():
         fail(f"folder {out.parent} does not exist")
     try:
         with steps() as progress:
-            result = export_claims(
-                store(database), month, format.value, out, actor=cli_actor(), progress=progress
-            )
+            results = export_per_payer(
+                store(database), month, format.value, out, actor=cli_actor(), plan=plan,
+                progress=progress,
+            )  # fmt: skip
     except SettingsError as err:
         settings_failure(err, "nothing was written")
-    except NothingToExport as err:
+    except (NothingToExport, ValueError) as err:
         fail(str(err))
-    control = (
-        f", interchange control number {result.control.interchange:09d}" if result.control else ""
-    )
-    console.print(
-        f"Wrote {result.claims} claim(s), {result.lines} line(s), charge "
-        f"{result.total_charge:.2f} to {result.path}{control}."
-    )
+    for result in results:
+        control = (
+            f", interchange control number {result.control.interchange:09d}"
+            if result.control
+            else ""
+        )
+        payer = f" (payer {result.payer_id})" if len(results) > 1 else ""
+        console.print(
+            f"Wrote {result.claims} claim(s), {result.lines} line(s), charge "
+            f"{result.total_charge:.2f} to {result.path}{payer}{control}."
+        )
 
 
 @claims_app.command("files")

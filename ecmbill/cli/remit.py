@@ -14,10 +14,10 @@ from ecmbill.cli.app import (
     DatabaseOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_period,
+    plans_for,
     store,
 )
 from ecmbill.remit.codes import load_codes
@@ -111,11 +111,12 @@ def remit_report(
     ] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="List paid claims too.")] = False,
     database: DatabaseOption = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan's claims.")] = None,
 ) -> None:
     """Per claim and line: billed, paid, adjusted, patient responsibility, balance, status;
     denials by reason code; ageing of claims with no answer yet."""
     month = parse_period(period) if period else None
-    result = reconcile(store(database), month, date.today(), load_codes(codes))
+    result = reconcile(store(database), month, date.today(), load_codes(codes), plan=plan)
     show_report(result, all_claims=all_claims)
 
 
@@ -189,13 +190,14 @@ def remit_denials(
         Path | None, typer.Option("--out", help="Write the whole list to this .csv or .xlsx.")
     ] = None,
     database: DatabaseOption = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Only this plan's claims.")] = None,
 ) -> None:
     """Every denied or partly paid claim line, its reasons in words and its status (the
     oldest 835 first)."""
     if age is not None and age not in AGES:
         fail(f"--age must be one of: {', '.join(AGES)}")
     engine = store(database)
-    query = DenialQuery(reason.upper() if reason else None, _work_status(status), age)
+    query = DenialQuery(reason.upper() if reason else None, _work_status(status), age, plan=plan)
     if out is not None:
         try:
             export_denials(engine, query, out, date.today())
@@ -203,8 +205,8 @@ def remit_denials(
             fail(str(err))
         console.print(f"Wrote {out}.")
         return
-    found = denial_list(engine, DenialQuery(query.reason, query.status, query.age, size=10**9),
-                        date.today())  # fmt: skip
+    found = denial_list(engine, DenialQuery(query.reason, query.status, query.age, size=10**9,
+                                            plan=plan), date.today())  # fmt: skip
     table = Table("denial", "claim", "member", "not paid", "days", "reasons", "status")
     for d in found.denials:
         i = d.item
@@ -253,7 +255,7 @@ def remit_resubmit(
     and the denial marked corrected, linked to the new claim."""
     engine = store(database)
     try:
-        sent = resubmit(engine, item, contract_for(engine, contract_file), note,
+        sent = resubmit(engine, item, plans_for(engine, contract_file), note,
                         actor=cli_actor(), today=date.today())  # fmt: skip
     except (DenialWorkError, SettingsError) as err:
         fail(str(err))

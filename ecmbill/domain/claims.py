@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ecmbill.domain.lines import ClaimLine, PeriodRating
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.vocabulary import Kind, Source
 
 CENT = Decimal("0.01")
@@ -74,11 +75,12 @@ class ChargeLine:
 
 @dataclass(frozen=True)
 class ClaimDraft:
-    """One billing provider × member × period."""
+    """One billing provider × member × period × plan."""
 
     member_id: str
     period: str
     lines: tuple[ChargeLine, ...]
+    plan: str = DEFAULT_PLAN
 
     @property
     def total_charge(self) -> Decimal:
@@ -154,13 +156,16 @@ def build_claims(
     *,
     outreach: SameDayOutreach = SameDayOutreach.ONE_LINE,
     repeat_modifier: str = "76",
+    plan: str | None = None,
 ) -> tuple[ClaimDraft, ...]:
     """One claim per member with a line per rated claim line (services per code and modifier
     set, one per outreach attempt, same-day repeats made distinct by ``outreach``), in the
     rating's order. A line with the repeat modifier is charged at the rate of its code and
-    modifiers without it."""
+    modifiers without it. With ``plan``, only that plan's lines, charged at ``rate_for`` (the
+    plan's rates): a member who changed plan has one claim per plan."""
+    lines = rating.lines if plan is None else [x for x in rating.lines if x.plan == plan]
     by_member: dict[str, list[ChargeLine]] = {}
-    for line in same_day_outreach(rating.lines, outreach, repeat_modifier):
+    for line in same_day_outreach(lines, outreach, repeat_modifier):
         rated = line.modifiers
         if outreach is SameDayOutreach.REPEAT_MODIFIER and rated[-1:] == (repeat_modifier,):
             rated = rated[:-1]
@@ -179,8 +184,8 @@ def build_claims(
             )
         )
     return tuple(
-        ClaimDraft(member_id=member, period=rating.period, lines=tuple(lines))
-        for member, lines in sorted(by_member.items())
+        ClaimDraft(member, rating.period, tuple(found), plan if plan is not None else DEFAULT_PLAN)
+        for member, found in sorted(by_member.items())
     )
 
 
@@ -229,15 +234,18 @@ class Decision:
     member_id: str
     action: Action
     draft: ClaimDraft | None
+    plan: str = DEFAULT_PLAN
 
 
 def plan_corrections(
     drafts: Iterable[ClaimDraft],
     claimed: Mapping[str, Claimed],
     after_denial: AfterDenial = AfterDenial.NEW_ORIGINAL,
+    plan: str = DEFAULT_PLAN,
 ) -> tuple[Decision, ...]:
     """Every member with a draft or a claim gets a decision; the ones with something to do are
-    those whose action is not NOTHING."""
+    those whose action is not NOTHING. Drafts and claims are of one ``plan``: a claim is only
+    ever corrected by a claim to the same plan."""
     by_member = {draft.member_id: draft for draft in drafts}
     members = sorted(set(by_member) | set(claimed))
     return tuple(
@@ -245,6 +253,7 @@ def plan_corrections(
             member,
             correction(by_member.get(member), claimed.get(member), after_denial),
             by_member.get(member),
+            plan,
         )
         for member in members
     )
@@ -267,6 +276,7 @@ class HeldBack:
     member_id: str
     action: Action
     reason: str
+    plan: str = DEFAULT_PLAN
 
 
 def hold_back(
@@ -281,7 +291,7 @@ def hold_back(
         if decision.action is Action.NOTHING or waived or has_address(decision.member_id):
             go.append(decision)
         else:
-            held.append(HeldBack(decision.member_id, decision.action, NO_ADDRESS))
+            held.append(HeldBack(decision.member_id, decision.action, NO_ADDRESS, decision.plan))
     return go, held
 
 

@@ -17,9 +17,11 @@ from enum import StrEnum
 
 from ecmbill.claims.close import close_period
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.period import Period
 from ecmbill.remit.codes import CodeTables, default_codes
 from ecmbill.store import audit
+from ecmbill.store import claims as claims_store
 from ecmbill.store import remittances as stored
 from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.remittances import DenialItem, StatusChange
@@ -84,6 +86,8 @@ class DenialQuery:
     descending: bool = False
     page: int = 1
     size: int = PAGE_SIZE
+    # Only the denials of this plan's claims (None: every plan).
+    plan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,13 @@ def denial_list(
     status = query.status.value if query.status else None
     with unit_of_work(engine) as session:
         key = (str(engine.url), query.reason, status, before, since, query.sort,
-               query.descending, stored.remittance_fingerprint(session))  # fmt: skip
+               query.descending, query.plan, stored.remittance_fingerprint(session))  # fmt: skip
         found = _LISTS.get(key)
         if found is None:
             matching, amount, keys = stored.denial_item_keys(
                 session, reason=query.reason, status=status, answered_before=before,
                 answered_since=since, sort=query.sort, descending=query.descending,
+                plan=query.plan,
             )  # fmt: skip
             found = (matching, amount, keys, stored.denials_by_reason(session))
             if len(_LISTS) >= _KEPT:
@@ -165,7 +170,7 @@ def denial_list(
 def all_denials(engine: Engine, query: DenialQuery, today: date) -> list[Denial]:
     """Every item the filters keep (no paging), for an export."""
     everything = DenialQuery(query.reason, query.status, query.age, query.sort, query.descending,
-                             1, 10_000_000)  # fmt: skip
+                             1, 10_000_000, query.plan)  # fmt: skip
     return denial_list(engine, everything, today).denials
 
 
@@ -259,7 +264,7 @@ class Resubmitted:
 def resubmit(
     engine: Engine,
     item_key: str,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     note: str,
     *,
     actor: str,
@@ -279,8 +284,17 @@ def resubmit(
                 "a newer claim was already sent for this member and period: mark the denial "
                 "corrected instead"
             )
-    result = close_period(engine, Period.parse(item.period), contract, actor=actor, today=today)
-    made = [claim for claim in result.created if claim.member_id == item.member_id]
+        plan = claims_store.claim(session, item.claim_id).plan
+    plans = as_plans(contract)
+    result = close_period(
+        engine, Period.parse(item.period), plans, actor=actor, today=today,
+        plan=plan if plans.several else None,
+    )  # fmt: skip
+    made = [
+        claim
+        for claim in result.created
+        if claim.member_id == item.member_id and (claim.plan == plan or not plans.several)
+    ]
     if not made:
         raise DenialWorkError(
             "nothing changed in this member's billing since the denied claim, so no corrected "

@@ -47,6 +47,7 @@ class Fault(StrEnum):
     NO_FINAL_TERMINATOR = "no_final_terminator"
     BAD_DATE = "bad_date"
     PAYEE_ACCEPTED = "payee_accepted"
+    UNKNOWN_PAYER = "unknown_payer"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ RULES: dict[Fault, Rule] = {
     Fault.NO_FINAL_TERMINATOR: Rule(W, "the last segment is whole without its terminator"),
     Fault.BAD_DATE: Rule(W, "a service date we cannot read leaves the line unmatched, listed"),
     Fault.PAYEE_ACCEPTED: Rule(W, "the biller named this payee with --accept-payee"),
+    Fault.UNKNOWN_PAYER: Rule(
+        W, "with several plans an 835 pays only its payer's claims: no plan's payer is this one"
+    ),
 }
 
 

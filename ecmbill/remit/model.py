@@ -81,6 +81,8 @@ class Payment:
     payment_amount: Decimal
     payment_method: str
     payment_date: date
+    # Other ids the payer gives itself: N1*PR N104, REF*2U (TRN03 is ``payer_id``).
+    payer_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ecmbill.claims.settings import PREFIX
-from ecmbill.remit.model import ZERO, ClaimPayment, Match, OurLine, match_lines
+from ecmbill.claims.settings import PREFIX, plan_payer_values
+from ecmbill.remit.levels import Fault
+from ecmbill.remit.model import ZERO, ClaimPayment, Match, OurLine, Payment, match_lines
 from ecmbill.remit.reader import (
     Findings,
     Header,
@@ -77,6 +78,32 @@ def our_payee(session: Session, accepted: Sequence[str]) -> Payee:
         tin=tin.replace("-", "") if tin else None,
         accepted=tuple(value.strip().replace("-", "") for value in accepted if value.strip()),
     )
+
+
+def payer_plans(session: Session, payment: Payment) -> frozenset[str] | None:
+    """The plans whose payer sent this payment: those whose payer is named by an id the 835
+    gives (TRN03, N1*PR N104, REF*2U against each plan's ``remit_payer_ids``, else its
+    ``payer_id``), else those whose payer name is the 835's N1*PR name. None when the office
+    bills one plan: every claim is that payer's, as before plans existed. Empty when no plan's
+    payer sent it: the 835 then pays none of our claims."""
+    plans = plan_payer_values(session)
+    if len(plans) <= 1:
+        return None
+    said = {ident.strip().upper() for ident in (payment.payer_id, *payment.payer_ids)} - {""}
+    by_id = frozenset(plan for plan, values in plans.items() if said & _payer_ids(values))
+    if by_id:
+        return by_id
+    name = " ".join(payment.payer_name.split()).casefold()
+    return frozenset(
+        plan
+        for plan, values in plans.items()
+        if name and " ".join((values.get("payer_name") or "").split()).casefold() == name
+    )
+
+
+def _payer_ids(values: dict[str, str]) -> set[str]:
+    named = values.get("remit_payer_ids") or values.get("payer_id") or ""
+    return {part.strip().upper() for part in named.split(",")} - {""}
 
 
 def import_835(
@@ -140,6 +167,8 @@ class _Poster:
         self.waiting: list[ClaimPayment] = []
         self.ids: list[int] = []
         self.warned: set[str] = set()
+        # The plans whose claims this transaction may pay (None: every claim, one plan).
+        self.plans: frozenset[str] | None = None
 
     def stop(self) -> None:
         """A refusal: nothing more is written; the transaction rolls back at the end."""
@@ -161,6 +190,19 @@ class _Poster:
         self.ids.append(self.remittance_id)
         self.posted = Posted(payment.trace_number, payment.payment_amount)
         self.outcome.posted.append(self.posted)
+        self.plans = payer_plans(self.session, payment)
+        if self.plans is not None and not self.plans:
+            message = (
+                f"TRN {payment.trace_number}: the payer {payment.payer_name or '(no name)'} "
+                f"(TRN03 {payment.payer_id or '-'}"
+                f"{''.join(f', {ident}' for ident in payment.payer_ids)}) is the payer of no "
+                "plan, so none of its claims was matched: set the plan's payer_id, "
+                "remit_payer_ids or payer_name and import the file again"
+            )
+            stored.add_warnings(
+                self.session, self.remittance_id, [(Fault.UNKNOWN_PAYER.value, message)]
+            )
+            self.posted.warnings.append(message)
 
     def claim(self, payment: ClaimPayment) -> None:
         if self.posted is None:
@@ -211,7 +253,9 @@ class _Poster:
         posted, remittance_id = self.posted, self.remittance_id
         if not payments or posted is None or remittance_id is None:
             return
-        ours = stored.claims_on_file(self.session, (p.patient_control_number for p in payments))
+        ours = stored.claims_on_file(
+            self.session, (p.patient_control_number for p in payments), self.plans
+        )
         numbers: dict[int, str] = {}
         trail: list[dict[str, Any]] = []
         answers: list[dict[str, object]] = []

@@ -508,6 +508,8 @@ class _Parser:
             v["party"] = values.get(1)
             if values.get(1) == "PR":
                 v["payer_name"] = values.get(2)
+                if values.get(4):
+                    v.setdefault("payer_ids", []).append(values.get(4))
             elif values.get(1) == "PE":
                 current.payee_named = True
                 if values.get(4):
@@ -515,6 +517,9 @@ class _Parser:
         elif seg_id == "PER" and v.get("party") == "PR":
             self.qualifier(values.get(1), PARTY_QUALIFIERS["PER"], "PER01")
             current.contacts.add(values.get(1))
+        elif seg_id == "REF" and v.get("party") == "PR" and values.get(1) == "2U":
+            if values.get(2):
+                v.setdefault("payer_ids", []).append(values.get(2))
         elif seg_id == "REF" and v.get("party") == "PE" and values.get(1) == "TJ":
             current.payee_ids.setdefault("FI", values.get(2))
 
@@ -543,7 +548,7 @@ class _Parser:
         yield Header(
             current.transaction,
             Payment(trace, payer, v.get("payer_name") or "", v.get("amount", ZERO),
-                    v.get("method") or "", paid_on),
+                    v.get("method") or "", paid_on, tuple(v.get("payer_ids", ()))),
         )  # fmt: skip
 
     def stand_in_date(self, v: dict[str, Any]) -> tuple[date, str]:

@@ -80,13 +80,17 @@ def reconcile(
     period: Period | None,
     today: date,
     codes: CodeTables | None = None,
+    *,
+    plan: str | None = None,
 ) -> Reconciliation:
     """Per claim and line: billed, paid, adjusted, patient responsibility, balance and status;
-    denials by CARC; ageing of claims not answered; answers we could not match."""
+    denials by CARC; ageing of claims not answered; answers we could not match. With
+    ``plan``, that plan's claims only (the unmatched answers and provider adjustments are the
+    whole office's)."""
     tables = codes or default_codes()
     with unit_of_work(engine) as session:
         claims = stored_claims.claims_of(
-            session, str(period) if period is not None else None, voids=False
+            session, str(period) if period is not None else None, voids=False, plan=plan
         )
         reports, denial_lines = _claim_reports(session, claims, today)
         unmatched = stored.unmatched(session)

@@ -44,7 +44,7 @@ class StoredClaim:
     diagnosis_code: str
     place_of_service: str
     created_at: datetime
-    # The health plan the claim was billed to.
+    # The plan billed: a replacement or void goes to the plan of the claim it corrects.
     plan: str = DEFAULT_PLAN
 
 
@@ -513,16 +513,18 @@ def reference_for(session: Session, claim_id: int) -> str:
     return corrected.patient_control_number
 
 
-def latest_claims(session: Session, period: str) -> dict[str, StoredClaim]:
-    """Each member's newest claim of the period that stands: a claim the payer rejected at
-    the door (999 or 277CA) never entered adjudication, so the claim before it stands, and
-    closing again sends the member's claim anew."""
+def latest_claims(session: Session, period: str, plan: str | None = None) -> dict[str, StoredClaim]:
+    """Each member's newest claim of the period that stands (of one plan, or of every plan
+    when the office bills one): a claim the payer rejected at the door (999 or 277CA) never
+    entered adjudication, so the claim before it stands, and closing again sends the
+    member's claim anew."""
     latest: dict[str, StoredClaim] = {}
-    for row in session.scalars(
-        select(models.Claim)
-        .where(models.Claim.period == period, models.Claim.status != REJECTED)
-        .order_by(models.Claim.id)
-    ):
+    query = select(models.Claim).where(
+        models.Claim.period == period, models.Claim.status != REJECTED
+    )
+    if plan is not None:
+        query = query.where(models.Claim.plan == plan)
+    for row in session.scalars(query.order_by(models.Claim.id)):
         latest[row.member_id] = as_stored_claim(row)
     return latest
 
@@ -532,7 +534,7 @@ def rejected_and_newest(session: Session, period: str | None = None) -> list[Sto
     of the month, oldest first: the rejected work list, found by the database instead of
     reading every claim of the month."""
     claim = models.Claim
-    newest = select(func.max(claim.id)).group_by(claim.period, claim.member_id)
+    newest = select(func.max(claim.id)).group_by(claim.period, claim.member_id, claim.plan)
     query = select(claim).where(claim.status == REJECTED).order_by(claim.id)
     if period is not None:
         newest = newest.where(claim.period == period)
@@ -547,9 +549,13 @@ def claims_of(
     *,
     member_id: str | None = None,
     voids: bool = True,
+    plan: str | None = None,
 ) -> list[StoredClaim]:
-    """Claims oldest first, of one period (or all), one member (or all), voids or not."""
+    """Claims oldest first, of one period (or all), one member (or all), one plan (or all),
+    voids or not."""
     query = select(models.Claim).order_by(models.Claim.id)
+    if plan is not None:
+        query = query.where(models.Claim.plan == plan)
     if not voids:
         query = query.where(models.Claim.frequency != "8")
     if period is not None:
@@ -696,17 +702,16 @@ def _billed(member: models.Member, detail: models.MemberDetail | None) -> Billed
 # Exports ----------------------------------------------------------------------------------
 
 
-def not_exported(session: Session, period: str, fmt: str) -> list[StoredClaim]:
-    """The period's claims never written in this format, oldest first."""
+def not_exported(
+    session: Session, period: str, fmt: str, plans: Iterable[str] | None = None
+) -> list[StoredClaim]:
+    """The period's claims (of these plans, or all) never written in this format, oldest
+    first."""
     done = select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
-    return [
-        as_stored_claim(row)
-        for row in session.scalars(
-            select(models.Claim)
-            .where(models.Claim.period == period, models.Claim.id.not_in(done))
-            .order_by(models.Claim.id)
-        )
-    ]
+    query = select(models.Claim).where(models.Claim.period == period, models.Claim.id.not_in(done))
+    if plans is not None:
+        query = query.where(models.Claim.plan.in_(sorted(set(plans))))
+    return [as_stored_claim(row) for row in session.scalars(query.order_by(models.Claim.id))]
 
 
 def exported_formats(session: Session, claim_id: int) -> tuple[str, ...]:
@@ -807,6 +812,7 @@ class NewClaim:
     close_id: int
     created_at: datetime
     lines: list[ChargeLine]
+    plan: str = DEFAULT_PLAN
 
 
 def reserve_numbers(session: Session, name: str, count: int) -> int:
@@ -850,6 +856,7 @@ def add_claims(session: Session, claims: list[NewClaim]) -> list[StoredClaim]:
             "place_of_service": claim.place_of_service,
             "close_id": claim.close_id,
             "created_at": claim.created_at,
+            "plan": claim.plan,
         }
         for claim, total in zip(claims, totals, strict=True)
     ]
@@ -898,6 +905,7 @@ def add_claims(session: Session, claims: list[NewClaim]) -> list[StoredClaim]:
             diagnosis_code=claim.diagnosis_code,
             place_of_service=claim.place_of_service,
             created_at=claim.created_at,
+            plan=claim.plan,
         )
         for claim_id, claim, total in zip(ids, claims, totals, strict=True)
     ]

@@ -174,17 +174,24 @@ class ClaimOnFile:
     lines: tuple[BilledLine, ...]
 
 
-def claims_on_file(session: Session, numbers: Iterable[str]) -> dict[str, ClaimOnFile]:
-    """Our claims and their lines for these patient control numbers, in a few statements
-    however many there are (plain rows: a large 835 looks up a hundred thousand claims)."""
+def claims_on_file(
+    session: Session, numbers: Iterable[str], plans: Iterable[str] | None = None
+) -> dict[str, ClaimOnFile]:
+    """Our claims (of these plans, or of any) and their lines for these patient control
+    numbers, in a few statements however many there are (plain rows: a large 835 looks up a
+    hundred thousand claims). A claim of another plan is not found: one payer's 835 never
+    pays another payer's claim."""
     wanted = sorted(set(numbers))
     claim, line = models.Claim.__table__.c, models.ClaimLineRecord.__table__.c
     found: dict[int, tuple[str, str | None]] = {}
+    only = sorted(set(plans)) if plans is not None else None
     for start in range(0, len(wanted), CHUNK):
-        rows = session.execute(
-            select(claim.id, claim.patient_control_number, claim.payer_claim_control_number)
-            .where(claim.patient_control_number.in_(wanted[start : start + CHUNK]))
-        )  # fmt: skip
+        query = select(
+            claim.id, claim.patient_control_number, claim.payer_claim_control_number
+        ).where(claim.patient_control_number.in_(wanted[start : start + CHUNK]))
+        if only is not None:
+            query = query.where(claim.plan.in_(only))
+        rows = session.execute(query)
         found.update((row[0], (row[1], row[2])) for row in rows)
     lines: dict[int, list[BilledLine]] = {claim_id: [] for claim_id in found}
     ids = sorted(found)
@@ -1104,11 +1111,16 @@ def denial_item_keys(
     answered_since: date | None = None,
     sort: str = "age",
     descending: bool = False,
+    plan: str | None = None,
 ) -> tuple[int, Decimal, list[str]]:
     """As ``denial_items``, every matching item's key in order (a page is then read by
-    ``denial_items_by_keys``)."""
+    ``denial_items_by_keys``); with ``plan``, only items of that plan's claims."""
     worked, _items, _status = _worked(reason)
     where = []
+    if plan is not None:
+        where.append(
+            worked.c.claim_id.in_(select(models.Claim.id).where(models.Claim.plan == plan))
+        )
     if status:
         where.append(worked.c.status == status)
     if answered_before is not None:

@@ -331,7 +331,7 @@ async def close_period(request: Request) -> Response:
             claim_close.close_period,
             here.engine,
             month,
-            here.contract(),
+            here.plans(),
             actor=actor(active),
             today=here.today(),
         )

@@ -362,7 +362,7 @@ async def denial_resubmit(request: Request, item_key: str) -> Response:
     try:
         sent = await run_in_threadpool(
             partial(resubmit, actor=actor(active), today=here.today()), here.engine, key,
-            here.contract(), str(form.get("note") or ""),
+            here.plans(), str(form.get("note") or ""),
         )  # fmt: skip
     except DenialWorkError as err:
         return denial_page(request, key, status_code=409, problem=str(err))

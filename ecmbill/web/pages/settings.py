@@ -31,6 +31,7 @@ LABELS: dict[str, str] = {
     "submitter_id": "Submitter id (ISA06/GS02)",
     "receiver_id": "Receiver id (ISA08/GS03)",
     "receiver_name": "Receiver name",
+    "remit_payer_ids": "Payer ids in its 835s (optional)",
     "place_of_service": "Place of service",
     "diagnosis_code": "Default diagnosis (ICD-10)",
     "rendering_npi_on_line": "Staff NPI on each line",
@@ -39,7 +40,10 @@ LABELS: dict[str, str] = {
 # Where each field goes on the page.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Billing provider", tuple(name for name in FIELDS if name.startswith("billing_"))),
-    ("Payer and receiver", ("payer_name", "payer_id", "receiver_name", "receiver_id")),
+    (
+        "Payer and receiver",
+        ("payer_name", "payer_id", "receiver_name", "receiver_id", "remit_payer_ids"),
+    ),
     (
         "Claims file",
         ("submitter_id", "place_of_service", "diagnosis_code", "rendering_npi_on_line", "usage"),
