@@ -17,7 +17,6 @@ from ecmbill.cli.app import (
     PeriodOption,
     app,
     console,
-    contract_for,
     errors,
     fail,
     parse_period,
@@ -26,12 +25,13 @@ from ecmbill.cli.app import (
 )
 from ecmbill.cli.progress import steps
 from ecmbill.contract import Contract, ContractError, default_contract, load_contract
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain.honesty import HonestyReport, honesty_report
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.rating import service
 from ecmbill.rating.file_checks import SourceProblem
-from ecmbill.rating.files import rate_folder
+from ecmbill.rating.files import plans_from_folder, rate_folder
 from ecmbill.rating.output import rate_folder_to_file
 
 
@@ -72,23 +72,36 @@ def rate(
             dir_okay=False,
         ),
     ] = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            help="With --source, several plans: a folder of KEY.toml, one contract per plan "
+            "(the folder's files need plan_assignments then). Plans are read in name order; "
+            "the first is the plan of eligibility rows that name none.",
+            file_okay=False,
+        ),
+    ] = None,
+    first_plan: Annotated[
+        str | None,
+        typer.Option("--first-plan", help="With --plans: the key of the first plan."),
+    ] = None,
     database: DatabaseOption = None,
     contract: ContractOption = None,
 ) -> None:
     """Rate a billing period: billable claim lines, and every entry that does not bill, why."""
     month = parse_period(period)
     if source is None:
-        if out or spark_master or engine is not RatingEngine.duckdb:
-            fail("--out, --engine and --spark-master rate files: give --source FOLDER too")
+        if out or spark_master or engine is not RatingEngine.duckdb or plans or first_plan:
+            fail(
+                "--out, --engine, --spark-master, --plans and --first-plan rate files: "
+                "give --source FOLDER too"
+            )
         engine_ = store(database)
         with errors.status(f"rating {month}"):
             rating = service.rate(engine_, month, plans_for(engine_, contract))
     else:
-        # Files carry no contract: --contract, else the database's if one is named, else the
-        # default. No database file is created for a file-only rating.
-        terms = (
-            contract_for(store(database), contract) if database else contract_from_file(contract)
-        )
+        terms = source_terms(plans, first_plan, database, contract)
         rated = rate_source(source, month, terms, engine.value, spark_master, out)
         if rated is None:
             return
@@ -97,6 +110,24 @@ def rate(
         typer.echo(json.dumps(rating.as_json(), indent=2))
         return
     show_rating(rating)
+
+
+def source_terms(
+    plans: Path | None, first_plan: str | None, database: str | None, contract: Path | None
+) -> Contract | PlanContracts:
+    """Files carry no contract: ``--plans FOLDER`` (one contract per plan; no database is
+    read), else ``--contract``, else the database's plans if one is named, else the default.
+    No database file is created for a file-only rating."""
+    if plans is None:
+        if first_plan is not None:
+            fail("--first-plan names a plan of --plans FOLDER: give --plans too")
+        return plans_for(store(database), contract) if database else contract_from_file(contract)
+    if contract is not None:
+        fail("give --plans or --contract, not both: --plans holds every plan's contract")
+    try:
+        return plans_from_folder(plans, first_plan)
+    except SourceProblem as problem:
+        fail(str(problem))
 
 
 def contract_from_file(path: Path | None) -> Contract:
@@ -109,7 +140,7 @@ def contract_from_file(path: Path | None) -> Contract:
 def rate_source(
     source: Path,
     month: Period,
-    terms: Contract,
+    terms: Contract | PlanContracts,
     engine: str,
     spark_master: str | None,
     out: Path | None,

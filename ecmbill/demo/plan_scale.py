@@ -6,10 +6,16 @@ plan sees from many providers: thousands of members, many staff of both roles (s
 mid-month, some with no role in the period), both modalities, pre-enrollment outreach
 (including mass mailings and letters), months without eligibility and gaps between enrollment
 spans. Every reason an entry does not bill occurs.
+
+With ``two_plans`` the month is an office's with two health plans: the first plan (key
+``default``, the guide's contract) and plan ``b`` (``plan_b_toml``: other rates, and clinical
+in-person service billed U1 HE instead of U1). Members are split between them, some move plan
+mid-month, and some have no plan for the last days of the month (reason NO_PLAN).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,13 +25,55 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ecmbill.contract import Contract, default_contract
+from ecmbill.contract.model import default_toml, parse_contract
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.bulk import bulk_insert
-from ecmbill.store.db import Engine
+from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.files import write_arrow_csv
 
 OUTREACH_METHODS = ("phone", "phone", "in_person", "text", "video", "email", "mail")
 KINDS = ("staff", "members", "eligibility", "enrollments", "time", "outreach")
+PLAN_B = "b"
+PLAN_B_NAME = "Synthetic Plan B"
+# Plan B pays 20% more on every code.
+PLAN_B_RATE = 1.2
+
+
+def plan_b_toml() -> str:
+    """Plan B's contract: the guide's with every rate 20% higher and one modifier difference,
+    clinical in-person service billed U1 HE (the first plan: U1)."""
+    first = 'modifiers = ["U1"]\n'
+    text = default_toml()
+    assert first in text
+    text = text.replace(first, 'modifiers = ["U1", "HE"]\n', 1)
+    text = re.sub(
+        r'^rate = "([0-9.]+)"$',
+        lambda m: f'rate = "{float(m.group(1)) * PLAN_B_RATE:.2f}"',
+        text,
+        flags=re.MULTILINE,
+    )
+    return text.replace(
+        'name = "ECM fee-for-service (plan billing guide)"', f'name = "{PLAN_B_NAME}"'
+    )
+
+
+def two_plan_contracts(first: Contract | None = None) -> PlanContracts:
+    """The contracts of a two-plan month: the first plan's (default: the guide's), then B's."""
+    return PlanContracts(
+        {DEFAULT_PLAN: first or default_contract(), PLAN_B: parse_contract(plan_b_toml(), PLAN_B)}
+    )
+
+
+def write_plans(folder: Path) -> Path:
+    """``default.toml`` (the guide's) and ``b.toml``, the folder ``ecmbill rate --source
+    --plans`` reads (with ``--first-plan default``: files are read in name order)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{DEFAULT_PLAN}.toml").write_text(default_toml(), encoding="utf-8")
+    (folder / f"{PLAN_B}.toml").write_text(plan_b_toml(), encoding="utf-8")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -39,9 +87,14 @@ class PlanMonth:
     enrollments: pa.Table
     time: pa.Table
     outreach: pa.Table
+    # Two plans: each member's plan by date span (and eligibility has a plan column).
+    plan_assignments: pa.Table | None = None
 
     def tables(self) -> dict[str, pa.Table]:
-        return {kind: getattr(self, kind) for kind in KINDS}
+        tables = {kind: getattr(self, kind) for kind in KINDS}
+        if self.plan_assignments is not None:
+            tables["plan_assignments"] = self.plan_assignments
+        return tables
 
 
 def _days(rng: np.random.Generator, start: date, low: int, high: int, size: int) -> np.ndarray:
@@ -54,10 +107,16 @@ def _ids(prefix: str, count: int, width: int) -> pa.Array:
 
 
 def generate(
-    entries: int, period: Period, *, seed: int = 2026, contract: Contract | None = None
+    entries: int,
+    period: Period,
+    *,
+    seed: int = 2026,
+    contract: Contract | None = None,
+    two_plans: bool = False,
 ) -> PlanMonth:
     """About ``entries`` time entries in ``period`` (2% dated just before it), on the contract's
-    activities (default: the plan's billing guide), and outreach."""
+    activities (default: the plan's billing guide), and outreach; with ``two_plans``, the
+    members split between two plans (``_two_plans``)."""
     rng = np.random.default_rng(seed)
     catalogue = contract or default_contract()
     reimbursable = catalogue.activity_names(reimbursable=True)
@@ -217,8 +276,15 @@ def generate(
             "minutes": pa.array(rng.integers(0, 31, size=attempts), pa.int64()),
         }
     )
+    assignments = None
+    if two_plans:
+        # Drawn from a generator of its own: the single-plan month stays exactly as it was.
+        eligibility_table, assignments = _two_plans(
+            np.random.default_rng(seed + 17), period, member_ids, has_month, eligibility_table
+        )
     return PlanMonth(
         period=period,
+        plan_assignments=assignments,
         staff=staff_table,
         members=members_table,
         eligibility=eligibility_table,
@@ -228,8 +294,76 @@ def generate(
     )
 
 
+def _two_plans(
+    rng: np.random.Generator,
+    period: Period,
+    member_ids: np.ndarray,
+    has_month: np.ndarray,
+    eligibility: pa.Table,
+) -> tuple[pa.Table, pa.Table]:
+    """Eligibility per plan, and plan spans: 55% start with the first plan, 45% with B, all a
+    year before the month. 6% move to the other plan mid-month, 4% have no plan after a day
+    mid-month (NO_PLAN), 2% have a gap of four days between two spans of their plan. Each plan
+    says a member's eligibility for the months the member is its member (the same answer)."""
+    members = len(member_ids)
+    start = np.datetime64(period.start, "D")
+    initial = np.where(rng.random(members) < 0.55, DEFAULT_PLAN, PLAN_B)
+    other = np.where(initial == DEFAULT_PLAN, PLAN_B, DEFAULT_PLAN)
+    draw = rng.random(members)
+    moves, ends, gap = draw < 0.06, (draw >= 0.06) & (draw < 0.10), (draw >= 0.10) & (draw < 0.12)
+    last = start + rng.integers(4, 25, size=members)  # last day of the first span, if it ends
+    none_date = np.datetime64("NaT", "D")
+    assignments = pa.table(
+        {
+            "member_id": pa.array(
+                np.concatenate([member_ids, member_ids[moves], member_ids[gap]]), pa.string()
+            ),
+            "plan": pa.array(np.concatenate([initial, other[moves], initial[gap]]), pa.string()),
+            "start_date": pa.array(
+                np.concatenate([np.full(members, start - 365), last[moves] + 1, last[gap] + 5]),
+                pa.date32(),
+            ),
+            "end_date": pa.array(
+                np.concatenate(
+                    [
+                        np.where(moves | ends | gap, last, none_date),
+                        np.full(moves.sum() + gap.sum(), none_date),
+                    ]
+                ),
+                pa.date32(),
+                from_pandas=True,
+            ),
+        }
+    )
+    current = np.flatnonzero(has_month)
+    flags = eligibility["eligible"].to_numpy()
+    month_flags = flags[members:]
+    movers = moves[current]
+    with_plan = pa.table(
+        {
+            "member_id": pa.array(
+                np.concatenate([member_ids, member_ids[current], member_ids[current][movers]]),
+                pa.string(),
+            ),
+            "month": pa.array(
+                [str(Period.of(period.start - timedelta(days=1)))] * members
+                + [str(period)] * (len(current) + int(movers.sum())),
+                pa.string(),
+            ),
+            "plan": pa.array(
+                np.concatenate([initial, initial[current], other[current][movers]]), pa.string()
+            ),
+            "eligible": pa.array(
+                np.concatenate([flags[:members], month_flags, month_flags[movers]]), pa.bool_()
+            ),
+        }
+    )
+    return with_plan, assignments
+
+
 def write(month: PlanMonth, folder: Path, *, fmt: str = "parquet") -> dict[str, Path]:
-    """One file per kind (``time.parquet``, ...), the layout ``ecmbill rate --source`` reads."""
+    """One file per kind (``time.parquet``, ...), the layout ``ecmbill rate --source`` reads
+    (with two plans, ``plan_assignments`` too and eligibility with its plan)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for kind, table in month.tables().items():
@@ -250,7 +384,14 @@ _ADDRESS = {"address": "1 Synthetic Way", "city": "Sacramento", "state": "CA", "
 def load_store(engine: Engine, month: PlanMonth) -> None:
     """Write the month straight into a migrated store with bulk inserts, for tests and
     benchmarks that are not about importing. No audit records: this is set-up, not billing
-    work. The rows pass the import's checks (``bench/import.py`` imports the same shape)."""
+    work. The rows pass the import's checks (``bench/import.py`` imports the same shape).
+    A two-plan month adds plan B (its contract stored with it) and the members' plan spans."""
+    if month.plan_assignments is not None:
+        with unit_of_work(engine) as session:
+            # Added before the members: adding a second plan gives every member already on
+            # file the first plan, and these members' spans come from the month.
+            if stored_plans.plan(session, PLAN_B) is None:
+                stored_plans.add_plan(session, PLAN_B, PLAN_B_NAME, plan_b_toml(), {}, "demo")
     staff = month.staff.to_pylist()
     people = {row["staff_id"]: row for row in staff}
     role_columns = ("staff_id", "role", "effective_from", "effective_to")
@@ -267,5 +408,8 @@ def load_store(engine: Engine, month: PlanMonth) -> None:
             "enrollments": month.enrollments.to_pylist(),
             "time_entries": month.time.to_pylist(),
             "outreach_attempts": month.outreach.to_pylist(),
+            "plan_assignments": (
+                month.plan_assignments.to_pylist() if month.plan_assignments is not None else []
+            ),
         },
     )

@@ -22,6 +22,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain import values
 from ecmbill.domain.checks import (
     APPROVED,
@@ -38,11 +39,14 @@ from ecmbill.domain.checks import (
 from ecmbill.domain.corrections import OVERLAP, SAME_DAY
 from ecmbill.domain.identifiers import CIN_PATTERN, NPI_PREFIX
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.rating.expression import (
     APPROVAL_COLUMNS,
     ELIGIBILITY_COLUMNS,
     ENROLLMENT_COLUMNS,
     OUTREACH_COLUMNS,
+    PLAN_ASSIGNMENT_COLUMNS,
+    PLAN_ELIGIBILITY_COLUMNS,
     STAFF_ROLE_COLUMNS,
     TIME_COLUMNS,
     RatingInputs,
@@ -56,6 +60,7 @@ SHAPES = {
     "staff": STAFF_ROLE_COLUMNS,
     "eligibility": ELIGIBILITY_COLUMNS,
     "enrollments": ENROLLMENT_COLUMNS,
+    "plan_assignments": PLAN_ASSIGNMENT_COLUMNS,
 }
 # Files have no store to find a row again: each entry and attempt must carry its id.
 IDS_REQUIRED = {"time": "entry_id", "outreach": "attempt_id"}
@@ -71,6 +76,34 @@ WRITTEN = {
     Value.ACTIVITY: "in lower case without spaces",
 }
 WITHOUT_SPACES = "without spaces around it"
+
+# Several plans: a folder may hold each member's plan by date span (``plan_assignments``, read
+# only when there are several plans) and eligibility may say its plan (empty or no column: the
+# first plan). Both are checked like the other files; a plan key must be one of the plans rated.
+PLAN_ASSIGNMENTS = "plan_assignments"
+PLAN = "plan"
+PLAN_ASSIGNMENT_RULES = RowRules(
+    PLAN_ASSIGNMENTS,
+    (
+        Column("member_id", Value.CIN),
+        Column(PLAN, Value.IDENTIFIER),
+        Column("start_date", Value.DATE),
+        Column("end_date", Value.DATE, required=False),
+        InOrder("start_date", "end_date", False, "end_date is before start_date"),
+    ),
+)
+PLAN_ONLY: dict[str, tuple[Column, ...]] = {
+    "eligibility": (Column(PLAN, Value.IDENTIFIER, required=False),),
+}
+
+
+def _rules(kind: str) -> RowRules:
+    return PLAN_ASSIGNMENT_RULES if kind == PLAN_ASSIGNMENTS else ROW_RULES[kind]
+
+
+def _file_only(kind: str) -> tuple[Column, ...]:
+    """Columns only a file to rate takes."""
+    return (*RATING_ONLY.get(kind, ()), *PLAN_ONLY.get(kind, ()))
 
 
 def as_written(column: Column) -> str:
@@ -317,11 +350,11 @@ class Checked:
 
 
 def require_columns(table: ir.Table, kind: str, path: Path) -> None:
-    rules = ROW_RULES[kind]
+    rules = _rules(kind)
     header = {name.strip().lower() for name in table.columns}
     if set(table.columns) != header:
         raise SourceProblem(f"{path.name}: column names must be lower case without spaces")
-    problem = rules.header_problem(header - {column.name for column in RATING_ONLY.get(kind, ())})
+    problem = rules.header_problem(header - {column.name for column in _file_only(kind)})
     also = IDS_REQUIRED.get(kind)
     if also and also not in header:
         problem = "; ".join(filter(None, [problem, f"missing column(s): {also}"]))
@@ -332,11 +365,11 @@ def require_columns(table: ir.Table, kind: str, path: Path) -> None:
 def check(table: ir.Table, kind: str, path: Path) -> Checked:
     """The file's rows with their first problem, by the rules the import declares."""
     require_columns(table, kind, path)
-    rules: RowRules = ROW_RULES[kind]
+    rules: RowRules = _rules(kind)
     found: dict[str, ir.Value] = {}
     absent: set[str] = set()
     problems: list[ir.StringValue] = []
-    for rule in (*rules.rules, *RATING_ONLY.get(kind, ())):
+    for rule in (*rules.rules, *_file_only(kind)):
         if isinstance(rule, Column):
             if rule.name not in table.columns:
                 found[rule.name] = ibis.null().cast(_NULLS.get(rule.value, "string"))
@@ -353,6 +386,8 @@ def check(table: ir.Table, kind: str, path: Path) -> Checked:
         shape.update(start_time=found["start_time"], end_time=found["end_time"])
         if APPROVED not in absent:
             shape[APPROVED] = found[APPROVED]
+    if kind == "eligibility" and PLAN not in absent:
+        shape[PLAN] = found[PLAN]
     if "minutes" in shape:
         shape["minutes"] = _whole_minutes(shape["minutes"])
     problem = ibis.coalesce(*problems) if len(problems) > 1 else problems[0]
@@ -438,7 +473,9 @@ def _repeated(
 
 
 def _conflicting(path: Path, table: ir.Table) -> ir.Table:
-    grouped = table.group_by("member_id", "month").aggregate(values=table.eligible.nunique())
+    # Per plan when the file says the plan: each plan says which of its members are eligible.
+    keys = [key for key in ("member_id", "month", PLAN) if key in table.columns]
+    grouped = table.group_by(*keys).aggregate(values=table.eligible.nunique())
     clash = grouped.filter(grouped["values"] > 1)
     return _finding(
         path,
@@ -487,10 +524,21 @@ def _overlapping_clock(path: Path, time: ir.Table) -> ir.Table:
     )  # fmt: skip
 
 
-def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingInputs:
-    """The five files (``read`` from ``files``) as rating inputs; raises ``SourceProblem``
-    listing every kind of bad row, in one query."""
+def checked_inputs(
+    read: dict[str, ir.Table], files: dict[str, Path], plans: PlanContracts | None = None
+) -> RatingInputs:
+    """The five files (``read`` from ``files``), and the plan assignments if given, as rating
+    inputs for ``plans`` (default: the one default plan); raises ``SourceProblem`` listing
+    every kind of bad row, in one query."""
+    keys = list(plans or [DEFAULT_PLAN])
+    if len(keys) > 1 and PLAN_ASSIGNMENTS not in files:
+        raise SourceProblem(
+            f"several plans ({', '.join(keys)}): add a file {PLAN_ASSIGNMENTS}.parquet or "
+            f"{PLAN_ASSIGNMENTS}.csv (member_id, plan, start_date, end_date) saying each "
+            "member's plan by date"
+        )
     checked = {kind: check(read[kind], kind, path) for kind, path in files.items()}
+    _known_plans(checked, keys)
     tables = {kind: result.table for kind, result in checked.items()}
     staff, spans = tables["staff"], tables["enrollments"]
     checks = [_row_problems(files[kind], result) for kind, result in checked.items()]
@@ -543,6 +591,7 @@ def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingI
             quote=False,
         ),
     ]
+    checks += _plan_checks(files, tables)
     found = ibis.union(*checks).to_pyarrow().to_pylist()
     problems = []
     for row in sorted(found, key=lambda r: (r["file"], r["problem"])):
@@ -557,14 +606,68 @@ def checked_inputs(read: dict[str, ir.Table], files: dict[str, Path]) -> RatingI
         time_entries=time.select(*TIME_COLUMNS),
         outreach_attempts=tables["outreach"].select(*OUTREACH_COLUMNS),
         staff_roles=staff.select(*STAFF_ROLE_COLUMNS),
-        eligibility=tables["eligibility"].select(*ELIGIBILITY_COLUMNS),
+        eligibility=_eligibility(tables["eligibility"], keys),
         enrollments=spans.select(*ENROLLMENT_COLUMNS),
         approvals=(
             time.filter(time[APPROVED].fill_null(False)).select(*APPROVAL_COLUMNS)
             if APPROVED in time.columns
             else None
         ),
+        plan_assignments=(
+            tables[PLAN_ASSIGNMENTS].select(*PLAN_ASSIGNMENT_COLUMNS) if len(keys) > 1 else None
+        ),
     )
+
+
+def _known_plans(checked: dict[str, Checked], keys: list[str]) -> None:
+    """An eligibility row without a plan is the first plan's; a plan assignment or an
+    eligibility row naming a plan that is not rated is refused (the member's days could not
+    be rated under any contract)."""
+    for kind in ("eligibility", PLAN_ASSIGNMENTS):
+        if kind not in checked or PLAN not in checked[kind].table.columns:
+            continue
+        table = checked[kind].table
+        plan = table[PLAN].fill_null(keys[0])
+        unknown = _reasons(
+            (~plan.isin(keys), f"plan is not one of the plans rated ({', '.join(keys)})")
+        )
+        checked[kind].table = table.mutate(
+            **{PLAN: plan}, problem=ibis.coalesce(table.problem, unknown)
+        )
+
+
+def _plan_checks(files: dict[str, Path], tables: dict[str, ir.Table]) -> list[ir.Table]:
+    """Plan spans given twice or overlapping: an entry on a shared day would have two plans."""
+    if PLAN_ASSIGNMENTS not in files:
+        return []
+    path, spans = files[PLAN_ASSIGNMENTS], tables[PLAN_ASSIGNMENTS]
+    return [
+        _repeated(
+            path,
+            spans,
+            {"member_id": spans.member_id, "start": spans.start_date},
+            "plan span(s) given twice (same member and start_date)",
+        ),
+        _overlapping(
+            path,
+            spans,
+            "member_id",
+            "start_date",
+            "end_date",
+            "plan span(s) overlapping another of the same member",
+            quote=False,
+        ),
+    ]
+
+
+def _eligibility(table: ir.Table, keys: list[str]) -> ir.Table:
+    """Eligibility as the rating reads it: per plan when there are several (a file without a
+    plan column is the first plan's)."""
+    if len(keys) == 1:
+        return table.select(*ELIGIBILITY_COLUMNS)
+    if PLAN not in table.columns:
+        table = table.mutate(**{PLAN: ibis.literal(keys[0], type="string")})
+    return table.select(*PLAN_ELIGIBILITY_COLUMNS)
 
 
 def approvals_given(inputs: RatingInputs, require_approval: bool, path: Path) -> None:

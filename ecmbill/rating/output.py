@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ecmbill.contract import Contract
+from ecmbill.contract.plans import PlanContracts, as_plans
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
 from ecmbill.rating.expression import (
@@ -43,7 +44,7 @@ def not_billed_path(out: Path) -> Path:
 def rate_folder_to_file(
     folder: Path,
     period: Period,
-    contract: Contract,
+    contract: Contract | PlanContracts,
     out: Path,
     *,
     engine: str = "duckdb",
@@ -80,7 +81,7 @@ def rate_folder_to_file(
 
 
 def rate_to_arrow(
-    inputs: RatingInputs, period: Period, contract: Contract
+    inputs: RatingInputs, period: Period, contract: Contract | PlanContracts
 ) -> tuple[pa.Table, pa.Table]:
     """Claim lines and not-billed entries as Arrow tables (the rows ``rate_period`` turns into
     domain values), the not-billed ones with the reason in words."""
@@ -89,14 +90,22 @@ def rate_to_arrow(
     refused = (
         classified.filter(classified.reason_code.notnull())
         .select(
-            "source", "id", "member_id", "date", "reason_code", "staff_id", "activity", "method"
+            "source",
+            "id",
+            "member_id",
+            "date",
+            "reason_code",
+            "staff_id",
+            "activity",
+            "method",
+            "plan",
         )
         .to_pyarrow()
     )
     return lines, _with_reasons(refused, contract)
 
 
-def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
+def _with_reasons(refused: pa.Table, contracts: Contract | PlanContracts) -> pa.Table:
     """The reason sentence of each refused entry, computed once per distinct set of the values
     it depends on (a few thousand at most), not once per entry."""
     reason = refused["reason_code"]
@@ -113,12 +122,17 @@ def _with_reasons(refused: pa.Table, contract: Contract) -> pa.Table:
         only_for("staff_id", ReasonCode.NO_ROLE),
         only_for("activity", ReasonCode.NOT_REIMBURSABLE),
         only_for("method", ReasonCode.MASS_COMMUNICATION, ReasonCode.NOT_REIMBURSABLE),
+        # The activity is described as the plan of the day describes it (the first plan's
+        # words when there is no plan).
+        only_for("plan", ReasonCode.NOT_REIMBURSABLE),
     ]
+    plans = as_plans(contracts)
     key = pc.binary_join_element_wise(*parts, ID_SEPARATOR)
     distinct = pc.unique(key)
     sentences = []
     for text in distinct.to_pylist():
-        code, on, staff_id, activity, method = text.split(ID_SEPARATOR)
+        code, on, staff_id, activity, method, plan = text.split(ID_SEPARATOR)
+        contract = plans[plan] if plan in plans.contracts else plans[plans.first]
         described = contract.activities.get(activity) if activity else None
         sentences.append(
             explain(

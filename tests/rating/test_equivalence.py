@@ -2,7 +2,9 @@
 
 SQLite and PostgreSQL rate it from the store; DuckDB and Spark from Parquet and CSV files. The
 month has more than 50,000 time entries and every reason an entry does not bill, so a rule
-that compiles differently on one engine shows up as a different line or reason.
+that compiles differently on one engine shows up as a different line or reason. A smaller
+month of an office with two plans (members who move plan mid-month, days with no plan) does
+the same for the rating per plan.
 """
 
 from __future__ import annotations
@@ -20,9 +22,18 @@ import pytest
 from sqlalchemy import Engine
 
 from ecmbill.contract import Contract, default_contract
-from ecmbill.demo.plan_scale import PlanMonth, generate, load_store, write
+from ecmbill.contract.plans import PlanContracts
+from ecmbill.demo.plan_scale import (
+    PLAN_B,
+    PlanMonth,
+    generate,
+    load_store,
+    two_plan_contracts,
+    write,
+)
 from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
+from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.reasons import ReasonCode
 from ecmbill.rating.files import rate_folder
 from ecmbill.rating.output import rate_folder_to_file
@@ -35,6 +46,8 @@ ENTRIES = 60_000
 # approved: the files say so in their approved column, the store in its approvals.
 APPROVING = default_contract().model_copy(update={"require_approval": True})
 APPROVED_SHARE = 0.9
+# The two-plan month: smaller, the suite stays fast; it still has every reason.
+TWO_PLAN_ENTRIES = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +137,10 @@ def test_the_generated_month_is_large_and_has_every_reason_not_to_bill(
     month: PlanMonth, duckdb_rating: PeriodRating
 ) -> None:
     assert month.time.num_rows >= 50_000
-    # NOT_APPROVED only under a contract that requires approval: the month below.
     reasons = {item.reason_code for item in duckdb_rating.not_billed}
-    assert reasons == set(ReasonCode) - {ReasonCode.NOT_APPROVED}
+    # NOT_APPROVED only under a contract that requires approval, NO_PLAN only in an office with
+    # several plans (with one, every member is its member): the months below.
+    assert reasons == set(ReasonCode) - {ReasonCode.NOT_APPROVED, ReasonCode.NO_PLAN}
     assert {line.kind.value for line in duckdb_rating.lines} == {"service", "outreach"}
     assert {line.code for line in duckdb_rating.lines} == {"G9008", "G9012"}
     assert any("GQ" in line.modifiers for line in duckdb_rating.lines)
@@ -137,7 +151,7 @@ def test_a_month_that_requires_approval_has_every_reason_and_bills_only_approved
     approved_month: PlanMonth, approving_rating: PeriodRating, duckdb_rating: PeriodRating
 ) -> None:
     reasons = [item.reason_code for item in approving_rating.not_billed]
-    assert set(reasons) == set(ReasonCode)
+    assert set(reasons) == set(ReasonCode) - {ReasonCode.NO_PLAN}
     # NOT_APPROVED is the last reason: an entry refused for another reason keeps that reason.
     before = {(i.id, i.reason_code) for i in duckdb_rating.not_billed}
     assert before <= {(i.id, i.reason_code) for i in approving_rating.not_billed}
@@ -236,3 +250,79 @@ def test_the_written_files_hold_the_same_lines_and_reasons_as_the_printed_rating
         (item.source.value, item.id, item.reason_code.value, item.reason)
         for item in duckdb_rating.not_billed
     ]
+
+
+# -- an office with two plans ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_plan_month() -> PlanMonth:
+    return generate(TWO_PLAN_ENTRIES, PERIOD, seed=17, two_plans=True)
+
+
+@pytest.fixture(scope="module")
+def two_plans() -> PlanContracts:
+    return two_plan_contracts()
+
+
+@pytest.fixture(scope="module")
+def two_plan_parquet(two_plan_month: PlanMonth, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("two-plans")
+    write(two_plan_month, folder, fmt="parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_plan_rating(two_plan_parquet: Path, two_plans: PlanContracts) -> PeriodRating:
+    return rate_folder(two_plan_parquet, PERIOD, two_plans, engine="duckdb")
+
+
+def test_the_two_plan_month_bills_both_plans_with_their_modifiers_and_has_every_reason(
+    two_plan_month: PlanMonth, two_plan_rating: PeriodRating
+) -> None:
+    assert two_plan_month.plan_assignments is not None
+    reasons = {item.reason_code for item in two_plan_rating.not_billed}
+    assert reasons == set(ReasonCode) - {ReasonCode.NOT_APPROVED}
+    assert {line.plan for line in two_plan_rating.lines} == {DEFAULT_PLAN, PLAN_B}
+    # Clinical in-person service: U1 under the first plan, U1 HE under plan B.
+    clinical_in_person = {
+        (line.plan, line.modifiers)
+        for line in two_plan_rating.lines
+        if line.kind.value == "service" and line.modifiers[0] == "U1" and "GQ" not in line.modifiers
+    }
+    assert clinical_in_person == {(DEFAULT_PLAN, ("U1",)), (PLAN_B, ("U1", "HE"))}
+    no_plan = [i for i in two_plan_rating.not_billed if i.reason_code is ReasonCode.NO_PLAN]
+    assert all(item.plan is None for item in no_plan)
+    # A member who moved plan mid-month has lines with both plans.
+    plans_of = {}
+    for line in two_plan_rating.lines:
+        plans_of.setdefault(line.member_id, set()).add(line.plan)
+    assert any(len(plans) == 2 for plans in plans_of.values())
+
+
+def test_the_store_rates_the_two_plan_month_like_duckdb_on_files(
+    engine: Engine,
+    two_plan_month: PlanMonth,
+    two_plan_rating: PeriodRating,
+    two_plans: PlanContracts,
+) -> None:
+    load_store(engine, two_plan_month)
+    assert_same_rating(rate(engine, PERIOD, two_plans), two_plan_rating)
+
+
+def test_csv_files_of_two_plans_rate_like_parquet_files(
+    two_plan_month: PlanMonth,
+    two_plan_rating: PeriodRating,
+    two_plans: PlanContracts,
+    tmp_path: Path,
+) -> None:
+    write(two_plan_month, tmp_path, fmt="csv")
+    assert_same_rating(rate_folder(tmp_path, PERIOD, two_plans), two_plan_rating)
+
+
+@pytest.mark.spark
+def test_spark_rates_the_two_plan_month_like_duckdb(
+    spark: None, two_plan_parquet: Path, two_plan_rating: PeriodRating, two_plans: PlanContracts
+) -> None:
+    rating = rate_folder(two_plan_parquet, PERIOD, two_plans, engine="spark")
+    assert_same_rating(rating, two_plan_rating)
