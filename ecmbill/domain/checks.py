@@ -365,13 +365,14 @@ def _activity(text: str) -> str:
 _PLAN_KEY = re.compile(PLAN_KEY_PATTERN)
 
 
+NOT_PLAN_KEY = "is not a plan key (lower-case letters, digits, - and _, up to 20 characters)"
+
+
 def plan_key(text: str) -> str:
     """A plan's key as typed (any case): letters, digits, - and _, up to 20."""
     key = values.identifier(text).lower()
     if not _PLAN_KEY.match(key):
-        raise values.FieldError(
-            "is not a plan key (lower-case letters, digits, - and _, up to 20 characters)"
-        )
+        raise values.FieldError(NOT_PLAN_KEY)
     return key
 
 

@@ -26,6 +26,8 @@ from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain import values
 from ecmbill.domain.checks import (
     APPROVED,
+    ELIGIBILITY_PLAN,
+    NOT_PLAN_KEY,
     RATING_ONLY,
     ROW_RULES,
     BothOrNeither,
@@ -39,7 +41,7 @@ from ecmbill.domain.checks import (
 from ecmbill.domain.corrections import OVERLAP, SAME_DAY
 from ecmbill.domain.identifiers import CIN_PATTERN, NPI_PREFIX
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
-from ecmbill.domain.plans import DEFAULT_PLAN
+from ecmbill.domain.plans import DEFAULT_PLAN, PLAN_KEY_PATTERN
 from ecmbill.rating.expression import (
     APPROVAL_COLUMNS,
     ELIGIBILITY_COLUMNS,
@@ -82,23 +84,12 @@ WITHOUT_SPACES = "without spaces around it"
 # first plan). Both are checked like the other files; a plan key must be one of the plans rated.
 PLAN_ASSIGNMENTS = "plan_assignments"
 PLAN = "plan"
-PLAN_ASSIGNMENT_RULES = RowRules(
-    PLAN_ASSIGNMENTS,
-    (
-        Column("member_id", Value.CIN),
-        Column(PLAN, Value.IDENTIFIER),
-        Column("start_date", Value.DATE),
-        Column("end_date", Value.DATE, required=False),
-        InOrder("start_date", "end_date", False, "end_date is before start_date"),
-    ),
-)
-PLAN_ONLY: dict[str, tuple[Column, ...]] = {
-    "eligibility": (Column(PLAN, Value.IDENTIFIER, required=False),),
-}
+# Which plan's eligibility a row is: the import's directive column, read here as data.
+PLAN_ONLY: dict[str, tuple[Column, ...]] = {"eligibility": (ELIGIBILITY_PLAN,)}
 
 
 def _rules(kind: str) -> RowRules:
-    return PLAN_ASSIGNMENT_RULES if kind == PLAN_ASSIGNMENTS else ROW_RULES[kind]
+    return ROW_RULES[kind]
 
 
 def _file_only(kind: str) -> tuple[Column, ...]:
@@ -248,6 +239,13 @@ def _read(column: ir.Value, rule: Column) -> Cell:
             values.LOWER_IDENTIFIER_PATTERN if lower else values.IDENTIFIER_PATTERN
         )
         return Cell(raw, fine, reason)
+    if kind is Value.PLAN:
+        key = text.lower()
+        reason = _reasons(
+            (text == "", values.EMPTY),
+            (~key.re_search(PLAN_KEY_PATTERN), NOT_PLAN_KEY),
+        )
+        return Cell(raw, raw.re_search(PLAN_KEY_PATTERN), reason)
     if kind is Value.CIN:
         cin = text.upper()
         reason = _reasons((cin == "", values.EMPTY), (~cin.re_search(CIN_PATTERN), values.NOT_CIN))
