@@ -9,7 +9,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+import tempfile
 import zipfile
 from array import array
 from collections.abc import Iterator, Sequence
@@ -275,20 +277,50 @@ def _check_xlsx(path: Path) -> int:
 _XLSX_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)
 
 
-class CompactStrings(Sequence[str]):
-    """A workbook's shared strings in one UTF-8 buffer with the end offset of each: about
-    10 bytes for a short string instead of the 60 to 70 of a ``str`` in a list. A million
-    distinct entry ids take 16 MiB here; openpyxl's list of them (and the parsed ``<si>``
-    elements it keeps until the table is read) several times that. Read like the list
-    openpyxl builds: an index is a string's position, negative from the end."""
+# Shared strings beyond this many bytes of text wait in a temporary file, read back by offset.
+STRINGS_IN_MEMORY = 4 * 1024 * 1024
 
-    def __init__(self) -> None:
+
+class CompactStrings(Sequence[str]):
+    """A workbook's shared strings as UTF-8 text one after another, with the end offset of
+    each (4 bytes: the text is less than the 1 GB an XLSX may unpack to): a Python ``str``
+    in a list takes 60 to 70 bytes for a short one. The text stays in memory up to
+    ``STRINGS_IN_MEMORY`` bytes; beyond, it goes to an unnamed temporary file (in the system's
+    temporary folder, like a large import's rows, and gone when closed) and each string is
+    read back from it by offset, so a million distinct entry ids take 4 MiB of memory, not
+    the 66 MiB of openpyxl's list. Read like that list: an index is a string's position,
+    negative from the end."""
+
+    def __init__(self, in_memory: int = STRINGS_IN_MEMORY) -> None:
         self._data = bytearray()
-        self._ends = array("q")
+        self._ends = array("I")
+        self._in_memory = in_memory
+        self._file: BinaryIO | None = None
+        self._size = 0
 
     def append(self, text: str) -> None:
-        self._data += text.encode("utf-8", "surrogatepass")
-        self._ends.append(len(self._data))
+        encoded = text.encode("utf-8", "surrogatepass")
+        self._size += len(encoded)
+        self._ends.append(self._size)
+        if self._file is not None:
+            self._file.write(encoded)
+            return
+        self._data += encoded
+        if len(self._data) > self._in_memory:
+            # Closed by ``close`` (when the sheet is read) or when collected.
+            spill = tempfile.TemporaryFile(prefix="ecmbill-strings-")  # noqa: SIM115
+            self._file = cast(BinaryIO, spill)
+            self._file.write(self._data)
+            self._data = bytearray()
+
+    def finish(self) -> None:
+        """Every string appended: what waits in the file's buffer is written."""
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -305,10 +337,15 @@ class CompactStrings(Sequence[str]):
         if not 0 <= index < len(self._ends):
             raise IndexError("shared string index out of range")
         start = self._ends[index - 1] if index else 0
-        return self._data[start : self._ends[index]].decode("utf-8", "surrogatepass")
+        end = self._ends[index]
+        if self._file is None:
+            found = bytes(self._data[start:end])
+        else:
+            found = os.pread(self._file.fileno(), end - start, start)
+        return found.decode("utf-8", "surrogatepass")
 
 
-def _compact_string_table(source: IO[bytes]) -> CompactStrings:
+def _compact_string_table(source: IO[bytes], in_memory: int = STRINGS_IN_MEMORY) -> CompactStrings:
     """openpyxl's ``read_string_table`` (each ``<si>``'s text, runs joined, ``_x005F_``
     escapes undone as it does), into a ``CompactStrings``; each ``<si>`` is dropped from the
     parsed tree once read, so the tree never holds the whole table."""
@@ -317,13 +354,14 @@ def _compact_string_table(source: IO[bytes]) -> CompactStrings:
     from openpyxl.xml.functions import iterparse
 
     tag = f"{{{SHEET_MAIN_NS}}}si"
-    strings = CompactStrings()
+    strings = CompactStrings(in_memory)
     events = iterparse(source, events=("start", "end"))
     _, root = next(events)
     for event, node in events:
         if event == "end" and node.tag == tag:
             strings.append(Text.from_tree(node).content.replace("x005F_", ""))
             root.clear()  # the <si> just read: the tree keeps nothing of it
+    strings.finish()
     return strings
 
 
@@ -459,6 +497,8 @@ def _xlsx_rows(path: Path, *, compact: bool = True) -> Iterator[tuple[str, ...] 
             f"the spreadsheet is damaged or incomplete ({type(err).__name__})"
         ) from None
     finally:
+        for sheet in book.worksheets:
+            getattr(getattr(sheet, "_shared_strings", None), "close", lambda: None)()
         book.close()
     if width < 0:
         raise FileProblem("the spreadsheet is empty: it needs a header row")

@@ -6,6 +6,7 @@ dates, times, booleans, empty cells, rows missing from the sheet and rows with a
 
 from __future__ import annotations
 
+import os
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
@@ -15,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.reader.strings import read_string_table
 
 from ecmbill.imports.reading import (
+    STRINGS_IN_MEMORY,
     CompactStrings,
     RawRow,
     _compact_string_table,
@@ -85,25 +87,34 @@ def test_the_compact_reader_gives_the_rows_of_openpyxls_plain_reader(tmp_path: P
     ]
 
 
-def test_compact_strings_hold_what_openpyxls_string_table_holds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_memory", [STRINGS_IN_MEMORY, 0], ids=["in memory", "in a file"])
+def test_compact_strings_hold_what_openpyxls_string_table_holds(
+    tmp_path: Path, in_memory: int
+) -> None:
     path = mixed_workbook(tmp_path / "mixed.xlsx")
     with zipfile.ZipFile(path) as archive:
         with archive.open("xl/sharedStrings.xml") as source:
             plain = read_string_table(source)
         with archive.open("xl/sharedStrings.xml") as source:
-            compact = _compact_string_table(source)
-    assert list(compact) == plain and len(compact) == len(plain)
+            compact = _compact_string_table(source, in_memory)
+    assert (compact._file is None) == (in_memory > 0)
+    assert list(compact) == plain and len(compact) == len(plain) == 17
     assert compact[-1] == plain[-1] and compact[1:3] == plain[1:3]
     with pytest.raises(IndexError):
         compact[len(plain)]
+    compact.close()
 
 
-def test_compact_strings_keep_a_million_ids_in_a_fraction_of_a_list() -> None:
-    # Worked numbers: "T-0000000" to "T-0999999" are 9 bytes each: 9 MB of text and 8 MB of
-    # offsets, where a list of str objects takes about 66 MB (58 bytes each, 8 per pointer).
+def test_a_million_shared_strings_keep_4_mib_in_memory() -> None:
+    # Worked numbers: "T-0000000" to "T-0999999" are 9 bytes each: 9 MB of text, beyond the
+    # 4 MiB kept in memory, so it goes to a temporary file; 4 MB of offsets stay. A list of
+    # str objects takes about 66 MB (58 bytes each and 8 for the pointer).
     strings = CompactStrings()
     for n in range(1_000_000):
         strings.append(f"T-{n:07d}")
+    strings.finish()
     assert len(strings) == 1_000_000 and strings[123_456] == "T-0123456"
-    assert len(strings._data) == 9_000_000
-    assert strings._data.__sizeof__() + strings._ends.__sizeof__() < 20_000_000
+    assert strings[0] == "T-0000000" and strings[-1] == "T-0999999"
+    assert strings._file is not None and os.fstat(strings._file.fileno()).st_size == 9_000_000
+    assert strings._data.__sizeof__() + strings._ends.__sizeof__() < 4_100_000
+    strings.close()
