@@ -18,7 +18,8 @@ Each measure runs in its own process and reports that process's peak resident se
   parsed ``<row>`` element left (cleared) in the tree;
 - ``read ecmbill``: every row as imports read it now (``_xlsx_rows``): the shared strings in
   one buffer, each parsed row dropped;
-- ``import`` (with ``--import``): ``ecmbill import time FILE.xlsx`` into a fresh SQLite database
+- ``import`` (with ``--import``; ``--csv``: also the same rows from the CSV they were written
+  from): ``ecmbill import time FILE.xlsx`` into a fresh SQLite database
   holding the staff and members (imported first, not measured), under ``/usr/bin/time -v``:
   its "Maximum resident set size".
 
@@ -98,7 +99,7 @@ def _spawn_read(kind: str, path: Path) -> dict[str, object]:
     return found
 
 
-def measure_import(folder: Path) -> None:
+def measure_import(folder: Path, file: str = "time-shared.xlsx") -> None:
     ecmbill = str(Path(sys.executable).parent / "ecmbill")
     database = folder / "import.db"
     database.unlink(missing_ok=True)
@@ -110,7 +111,7 @@ def measure_import(folder: Path) -> None:
         )  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-v", ecmbill, "import", "time", str(folder / "time-shared.xlsx"),
+        ["/usr/bin/time", "-v", ecmbill, "import", "time", str(folder / file),
          "--database", url],
         capture_output=True, text=True,
     )  # fmt: skip
@@ -118,7 +119,7 @@ def measure_import(folder: Path) -> None:
     found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     peak = int(found[1]) / 1024 if found else float("nan")
     tail = done.stdout.strip().splitlines()[-3:]
-    print(f"  import   exit {done.returncode}, {seconds:.0f} s, peak RSS {peak:,.0f} MiB")
+    print(f"  import {file}: exit {done.returncode}, {seconds:.0f} s, peak RSS {peak:,.0f} MiB")
     for line in tail:
         print(f"           {line}")
     database.unlink(missing_ok=True)
@@ -129,6 +130,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, help="default: bench/data/xlsx-ROWS")
     parser.add_argument("--import", dest="run_import", action="store_true")
+    parser.add_argument(
+        "--csv", action="store_true", help="with --import: also the same rows from time.csv"
+    )
     parser.add_argument("--only", choices=["plain", "ecmbill"], help="one reader only")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
@@ -148,6 +152,8 @@ def main() -> None:
               f"peak RSS {found['peak_mib']:>6,.0f} MiB, rows hash {found['sha256']}")  # fmt: skip
     if args.run_import:
         measure_import(folder)
+        if args.csv:
+            measure_import(folder, "time.csv")
     load = os.getloadavg()
     print(f"  load average after: {load[0]:.2f}")
 
