@@ -9,13 +9,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import IO, Any, BinaryIO, cast, overload
 
 
 class FileProblem(Exception):
@@ -274,25 +277,206 @@ def _check_xlsx(path: Path) -> int:
 _XLSX_ERRORS = (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError)
 
 
-def _xlsx_rows(path: Path) -> Iterator[tuple[str, ...] | RawRow]:
-    """The header, then each row that is not blank, with its row number, streamed from the
-    sheet (openpyxl's read-only mode) one row at a time."""
-    from openpyxl import load_workbook  # imported late: only spreadsheet imports pay for it
+# Shared strings beyond this many bytes of text wait in a temporary file, read back by offset.
+STRINGS_IN_MEMORY = 4 * 1024 * 1024
 
+
+class CompactStrings(Sequence[str]):
+    """A workbook's shared strings as UTF-8 text one after another, with the end offset of
+    each (4 bytes: the text is less than the 1 GB an XLSX may unpack to): a Python ``str``
+    in a list takes 60 to 70 bytes for a short one. The text stays in memory up to
+    ``STRINGS_IN_MEMORY`` bytes; beyond, it goes to an unnamed temporary file (in the system's
+    temporary folder, like a large import's rows, and gone when closed) and each string is
+    read back from it by offset, so a million distinct entry ids take 4 MiB of memory, not
+    the 66 MiB of openpyxl's list. Read like that list: an index is a string's position,
+    negative from the end."""
+
+    def __init__(self, in_memory: int = STRINGS_IN_MEMORY) -> None:
+        self._data = bytearray()
+        self._ends = array("I")
+        self._in_memory = in_memory
+        self._file: BinaryIO | None = None
+        self._size = 0
+
+    def append(self, text: str) -> None:
+        encoded = text.encode("utf-8", "surrogatepass")
+        self._size += len(encoded)
+        self._ends.append(self._size)
+        if self._file is not None:
+            self._file.write(encoded)
+            return
+        self._data += encoded
+        if len(self._data) > self._in_memory:
+            # Closed by ``close`` (when the sheet is read) or when collected.
+            spill = tempfile.TemporaryFile(prefix="ecmbill-strings-")  # noqa: SIM115
+            self._file = cast(BinaryIO, spill)
+            self._file.write(self._data)
+            self._data = bytearray()
+
+    def finish(self) -> None:
+        """Every string appended: what waits in the file's buffer is written."""
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self._ends)
+        if not 0 <= index < len(self._ends):
+            raise IndexError("shared string index out of range")
+        start = self._ends[index - 1] if index else 0
+        end = self._ends[index]
+        if self._file is None:
+            found = bytes(self._data[start:end])
+        else:
+            found = os.pread(self._file.fileno(), end - start, start)
+        return found.decode("utf-8", "surrogatepass")
+
+
+def _compact_string_table(source: IO[bytes], in_memory: int = STRINGS_IN_MEMORY) -> CompactStrings:
+    """openpyxl's ``read_string_table`` (each ``<si>``'s text, runs joined, ``_x005F_``
+    escapes undone as it does), into a ``CompactStrings``; each ``<si>`` is dropped from the
+    parsed tree once read, so the tree never holds the whole table."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    tag = f"{{{SHEET_MAIN_NS}}}si"
+    strings = CompactStrings(in_memory)
+    events = iterparse(source, events=("start", "end"))
+    _, root = next(events)
+    for event, node in events:
+        if event == "end" and node.tag == tag:
+            strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+            root.clear()  # the <si> just read: the tree keeps nothing of it
+    strings.finish()
+    return strings
+
+
+def _open_workbook(path: Path, *, compact: bool) -> Any:
+    """openpyxl's workbook in read-only mode (what ``load_workbook(path, read_only=True)``
+    does); ``compact``: its shared strings in a ``CompactStrings``, and its sheets opened
+    without a pass over their rows."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.xml.constants import SHARED_STRINGS
+
+    class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        def _get_size(self) -> None:
+            """Not looked for: openpyxl parses the sheet up to its ``<dimension>``, and when
+            there is none (openpyxl's own write-only files have none) that is every row, kept
+            in a tree until the end: 84 MiB more at a million rows. The declared dimension
+            was checked from the sheet's first bytes (``_check_xlsx``), and rows are read as
+            wide as their cells."""
+
+    class CompactReader(ExcelReader):  # type: ignore[misc]
+        def read_strings(self) -> None:  # openpyxl's own, with the compact table
+            found = self.package.find(SHARED_STRINGS)
+            if found is not None:
+                with self.archive.open(found.PartName[1:]) as source:
+                    self.shared_strings = _compact_string_table(source)
+
+        def read_worksheets(self) -> None:  # openpyxl's own in read-only mode, with Sheet
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files:
+                    continue
+                if "chartsheet" in rel.Type:
+                    self.read_chartsheet(sheet, rel)
+                    continue
+                found = Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                found.sheet_state = sheet.state
+                self.wb._sheets.append(found)
+
+    reader = (CompactReader if compact else ExcelReader)(path, read_only=True, data_only=False)
+    reader.read()
+    return reader.wb
+
+
+def _sheet_rows(book: Any, *, compact: bool) -> Iterator[tuple[object, ...]]:
+    """The first sheet's rows as values, each only as wide as its last cell, a missing row
+    as an empty one: what openpyxl's read-only ``iter_rows(values_only=True)`` gives once the
+    declared dimension is reset. ``compact``: each parsed ``<row>`` is dropped from the tree
+    once read (openpyxl clears it but keeps it in the tree: a million rows, a million empty
+    elements), and so are the attributes of rows with a height or style."""
+    sheet = book.worksheets[0]
+    # Streamed row by row, each row only as wide as its cells: the declared dimension
+    # (checked above) is not used to pad rows.
+    sheet.reset_dimensions()
+    if not compact:
+        yield from sheet.iter_rows(values_only=True)
+        return
+    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+    from openpyxl.xml.functions import iterparse
+
+    class RowParser(WorkSheetParser):  # type: ignore[misc]
+        def parse(self) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+            parent = None
+            for event, element in iterparse(self.source, events=("start", "end")):
+                if event == "start":
+                    if parent is None and element.tag == _SHEET_DATA_TAG:
+                        parent = element
+                elif element.tag == ROW_TAG:
+                    row = self.parse_row(element)
+                    self.row_dimensions.clear()
+                    if parent is not None:
+                        parent.clear()  # the <row> just read, its only child now
+                    yield row
+
+    with book._archive.open(sheet._worksheet_path) as source:
+        parser = RowParser(
+            source, sheet._shared_strings, data_only=book.data_only, epoch=book.epoch,
+            date_formats=book._date_formats, timedelta_formats=book._timedelta_formats,
+        )  # fmt: skip
+        expected = 1
+        for number, cells in parser.parse():
+            for _ in range(expected, number):  # rows missing from the sheet
+                yield ()
+            if expected <= number:
+                expected = number + 1
+                yield _row_values(cells)
+
+
+_SHEET_DATA_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheetData"
+
+
+def _row_values(cells: list[dict[str, Any]]) -> tuple[object, ...]:
+    """openpyxl's ``ReadOnlyWorksheet._get_row`` with ``values_only`` and no width given."""
+    if not cells:
+        return ()
+    values: list[object] = [None] * cells[-1]["column"]
+    for cell in cells:
+        if 1 <= cell["column"] <= len(values):
+            values[cell["column"] - 1] = cell["value"]
+    return tuple(values)
+
+
+def _xlsx_rows(path: Path, *, compact: bool = True) -> Iterator[tuple[str, ...] | RawRow]:
+    """The header, then each row that is not blank, with its row number, streamed from the
+    sheet (openpyxl's read-only mode) one row at a time. ``compact`` (always, but in the test
+    that compares it with openpyxl's plain reading): the shared strings in one buffer and no
+    parsed row kept, so memory does not grow with the file's rows or distinct strings."""
     try:
-        book = load_workbook(path, read_only=True, data_only=False)
+        book = _open_workbook(path, compact=compact)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise FileProblem(
             f"the spreadsheet is damaged or incomplete ({type(err).__name__})"
         ) from None
     width = -1
     try:
-        sheet = book.worksheets[0]
-        # Streamed row by row, each row only as wide as its cells: the declared dimension
-        # (checked above) is not used to pad rows.
-        sheet.reset_dimensions()  # type: ignore[union-attr]
         count = 0
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, row in enumerate(_sheet_rows(book, compact=compact), start=1):
             _within_limits(number, len(row), count)
             values = tuple(_cell_text(cell) for cell in row)
             if not any(v.strip() for v in values):
@@ -313,6 +497,8 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[str, ...] | RawRow]:
             f"the spreadsheet is damaged or incomplete ({type(err).__name__})"
         ) from None
     finally:
+        for sheet in book.worksheets:
+            getattr(getattr(sheet, "_shared_strings", None), "close", lambda: None)()
         book.close()
     if width < 0:
         raise FileProblem("the spreadsheet is empty: it needs a header row")

@@ -430,13 +430,21 @@ def mfa_secret_of(engine: Engine, user_id: int) -> str | None:
 
 
 def enrol_mfa(
-    engine: Engine, username: str, secret: str, code_hashes: list[str], *, actor: str
+    engine: Engine,
+    username: str,
+    secret: str,
+    code_hashes: list[str],
+    *,
+    actor: str,
+    step: int | None = None,
 ) -> None:
-    """Keep a confirmed TOTP secret and the hashes of new recovery codes (old ones go).
+    """Keep a confirmed TOTP secret and the hashes of new recovery codes (old ones go);
+    ``step``: the time-step of the code that confirmed it, which no login may use again.
     Raises ``NoSuchUser``."""
     with unit_of_work(engine) as session:
         user = _user(session, username)
         user.mfa_secret = secret
+        user.totp_last_step = step
         session.execute(delete(models.RecoveryCode).where(models.RecoveryCode.user_id == user.id))
         session.add_all(models.RecoveryCode(user_id=user.id, code_hash=h) for h in code_hashes)
         audit.record_change(
@@ -452,12 +460,31 @@ def reset_mfa(engine: Engine, username: str, *, actor: str) -> None:
         user = _user(session, username)
         had = user.mfa_secret is not None
         user.mfa_secret = None
+        user.totp_last_step = None
         session.execute(delete(models.RecoveryCode).where(models.RecoveryCode.user_id == user.id))
         _end_sessions(session, user.id)
         audit.record_change(
             session, actor=actor, at=audit.now(), action="mfa_reset", entity="users",
             key=username, before={"mfa": had}, after={"mfa": False},
         )  # fmt: skip
+
+
+def accept_totp_step(engine: Engine, user_id: int, step: int) -> bool:
+    """Record ``step`` as the user's last accepted TOTP time-step, only if it is later than
+    the one recorded: False when it is not (a code used again, or an earlier one). One
+    conditional UPDATE: of two logins sending the same code at once, one wins (the other's
+    UPDATE waits for the first to commit, then finds the step taken)."""
+    user = models.User
+    with unit_of_work(engine) as session:
+        taken = session.execute(
+            update(user)
+            .where(
+                user.id == user_id,
+                or_(user.totp_last_step.is_(None), user.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(getattr(taken, "rowcount", 0))
 
 
 def unused_recovery_codes(engine: Engine, user_id: int) -> list[tuple[int, str]]:

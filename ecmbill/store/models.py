@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -579,6 +580,10 @@ class User(Base):
     # The TOTP secret (base32) once the user has enrolled in MFA; it must be readable to check
     # a code, so it is kept as is (the database and its backups are to be encrypted at rest).
     mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time-step (RFC 6238 counter: Unix time // 30) of the last TOTP code accepted for
+    # this user, at enrolment or a login: a code of this step or an earlier one is refused,
+    # so each code is used once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Set by an admin's password reset: the user changes it before opening any page.
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()

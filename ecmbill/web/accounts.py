@@ -8,6 +8,7 @@ kept, and a session token is stored as its SHA-256.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -98,6 +99,8 @@ class LoginResult:
     stage: str | None = None
     # A recovery code was used instead of a TOTP code: how many are left.
     recovery_left: int | None = None
+    # The code was right but of a time-step already used: refused (each code is used once).
+    reused: bool = False
 
 
 def hash_password(password: str) -> str:
@@ -295,12 +298,22 @@ def mfa_uri(username: str, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="ecmbill")
 
 
-def _totp_ok(secret: str, code: str, at: datetime | None = None) -> bool:
+def _totp_step(secret: str, code: str, at: datetime | None = None) -> int | None:
+    """The time-step (RFC 6238 counter) whose code ``code`` is, among the steps accepted at
+    ``at``: the current one and one 30-second step either side (a phone's clock a little
+    off still works). None when it is none of them. The caller refuses a step not later
+    than the last one accepted for the user (``stored_accounts.accept_totp_step``): a code
+    is used once."""
     code = "".join(code.split())
     if len(code) != 6 or not code.isdigit():
-        return False
-    # One 30-second step either side: a phone's clock a little off still works.
-    return bool(pyotp.TOTP(secret).verify(code, for_time=at or moment(), valid_window=1))
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(at or moment())
+    found = None
+    for step in (now - 1, now, now + 1):  # every step compared: the time does not tell which
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            found = step if found is None else max(found, step)
+    return found
 
 
 def new_recovery_codes() -> list[str]:
@@ -318,15 +331,16 @@ def enrol_mfa(engine: Engine, account: Account, secret: str, code: str) -> list[
     """Keep ``secret`` once a code made from it is right; the ten recovery codes returned
     are shown once and kept only hashed (audited). Enrolling again replaces both."""
     try:
-        valid = 16 <= len(secret) <= 64 and _totp_ok(secret, code)
+        step = _totp_step(secret, code) if 16 <= len(secret) <= 64 else None
     except (ValueError, TypeError):  # not base32: a tampered form
-        valid = False
-    if not valid:
+        step = None
+    if step is None:
         raise AccountError("that code does not match: type the 6 digits the app shows now")
     codes = new_recovery_codes()
     stored_accounts.enrol_mfa(
         engine, account.username, secret,
         [_code_hasher.hash(_recovery_form(c)) for c in codes], actor=f"web:{account.username}",
+        step=step,
     )  # fmt: skip
     return codes
 
@@ -485,10 +499,12 @@ def waiting_for_code(engine: Engine, token: str | None) -> Account | None:
 
 
 def check_code(engine: Engine, token: str | None, code: str, address: str) -> LoginResult:
-    """The second step of a login: a TOTP code, or a recovery code (used once, logged). A
-    wrong code is a failed login for the limits, as a wrong password is; at a limit the
-    waiting session ends and the password is asked again. Right: a new session (new token)
-    replaces the waiting one. Blocking (argon2 for recovery codes): called off the loop."""
+    """The second step of a login: a TOTP code (each used once: a code of a time-step not
+    later than the last one accepted for the user is refused), or a recovery code (used once,
+    logged). A wrong or used code is a failed login for the limits, as a wrong password is;
+    at a limit the waiting session ends and the password is asked again. Right: a new
+    session (new token) replaces the waiting one. Blocking (argon2 for recovery codes):
+    called off the loop."""
     account = waiting_for_code(engine, token)
     if account is None or token is None:
         return LoginResult(None)
@@ -499,9 +515,12 @@ def check_code(engine: Engine, token: str | None, code: str, address: str) -> Lo
         stored_accounts.end_user_session(engine, _token_hash(token))
         return LoginResult(None, rate_limited=True, limit=limit)
     secret = stored_accounts.mfa_secret_of(engine, account.id)
-    ok = secret is not None and _totp_ok(secret, code, now)
+    step = None if secret is None else _totp_step(secret, code, now)
+    # A right code of a step already used (a replay, or one typed twice) is refused as a
+    # wrong one: it counts toward the limits and is in the access log as a failure.
+    ok = step is not None and stored_accounts.accept_totp_step(engine, account.id, step)
     left: int | None = None
-    if not ok and secret is not None:
+    if step is None and secret is not None:
         left = _use_recovery_code(engine, account, code, now, address)
         ok = left is not None
     if not ok:
@@ -511,7 +530,10 @@ def check_code(engine: Engine, token: str | None, code: str, address: str) -> Lo
         )
         if locked:
             stored_accounts.end_user_session(engine, _token_hash(token))
-        return LoginResult(None, rate_limited=locked, limit="account" if locked else None)
+        return LoginResult(
+            None, rate_limited=locked, limit="account" if locked else None,
+            reused=step is not None,
+        )  # fmt: skip
     new_token = secrets.token_urlsafe(32)
     stored_accounts.open_session(
         engine,

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from ecmbill.contract import Contract, default_contract
 from ecmbill.imports.service import import_file
+from ecmbill.store import models
 from ecmbill.store.db import open_store
 from ecmbill.web import accounts, create_app
 from ecmbill.web.accounts import UserRole
@@ -30,6 +33,26 @@ MFA_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 def mfa_code(secret: str = MFA_SECRET) -> str:
     return pyotp.TOTP(secret).now()
+
+
+def next_mfa_code(engine: Engine, username: str, secret: str = MFA_SECRET) -> str:
+    """The code a user types at their next login: each code is accepted once, so when the
+    current 30-second step's code was used already (at enrolment or an earlier login), the
+    next step's, as the app shows it 30 seconds later. The server accepts one step of clock
+    drift either way, so that code is typed at once when it is one step ahead; two steps
+    ahead (a third login within the same 30 seconds), this waits for the next step."""
+    totp = pyotp.TOTP(secret)
+    with engine.connect() as connection:
+        last = connection.execute(
+            select(models.User.totp_last_step).where(models.User.username == username)
+        ).scalar()
+    while True:
+        now = time.time()
+        step = totp.timecode(datetime.fromtimestamp(now, UTC))
+        wanted = step if last is None or last < step else last + 1
+        if wanted <= step + 1:
+            return totp.generate_otp(wanted)
+        time.sleep(totp.interval - now % totp.interval + 0.05)
 
 
 FILES = {
@@ -142,9 +165,10 @@ def log_in(client: TestClient, username: str, password: str = PASSWORD) -> TestC
     )
     assert response.status_code == 303, response.text
     if response.headers["location"].startswith("/login/code"):
+        engine = client.app.state.site.engine  # type: ignore[attr-defined]
         response = client.post(
             "/login/code",
-            data={"code": mfa_code(), "csrf_token": token},
+            data={"code": next_mfa_code(engine, username), "csrf_token": token},
             follow_redirects=False,
         )
         assert response.status_code == 303, response.text

@@ -157,7 +157,11 @@ async def check_code(request: Request) -> Response:
         return response
     return render(
         request, "login_code.html", 401, login_csrf=login_csrf(request), next=next_path,
-        error="Wrong code: type the 6 digits your app shows now, or a recovery code.",
+        error=(
+            "That code was used already: wait for the next one your app shows."
+            if result.reused
+            else "Wrong code: type the 6 digits your app shows now, or a recovery code."
+        ),
     )  # fmt: skip
 
 
