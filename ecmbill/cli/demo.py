@@ -156,7 +156,8 @@ def demo(
     console.rule("Files for the plan")
     with steps() as bar:
         exchange = demo_exchange(engine, files, contract, db, progress=bar)
-    show_import(exchange.mif)
+    for mif in exchange.mifs:
+        show_import(mif)
     console.print(
         f"Outreach Tracker File: {exchange.otf.path} ({exchange.otf.rows} attempts); "
         f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
