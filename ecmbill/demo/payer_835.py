@@ -33,9 +33,11 @@ def payer_835(
     trace: str,
     *,
     numbers: Sequence[int] | None = None,
+    payer_ref: bool = False,
 ) -> str:
     """The payer's answer to ``claims``; ``numbers`` are their places in the month's story
-    (default: 0, 1, 2, ... in the order given)."""
+    (default: 0, 1, 2, ... in the order given). ``payer_ref``: the payer also names itself by
+    its payer id (REF*2U), not only by its name."""
     body: list[str] = []
     total = Decimal("0.00")
     places = range(len(claims)) if numbers is None else numbers
@@ -84,7 +86,7 @@ def payer_835(
         f"N1*PR*{clean(settings.payer_name)}",
         "N3*1 EXAMPLE PLAZA",
         f"N4*OAKLAND*CA*{settings.billing_zip[:5]}",
-        f"REF*2U*{settings.payer_id}",
+        *([f"REF*2U*{settings.payer_id}"] if payer_ref else []),
         "PER*BL*PROVIDER SERVICES*TE*5555550199",
         f"N1*PE*{clean(settings.billing_name)}*XX*{settings.billing_npi}",
     ]
@@ -117,5 +119,8 @@ def write_simulated_835(
     claims = [claim for claim in list_claims(engine, period) if claim.status == "active"]
     numbers = [n for n, claim in enumerate(claims) if plans is None or claim.plan in plans]
     trace = f"DEMO-{period}" if plans is None else f"DEMO-{period}-{settings.payer_id}"
-    text = payer_835([claims[n] for n in numbers], settings, created, trace, numbers=numbers)
+    text = payer_835(
+        [claims[n] for n in numbers], settings, created, trace, numbers=numbers,
+        payer_ref=plans is not None,
+    )  # fmt: skip
     write_atomically(out, lambda path: path.write_text(text, encoding="ascii"))
