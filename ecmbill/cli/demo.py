@@ -228,10 +228,10 @@ def demo(
             f"by its payer's 835 ({counts})"
         )
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
-    for file in sent:
-        console.print(f"837P claims file: {file.path.resolve()}")
-    for file in invoices:
-        console.print(f"Invoice file:     {file.path.resolve()}")
+    for made in sent:
+        console.print(f"837P claims file: {made.path.resolve()}")
+    for made in invoices:
+        console.print(f"Invoice file:     {made.path.resolve()}")
     for remittance in remittances:
         console.print(f"Simulated 835:    {remittance.resolve()}")
     console.print(f"270, 271, 999, 277CA: {db.with_name('demo-270.txt').resolve()} and beside it")
