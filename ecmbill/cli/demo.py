@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
@@ -11,8 +12,8 @@ import typer
 from rich.table import Table
 
 from ecmbill.claims.close import close_period
-from ecmbill.claims.export import export_claims
-from ecmbill.claims.settings import provider_settings, set_settings
+from ecmbill.claims.export import ExportResult, export_per_payer
+from ecmbill.claims.settings import plan_settings, provider_settings, set_settings
 from ecmbill.cli.app import app, console, errors, fail, parse_period, plans_for
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
@@ -22,7 +23,7 @@ from ecmbill.cli.rating import show_honesty
 from ecmbill.cli.remit import show_import as show_remit_import
 from ecmbill.cli.remit import show_report
 from ecmbill.contract import default_contract
-from ecmbill.demo.acks import demo_acknowledgments, demo_eligibility
+from ecmbill.demo.acks import SentFile, demo_acknowledgments, demo_eligibility
 from ecmbill.demo.exchange import demo_exchange
 from ecmbill.demo.month import generate, last_full_month
 from ecmbill.demo.payer_835 import write_simulated_835
@@ -31,6 +32,7 @@ from ecmbill.demo.provider import DEMO_SETTINGS
 from ecmbill.domain.honesty import honesty_report
 from ecmbill.imports.service import import_file
 from ecmbill.rating.service import rate
+from ecmbill.remit.model import Status
 from ecmbill.remit.post import import_835
 from ecmbill.remit.reconcile import reconcile
 from ecmbill.store.db import Engine, open_store
@@ -94,8 +96,10 @@ def demo(
     ] = False,
 ) -> None:
     """Create a realistic synthetic month for a fictional provider, run import, rating and the
-    minutes-per-unit report on it, close it into claims and write demo-837p.txt and
-    demo-invoice.xlsx next to the database. Every name and identifier is fake.
+    minutes-per-unit report on it, close it into claims under each of its two plans, write
+    one 837P and one invoice per payer next to the database (demo-837p-PLAN-PAYER.txt,
+    demo-invoice-PLAN-PAYER.xlsx) and post each payer's simulated answers. Every name and
+    identifier is fake.
 
     An existing demo database is made afresh; one that holds web users or work not made by
     the demo is left alone unless --replace is given."""
@@ -129,9 +133,10 @@ def demo(
         bar("a second plan, its members and two who move", 0, 0)
         plans = add_second_plan(engine, files, actor="demo")
     show_plans(plans)
+    contracts = plans_for(engine, None)
     with steps() as bar:
         bar(f"rating {month}", 0, 0)
-        rating = rate(engine, month, plans_for(engine, None))
+        rating = rate(engine, month, contracts)
     units = sum(line.units for line in rating.lines)
     console.rule("Rating")
     console.print(
@@ -151,7 +156,8 @@ def demo(
     console.rule("Files for the plan")
     with steps() as bar:
         exchange = demo_exchange(engine, files, contract, db, progress=bar)
-    show_import(exchange.mif)
+    for mif in exchange.mifs:
+        show_import(mif)
     console.print(
         f"Outreach Tracker File: {exchange.otf.path} ({exchange.otf.rows} attempts); "
         f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
@@ -172,40 +178,75 @@ def demo(
     console.rule("Close and claims")
     with steps() as bar:
         closed = close_period(
-            engine, month, contract, actor="demo", today=date.today(), progress=bar
+            engine, month, contracts, actor="demo", today=date.today(), progress=bar
         )
     show_close(closed)
     x12_file = db.with_name("demo-837p.txt")
     invoice_file = db.with_name("demo-invoice.xlsx")
     with steps() as bar:
-        for fmt, target in (("837p", x12_file), ("xlsx", invoice_file)):
-            export_claims(engine, month, fmt, target, actor="demo", progress=bar)
-    console.rule("Acknowledgments: the payer's simulated 999 and 277CA")
+        sent = export_per_payer(engine, month, "837p", x12_file, actor="demo", progress=bar)
+        invoices = export_per_payer(engine, month, "xlsx", invoice_file, actor="demo", progress=bar)
+    show_exports(sent + invoices)
+    to_payers = [
+        SentFile(file.path, plan_settings(engine, file.plans[0]), file.plans) for file in sent
+    ]
+    console.rule("Acknowledgments: each payer's simulated 999 and 277CA")
     with steps() as bar:
-        bar("simulated 999 and 277CA, read and posted", 0, 0)
-        acknowledgments = demo_acknowledgments(engine, month, settings, x12_file)
+        bar("simulated 999s and 277CAs, read and posted", 0, 0)
+        acknowledgments = demo_acknowledgments(engine, month, to_payers)
     for outcome in acknowledgments:
         show_ack(outcome)
     ack_rejected(period=str(month), codes=None, database=f"sqlite:///{db}")
-    console.rule("Remittance: a simulated payer's 835, imported and reconciled")
-    remittance = db.with_name("demo-835.txt")
-    with steps() as bar:
-        bar("writing the simulated 835", 0, 0)
-        write_simulated_835(engine, month, settings, remittance, datetime.now(UTC))
-        bar("reading and posting the 835", 0, 0)
-        posted = import_835(engine, remittance, actor="demo")
-    show_remit_import(posted)
+    console.rule("Remittance: each payer's simulated 835, imported and reconciled")
+    remittances = []
+    for file in to_payers:
+        remittance = db.with_name(f"demo-835-{file.tag}.txt")
+        with steps() as bar:
+            bar(f"writing {file.settings.payer_name}'s simulated 835", 0, 0)
+            write_simulated_835(
+                engine, month, file.settings, remittance, datetime.now(UTC), plans=file.plans
+            )
+            bar(f"reading and posting {remittance.name}", 0, 0)
+            posted = import_835(engine, remittance, actor="demo")
+        console.print(
+            f"{remittance.name}: {file.settings.payer_name} ({file.settings.payer_id}) answers "
+            f"plan {', '.join(file.plans)}'s claims"
+        )
+        show_remit_import(posted)
+        remittances.append(remittance)
     with steps() as bar:
         bar(f"reconciling {month}", 0, 0)
         reconciled = reconcile(engine, month, date.today())
+        by_plan = {key: reconcile(engine, month, date.today(), plan=key) for key in plans.names}
     show_report(reconciled, most=4)
+    for key, report in by_plan.items():
+        billed = sum((claim.balance.billed for claim in report.claims), Decimal("0.00"))
+        paid = sum((claim.balance.paid for claim in report.claims), Decimal("0.00"))
+        counts = ", ".join(f"{report.count(status)} {status.value}" for status in Status)
+        console.print(
+            f"plan {key}: {len(report.claims)} claim(s) billed {billed:.2f}, paid {paid:.2f} "
+            f"by its payer's 835 ({counts})"
+        )
     console.print(f"\nDatabase: {db}   Input files: {folder}/   (all identifiers are fake)")
-    console.print(f"837P claims file: {x12_file.resolve()}")
-    console.print(f"Invoice file:     {invoice_file.resolve()}")
-    console.print(f"Simulated 835:    {remittance.resolve()}")
+    for made in sent:
+        console.print(f"837P claims file: {made.path.resolve()}")
+    for made in invoices:
+        console.print(f"Invoice file:     {made.path.resolve()}")
+    for remittance in remittances:
+        console.print(f"Simulated 835:    {remittance.resolve()}")
     console.print(f"270, 271, 999, 277CA: {db.with_name('demo-270.txt').resolve()} and beside it")
     if with_users:
         show_demo_users(engine, f"sqlite:///{db}")
+
+
+def show_exports(made: list[ExportResult]) -> None:
+    """Each file written for a payer: one 837P and one invoice per payer."""
+    for file in made:
+        what = "837P" if file.format == "837p" else f"invoice ({file.format})"
+        console.print(
+            f"{what} for plan {', '.join(file.plans)} (payer {file.payer_id}): {file.path.name}, "
+            f"{file.claims} claim(s), {file.lines} line(s), {file.total_charge:.2f}"
+        )
 
 
 def show_plans(plans: DemoPlans) -> None:

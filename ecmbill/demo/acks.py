@@ -74,7 +74,9 @@ def simulated_271(text_270: str, settings: ProviderSettings, created: datetime) 
     return _interchange(settings, "HB", "005010X279A1", body, created, 271)
 
 
-def simulated_999(text_837: str, settings: ProviderSettings, created: datetime) -> str:
+def simulated_999(
+    text_837: str, settings: ProviderSettings, created: datetime, *, control: int = 999
+) -> str:
     """The 837P's functional group and transaction set, accepted."""
     group = transaction = ""
     for _, seg in segments(text_837):
@@ -84,16 +86,23 @@ def simulated_999(text_837: str, settings: ProviderSettings, created: datetime) 
             transaction = seg.get_value("ST02")
     body = ["ST*999", f"AK1*HC*{group}*005010X222A1", f"AK2*837*{transaction}*005010X222A1",
             "IK5*A", "AK9*A*1*1*1"]  # fmt: skip
-    return _interchange(settings, "FA", "005010X231A1", body, created, 999)
+    return _interchange(settings, "FA", "005010X231A1", body, created, control)
 
 
 def simulated_277ca(
-    claims: Sequence[ClaimView], settings: ProviderSettings, created: datetime
+    claims: Sequence[ClaimView],
+    settings: ProviderSettings,
+    created: datetime,
+    *,
+    numbers: Sequence[int] | None = None,
+    control: int = 277,
 ) -> str:
-    """Each claim accepted into adjudication (A2:20), except every ``REJECT_EVERY``-th."""
+    """Each claim accepted into adjudication (A2:20), except every ``REJECT_EVERY``-th of the
+    month's story; ``numbers`` are the claims' places in it (default: 0, 1, 2, ...)."""
     day = f"{created:%Y%m%d}"
     total = sum((claim.total_charge for claim in claims), Decimal("0.00"))
-    rejected = [i for i in range(len(claims)) if i % REJECT_EVERY == REJECT_EVERY // 4]
+    places = list(range(len(claims)) if numbers is None else numbers)
+    rejected = [i for i, n in enumerate(places) if n % REJECT_EVERY == REJECT_EVERY // 4]
     body = ["ST*277", f"BHT*0085*08*DEMO277*{day}*{created:%H%M}*TH", "HL*1**20*1",
             f"NM1*PR*2*{clean(settings.payer_name)}*****PI*{settings.payer_id}",
             f"TRN*1*DEMO{day}", f"DTP*050*D8*{day}", f"DTP*009*D8*{day}", "HL*2*1*21*1",
@@ -106,7 +115,8 @@ def simulated_277ca(
         first = min(line.first_date for line in claim.lines)
         last = max(line.last_date for line in claim.lines)
         if index in rejected:
-            category, status, entity = REJECTIONS[(index // REJECT_EVERY) % len(REJECTIONS)]
+            place = places[index]
+            category, status, entity = REJECTIONS[(place // REJECT_EVERY) % len(REJECTIONS)]
             composite = ":".join(part for part in (category, status, entity) if part)
             answer = f"STC*{composite}*{day}*U*{money(claim.total_charge)}"
         else:
@@ -116,7 +126,7 @@ def simulated_277ca(
         if index not in rejected:
             body.append(f"REF*1K*DEMO{claim.patient_control_number[-9:]}")
         body.append(f"DTP*472*RD8*{first:%Y%m%d}-{last:%Y%m%d}")
-    return _interchange(settings, "HN", "005010X214", body, created, 277)
+    return _interchange(settings, "HN", "005010X214", body, created, control)
 
 
 @dataclass(frozen=True)
@@ -136,21 +146,44 @@ def demo_eligibility(
     return DemoEligibility(request, import_271(engine, answer, actor="demo"))
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """An 837P the demo sent, to one payer: ``settings`` are its plans' settings."""
+
+    path: Path
+    settings: ProviderSettings
+    plans: tuple[str, ...]
+
+    @property
+    def tag(self) -> str:
+        """What names the payer's answers beside it: its plans and payer id."""
+        return f"{'+'.join(self.plans)}-{self.settings.payer_id}"
+
+
 def demo_acknowledgments(
-    engine: Engine, period: Period, settings: ProviderSettings, sent: Path
+    engine: Engine, period: Period, sent: Sequence[SentFile]
 ) -> list[AckOutcome]:
-    """Simulate the 999 and the 277CA answering the demo's 837P and import them."""
+    """Simulate each payer's 999 and 277CA answering the 837P sent to it, and import them.
+    One file sent: demo-999.txt and demo-277ca.txt beside it; several: each named after its
+    plans and payer (demo-999-chp2-DEMOCHP2.txt). Rejections follow the month's claims in
+    order, whichever payer answers them."""
     now = datetime.now(UTC)
     claims = [c for c in list_claims(engine, period) if c.status == "active"]
-    sent_text = sent.read_text(encoding="ascii")
-    files = (
-        (sent.with_name("demo-999.txt"), simulated_999(sent_text, settings, now)),
-        (sent.with_name("demo-277ca.txt"), simulated_277ca(claims, settings, now)),
-    )
     outcomes = []
-    for path, text in files:
-        write_atomically(path, _writer(text))
-        outcomes.append(import_ack(engine, path, actor="demo"))
+    for number, file in enumerate(sent):
+        places = [n for n, claim in enumerate(claims) if claim.plan in file.plans]
+        suffix = "" if len(sent) == 1 else f"-{file.tag}"
+        sent_text = file.path.read_text(encoding="ascii")
+        files = (
+            (file.path.with_name(f"demo-999{suffix}.txt"),
+             simulated_999(sent_text, file.settings, now, control=999 + 1000 * number)),
+            (file.path.with_name(f"demo-277ca{suffix}.txt"),
+             simulated_277ca([claims[n] for n in places], file.settings, now, numbers=places,
+                             control=277 + 1000 * number)),
+        )  # fmt: skip
+        for path, text in files:
+            write_atomically(path, _writer(text))
+            outcomes.append(import_ack(engine, path, actor="demo"))
     return outcomes
 
 

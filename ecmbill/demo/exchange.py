@@ -1,5 +1,7 @@
-"""The demo month's exchange files: a fake Member Information File in, the Outreach Tracker
-and Return Transmission files out. The provider identity is fictional and says so."""
+"""The demo month's exchange files: a fake Member Information File in (one per plan: each
+plan sends its own members, a member who joined it this month from the day they joined), the
+Outreach Tracker and Return Transmission files out. The provider identity is fictional and
+says so."""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.batch import ImportResult
 from ecmbill.imports.mif import import_mif
 from ecmbill.members.lifecycle import assign_lead_care_managers
-from ecmbill.store.db import Engine
+from ecmbill.store import plans as stored_plans
+from ecmbill.store.db import Engine, Session, unit_of_work
 from ecmbill.store.files import write_table
 
 POPULATIONS = (
@@ -34,7 +37,8 @@ CARE_MANAGERS = ("S001", "S002", "S003", "S004", "S005")
 
 @dataclass(frozen=True)
 class DemoExchange:
-    mif: ImportResult
+    # One Member Information File per plan, in plan order.
+    mifs: tuple[ImportResult, ...]
     otf: ExchangeFile
     rtf: ExchangeFile
 
@@ -66,17 +70,22 @@ def demo_exchange(
         "demo",
     )
     starts = _enrollment_starts(files.enrollments)
-    mif_path = files.members.with_name("member-information-file.csv")
     layout = default_layouts().mif_columns
     with files.members.open(newline="", encoding="utf-8") as source:
         members = list(csv.DictReader(source))
-    rows = []
+    with unit_of_work(engine) as session:
+        keys = [plan.key for plan in stored_plans.plans(session)]
+        joined = _plan_at_month_end(session, [m["member_id"] for m in members], month.end)
+    rows: dict[str, list[list[str]]] = {key: [] for key in keys}
     for member in members:
         start = starts.get(member["member_id"])
         assigned = min(start or month.start, month.start) - timedelta(days=rng.randint(7, 40))
+        plan, since = joined.get(member["member_id"], (keys[0], None))
+        if since is not None and since > month.start:
+            assigned = since  # joined this plan during the month
         homeless = rng.random() < 0.15
         by_field = {
-            "plan_id": "DEMO-MCP",
+            "plan_id": "DEMO-MCP" if plan == keys[0] else f"DEMO-{plan.upper()}",
             "member_id": member["member_id"],
             "last_name": member["last_name"],
             "first_name": member["first_name"],
@@ -91,10 +100,15 @@ def demo_exchange(
             "population_of_focus": POPULATIONS[0] if homeless else rng.choice(POPULATIONS[1:]),
             "assignment_date": assigned.isoformat(),
         }
-        rows.append([by_field[name] for name in layout])
-    write_table(mif_path, list(layout.values()), rows, kind="csv")
-    tell("importing the Member Information File", 0, 0)
-    mif = import_mif(engine, mif_path, actor="demo", today=date.today())
+        rows[plan].append([by_field[name] for name in layout])
+    mifs = []
+    for key, plan_rows in rows.items():
+        name = "member-information-file" + ("" if len(keys) == 1 else f"-{key}")
+        mif_path = write_table(
+            files.members.with_name(f"{name}.csv"), list(layout.values()), plan_rows, kind="csv"
+        )
+        tell(f"importing plan {key}'s Member Information File", 0, 0)
+        mifs.append(import_mif(engine, mif_path, actor="demo", today=date.today(), plan=key))
     tell("assigning lead care managers", 0, 0)
     assign_lead_care_managers(
         engine,
@@ -109,7 +123,18 @@ def demo_exchange(
     otf = write_otf(engine, month, db.with_name(f"{db.stem}-otf.xlsx"))
     tell("writing the Return Transmission File", 0, 0)
     rtf = write_rtf(engine, month, contract, db.with_name(f"{db.stem}-rtf.xlsx"))
-    return DemoExchange(mif, otf, rtf)
+    return DemoExchange(tuple(mifs), otf, rtf)
+
+
+def _plan_at_month_end(
+    session: Session, member_ids: list[str], end: date
+) -> dict[str, tuple[str, date]]:
+    """Each member's plan on the month's last day, and the day that plan's span began."""
+    found: dict[str, tuple[str, date]] = {}
+    for span in stored_plans.spans_of(session, member_ids):
+        if span.start <= end and (span.end is None or span.end >= end):
+            found[span.member_id] = (span.plan, span.start)
+    return found
 
 
 def _enrollment_starts(path: Path) -> dict[str, date]:

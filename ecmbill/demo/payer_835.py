@@ -3,12 +3,15 @@
 Deterministic, so the demo tells the same story every time: the first claim is not answered,
 the second is partly paid (contractual reduction), every twelfth is denied with a realistic
 reason, every seventeenth has one line denied for too many units, the rest are paid in full.
-Only for ``ecmbill demo``; tests read hand-written 835s instead.
+An office billing several plans gets one 835 per payer, each from that payer (its name, and
+its payer id in REF*2U) answering its own plans' claims; the story runs over the month's
+claims in order, whichever payer answers them. Only for ``ecmbill demo``; tests read
+hand-written 835s instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +27,21 @@ DENIALS = (("177", "N30"), ("16", "M51"), ("27", None), ("18", None))
 
 
 def payer_835(
-    claims: Sequence[ClaimView], settings: ProviderSettings, created: datetime, trace: str
+    claims: Sequence[ClaimView],
+    settings: ProviderSettings,
+    created: datetime,
+    trace: str,
+    *,
+    numbers: Sequence[int] | None = None,
+    payer_ref: bool = False,
 ) -> str:
+    """The payer's answer to ``claims``; ``numbers`` are their places in the month's story
+    (default: 0, 1, 2, ... in the order given). ``payer_ref``: the payer also names itself by
+    its payer id (REF*2U), not only by its name."""
     body: list[str] = []
     total = Decimal("0.00")
-    for index, claim in enumerate(claims):
+    places = range(len(claims)) if numbers is None else numbers
+    for index, claim in zip(places, claims, strict=True):
         if index == 0:
             continue  # never answered: shows in the ageing
         lines: list[str] = []
@@ -73,6 +86,7 @@ def payer_835(
         f"N1*PR*{clean(settings.payer_name)}",
         "N3*1 EXAMPLE PLAZA",
         f"N4*OAKLAND*CA*{settings.billing_zip[:5]}",
+        *([f"REF*2U*{settings.payer_id}"] if payer_ref else []),
         "PER*BL*PROVIDER SERVICES*TE*5555550199",
         f"N1*PE*{clean(settings.billing_name)}*XX*{settings.billing_npi}",
     ]
@@ -92,8 +106,21 @@ def payer_835(
 
 
 def write_simulated_835(
-    engine: Engine, period: Period, settings: ProviderSettings, out: Path, created: datetime
+    engine: Engine,
+    period: Period,
+    settings: ProviderSettings,
+    out: Path,
+    created: datetime,
+    *,
+    plans: Collection[str] | None = None,
 ) -> None:
+    """The payer's 835 for the period's active claims: of ``plans`` only (the plans whose
+    payer ``settings`` names; its trace then names the payer), or of every plan."""
     claims = [claim for claim in list_claims(engine, period) if claim.status == "active"]
-    text = payer_835(claims, settings, created, f"DEMO-{period}")
+    numbers = [n for n, claim in enumerate(claims) if plans is None or claim.plan in plans]
+    trace = f"DEMO-{period}" if plans is None else f"DEMO-{period}-{settings.payer_id}"
+    text = payer_835(
+        [claims[n] for n in numbers], settings, created, trace, numbers=numbers,
+        payer_ref=plans is not None,
+    )  # fmt: skip
     write_atomically(out, lambda path: path.write_text(text, encoding="ascii"))

@@ -1,5 +1,6 @@
 """``ecmbill demo`` runs the monthly cycle with simulated payer answers: our 270, a 271 in
-which a member lost eligibility, the 837P, a 999 and a 277CA rejecting a few claims."""
+which a member lost eligibility, one 837P per payer, and each payer's 999 and 277CA (together
+rejecting a few claims)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,16 @@ def test_the_demos_270_passes_x12sdk_and_pyx12_and_its_simulated_answers_show_th
     for name in ("demo-270.txt", "demo-271.txt"):
         assert envelope_errors((tmp_path / name).read_text(encoding="ascii")) == [], name
         assert x279_errors(tmp_path / name) == [], name
-    for name in ("demo-999.txt", "demo-277ca.txt"):
-        assert x12_errors(tmp_path / name) == [], name
+    for payer in ("default-DEMOPLAN", "chp2-DEMOCHP2"):
+        for name in (f"demo-999-{payer}.txt", f"demo-277ca-{payer}.txt"):
+            assert x12_errors(tmp_path / name) == [], name
     assert "270 for 2026-10: 60 member(s) asked about." in result.output
     assert "1 not eligible" in result.output and "coverage inactive in 2026-10" in result.output
-    assert "(59 claim(s)): accepted" in result.output
-    assert "3 claim(s) rejected: correct what the reason names" in result.output
+    # 60 members: 40 claims to the default plan's payer, 20 to chp2's, each file accepted;
+    # every twentieth claim of the month (from the sixth) rejected, whichever payer has it.
+    assert "(40 claim(s)): accepted" in result.output
+    assert "(20 claim(s)): accepted" in result.output
+    assert "2 claim(s) rejected: correct what the reason names" in result.output
+    assert "1 claim(s) rejected: correct what the reason names" in result.output
     assert "Subscriber and subscriber id not found" in result.output
     assert "3 rejected claim(s) to correct and send again." in result.output
