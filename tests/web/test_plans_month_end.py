@@ -93,7 +93,8 @@ def test_a_two_plan_month_closed_on_the_web_downloads_one_clean_837p_per_payer(
             for c in session.scalars(select(models.Claim))
         }
     assert {member: plan for member, (plan, _) in claims.items()} == {
-        JOSE: DEFAULT_PLAN, MARIA: "b"
+        JOSE: DEFAULT_PLAN,
+        MARIA: "b",
     }
     page = bill.get(f"/billing?period={OCTOBER}").text
     offered = re.findall(
