@@ -11,13 +11,18 @@ TESTPLAN): his 30 telephonic minutes bill 1 unit of G9012 U2 GQ at $75.00."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from ecmbill.claims.settings import set_plan_payer
+from ecmbill.claims.settings import plan_settings, set_plan_payer
+from ecmbill.claims.views import list_claims
+from ecmbill.demo.payer_835 import payer_835
+from ecmbill.domain.period import Period
 from ecmbill.domain.plans import DEFAULT_PLAN
+from ecmbill.remit.post import import_835
 from ecmbill.store import models
 from ecmbill.store.db import unit_of_work
 from tests.claims.test_plans import PLAN_B_PAYER, segments
@@ -150,3 +155,53 @@ def test_a_one_plan_office_downloads_one_file_as_always(clients: Clients, world:
     got = download_for(bill, "837p", None)
     assert got.status_code == 200
     assert re.fullmatch(r"ecmbill-2026-10-837p-\d{8}T\d{6}\.txt", file_name(got))
+
+
+def answered_by_both_payers(engine: Engine, folder: Path) -> None:
+    """Each payer pays 80% of its claim's first line (CO 45 for the rest): one denial item a
+    plan, Jose's of the first plan and Maria's of plan B. (The demo payer never answers the
+    first claim it is given, so each claim is given twice.)"""
+    views = {claim.member_id: claim for claim in list_claims(engine, Period.parse(OCTOBER))}
+    for plan, member in ((DEFAULT_PLAN, JOSE), ("b", MARIA)):
+        text = payer_835([views[member], views[member]], plan_settings(engine, plan),
+                         datetime(2026, 11, 20, tzinfo=UTC), f"TRN-{plan}")  # fmt: skip
+        path = folder / f"{plan}.835"
+        path.write_text(text, encoding="ascii")
+        assert import_835(engine, path, actor="test").posted
+
+
+def denied_members(html: str) -> list[str]:
+    table = re.search(r'id="denial-list".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert table is not None
+    return re.findall(r"<small>(\d{8}[A-Z])</small>", table[1])
+
+
+def test_the_denial_list_filters_by_plan_and_offers_the_choice_only_with_several_plans(
+    clients: Clients, world: Engine, tmp_path: Path
+) -> None:
+    two_payers(world)
+    bill = clients.as_user("bill")
+    close(bill)
+    answered_by_both_payers(world, tmp_path)
+    every = bill.get("/remittances/denials").text
+    assert 'id="f-plan"' in every
+    assert sorted(denied_members(every)) == sorted([JOSE, MARIA])
+    only_b = bill.get("/remittances/denials?plan=b").text
+    assert denied_members(only_b) == [MARIA]
+    assert "1 denial(s) open of Plan B" in words(only_b)
+    assert "plan=b" in re.search(r'href="(/remittances/denials/export.csv[^"]*)"', only_b)[1]
+    assert denied_members(bill.get(f"/remittances/denials?plan={DEFAULT_PLAN}").text) == [JOSE]
+    exported = bill.get("/remittances/denials/export.csv?plan=b&status=all")
+    assert exported.status_code == 200
+    assert MARIA in exported.text and JOSE not in exported.text
+    assert bill.get("/remittances/denials?plan=nosuch").status_code == 400
+    assert bill.get("/remittances/denials/export.csv?plan=nosuch").status_code == 400
+
+
+def test_a_one_plan_office_has_no_plan_choice_on_the_denial_list(
+    clients: Clients, world: Engine
+) -> None:
+    bill = clients.as_user("bill")
+    assert 'id="f-plan"' not in bill.get("/remittances/denials").text
+    assert bill.get(f"/remittances/denials?plan={DEFAULT_PLAN}").status_code == 200
+    assert bill.get("/remittances/denials?plan=nosuch").status_code == 400
