@@ -205,3 +205,44 @@ def test_a_one_plan_office_has_no_plan_choice_on_the_denial_list(
     assert 'id="f-plan"' not in bill.get("/remittances/denials").text
     assert bill.get(f"/remittances/denials?plan={DEFAULT_PLAN}").status_code == 200
     assert bill.get("/remittances/denials?plan=nosuch").status_code == 400
+
+
+def test_the_remittances_page_and_its_export_filter_by_plan(
+    clients: Clients, world: Engine, tmp_path: Path
+) -> None:
+    # Maria's plan B claim: 1 unit at $120.00, paid 80% = $96.00 (CO 45 $24.00). Jose's first
+    # plan claim: 1 unit at $75.00, paid $60.00 (CO 45 $15.00).
+    two_payers(world)
+    bill = clients.as_user("bill")
+    close(bill)
+    answered_by_both_payers(world, tmp_path)
+    every = bill.get("/remittances").text
+    assert 'id="f-plan"' in every
+    assert words(every).count("2 claim(s):") == 1
+    only_b = bill.get("/remittances?plan=b").text
+    assert (
+        "1 claim(s) of Plan B: 0 paid, 1 partial, 0 denied, 0 reversed, 0 no answer yet."
+        in words(only_b)
+    )
+    money = re.search(r'id="money-h">.*?</table>', only_b, re.S)
+    assert money is not None
+    assert "Money, Plan B" in words(money[0])
+    assert "2026-10 1 120.00 96.00 24.00 0.00 0.00 0.00" in words(money[0])
+    assert "Garcia, Maria" in only_b and "Lopez" not in only_b
+    first = words(bill.get(f"/remittances?plan={DEFAULT_PLAN}").text)
+    assert "2026-10 1 75.00 60.00 15.00 0.00 0.00 0.00" in first
+    exported = bill.get("/remittances/export.csv?plan=b")
+    assert exported.status_code == 200
+    with unit_of_work(world) as session:
+        pcn = {c.member_id: c.patient_control_number for c in session.scalars(select(models.Claim))}
+    assert pcn[MARIA] in exported.text and pcn[JOSE] not in exported.text
+    assert bill.get("/remittances?plan=nosuch").status_code == 400
+    assert bill.get("/remittances/export.csv?plan=nosuch").status_code == 400
+
+
+def test_a_one_plan_office_has_no_plan_choice_on_the_remittances_page(
+    clients: Clients, world: Engine
+) -> None:
+    bill = clients.as_user("bill")
+    assert 'id="f-plan"' not in bill.get("/remittances").text
+    assert bill.get("/remittances?plan=nosuch").status_code == 400

@@ -105,15 +105,18 @@ def remittances_page(
     outcome: ImportOutcome | None = None,
     problem: str | None = None,
     problem_items: list[str] | None = None,
+    plan_names: dict[str, str] | None = None,
 ) -> HTMLResponse:
     here = site(request)
     result = reconciliation_page(here.engine, query, here.today())
+    if plan_names is None:
+        plan_names = _plan(request, None)[1]
     period = str(query.period) if query.period else None
     status = query.status.value if query.status else None
 
     def link(**changes: object) -> str:
         values: dict[str, object] = {
-            "period": period, "status": status, "sort": query.sort,
+            "period": period, "status": status, "plan": query.plan, "sort": query.sort,
             "dir": "desc" if query.descending else "asc", "page": query.page,
         }  # fmt: skip
         values.update(changes)
@@ -136,8 +139,9 @@ def remittances_page(
         problem=problem,
         problem_items=problem_items or [],
         link=link,
+        plan_names=plan_names,
         export_query=urlencode(
-            {k: v for k, v in {"period": period, "status": status}.items() if v}
+            {k: v for k, v in {"period": period, "status": status, "plan": query.plan}.items() if v}
         ),
         reasons_chart=denials_by_reason_chart(result.denials),
         money_chart=billed_vs_paid_chart(list(reversed(result.by_period))),
@@ -152,10 +156,14 @@ def remittances(
     sort: ReconciliationSort = "claim",
     dir: Direction = "asc",
     page: int = Query(1, ge=1, le=MAX_PAGE),
+    plan: str | None = None,
 ) -> Response:
     page_user(request, "remittances")
-    query = ReconciliationQuery(_period(period), _status(status), sort, dir == "desc", page)
-    return remittances_page(request, query)
+    chosen, plan_names = _plan(request, plan)
+    query = ReconciliationQuery(
+        _period(period), _status(status), sort, dir == "desc", page, plan=chosen
+    )
+    return remittances_page(request, query, plan_names=plan_names)
 
 
 @router.post("/remittances", response_class=HTMLResponse)
@@ -210,11 +218,15 @@ def _download(request: Request, kind: str, stem: str, write: Callable[[Path], ob
 
 @router.get("/remittances/export.{kind}")
 def reconciliation_export(
-    request: Request, kind: ExportKind, period: str | None = None, status: str | None = None
+    request: Request,
+    kind: ExportKind,
+    period: str | None = None,
+    status: str | None = None,
+    plan: str | None = None,
 ) -> Response:
     """The reconciliation, every claim the filters keep, as CSV or XLSX (formula-safe)."""
     active = page_user(request, "remittances")
-    query = ReconciliationQuery(_period(period), _status(status))
+    query = ReconciliationQuery(_period(period), _status(status), plan=_plan(request, plan)[0])
     here = site(request)
     response = _download(
         request, kind, "reconciliation",
