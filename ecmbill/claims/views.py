@@ -4,7 +4,7 @@ written in, and the work list of claims the payer rejected."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -256,10 +256,13 @@ def claims_page(
         )  # fmt: skip
 
 
-def claims_waiting(engine: Engine, period: Period, formats: tuple[str, ...]) -> dict[str, int]:
-    """Per format, the period's claims not yet written in it (what a download would hold)."""
+def claims_waiting(
+    engine: Engine, period: Period, formats: tuple[str, ...], plans: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Per format, the period's claims (of these plans, or all) not yet written in it (what a
+    download would hold)."""
     with unit_of_work(engine) as session:
-        return stored.waiting_counts(session, str(period), formats)
+        return stored.waiting_counts(session, str(period), formats, plans)
 
 
 NOT_BILLED_HEADER = ("Date", "Member ID", "Member", "What", "Record", "Reason")

@@ -31,7 +31,7 @@ def export_reconciliation(engine: Engine, query: ReconciliationQuery, target: Pa
         _, rows = stored.reconciliation_rows(
             session, period=str(query.period) if query.period else None,
             status=query.status.value if query.status else None, sort=query.sort,
-            descending=query.descending, offset=0, limit=10_000_000,
+            descending=query.descending, offset=0, limit=10_000_000, plan=query.plan,
         )  # fmt: skip
     names = member_names(engine, {row.member_id for row in rows})
     return write_table(

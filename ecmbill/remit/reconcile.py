@@ -239,6 +239,9 @@ class ReconciliationQuery:
     descending: bool = False
     page: int = 1
     size: int = PAGE_SIZE
+    # Only this plan's claims (None: every plan); denials by reason, answers not matched and
+    # provider adjustments stay the whole office's.
+    plan: str | None = None
 
 
 @dataclass
@@ -302,14 +305,20 @@ _KEPT = 16
 
 
 def _summary(
-    session: Session, where: str, wanted: str | None, today: date, tables: CodeTables, shown: int
+    session: Session,
+    where: str,
+    wanted: str | None,
+    today: date,
+    tables: CodeTables,
+    shown: int,
+    plan: str | None = None,
 ) -> _Summary:
-    key = (where, wanted, today, shown, stored.remittance_fingerprint(session))
+    key = (where, wanted, plan, today, shown, stored.remittance_fingerprint(session))
     found = _SUMMARIES.get(key)
     if found is not None:
         return found
-    rows, counts = stored.money_and_counts(session, wanted)
-    waiting = stored.unanswered_claims(session, wanted)
+    rows, counts = stored.money_and_counts(session, wanted, plan)
+    waiting = stored.unanswered_claims(session, wanted, plan)
     sent = stored.first_sent(session, [claim_id for claim_id, _ in waiting])
     acknowledged = stored.last_acknowledged_of(session, [c for c, _ in waiting])
     ageing = {bucket: 0 for bucket in AGEING_BUCKETS}
@@ -353,20 +362,22 @@ def reconciliation_page(
     wanted = str(query.period) if query.period is not None else None
     offset = (max(1, query.page) - 1) * query.size
     with unit_of_work(engine) as session:
-        summary = _summary(session, str(engine.url), wanted, today, tables, unmatched_shown)
+        summary = _summary(
+            session, str(engine.url), wanted, today, tables, unmatched_shown, query.plan
+        )
         counts = summary.counts
         known = counts.get(query.status.value, 0) if query.status else sum(counts.values())
         if query.status is None and query.sort == "claim" and not query.descending:
-            ids = stored.claim_page_by_number(session, wanted, offset, query.size)
+            ids = stored.claim_page_by_number(session, wanted, offset, query.size, query.plan)
         else:
             status = query.status.value if query.status else None
-            order_key = (str(engine.url), wanted, status, query.sort, query.descending,
-                         stored.remittance_fingerprint(session))  # fmt: skip
+            order_key = (str(engine.url), wanted, query.plan, status, query.sort,
+                         query.descending, stored.remittance_fingerprint(session))  # fmt: skip
             ordered = _ORDERS.get(order_key)
             if ordered is None:
                 ordered = stored.reconciliation_ids(
                     session, period=wanted, status=status, sort=query.sort,
-                    descending=query.descending,
+                    descending=query.descending, plan=query.plan,
                 )  # fmt: skip
                 if len(_ORDERS) >= _KEPT:
                     _ORDERS.pop(next(iter(_ORDERS)))

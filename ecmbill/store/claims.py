@@ -344,9 +344,13 @@ def claims_page(
     )  # fmt: skip
 
 
-def waiting_counts(session: Session, period: str, formats: Iterable[str]) -> dict[str, int]:
-    """How many of the period's claims were never written in each format."""
+def waiting_counts(
+    session: Session, period: str, formats: Iterable[str], plans: Iterable[str] | None = None
+) -> dict[str, int]:
+    """How many of the period's claims (of these plans, or all) were never written in each
+    format."""
     claim = models.Claim
+    only = [claim.plan.in_(sorted(set(plans)))] if plans is not None else []
     return {
         fmt: int(
             session.scalar(
@@ -355,6 +359,7 @@ def waiting_counts(session: Session, period: str, formats: Iterable[str]) -> dic
                     claim.id.not_in(
                         select(models.ClaimExport.claim_id).where(models.ClaimExport.format == fmt)
                     ),
+                    *only,
                 )
             )
             or 0

@@ -441,9 +441,10 @@ def _money(value: object) -> Decimal:
     return Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
 
 
-def _claim_money(period: str | None) -> Any:
+def _claim_money(period: str | None, plan: str | None = None) -> Any:
     """Per claim (voids left out; a replaced claim only when the payer answered it, as the
-    reconciliation always did): billed, paid, adjustments by kind, outstanding and status."""
+    reconciliation always did; of one plan, or of all): billed, paid, adjustments by kind,
+    outstanding and status."""
     claim = models.Claim.__table__.c
     answer = models.RemitClaim.__table__.c
     adjustment = models.RemitAdjustment.__table__.c
@@ -501,6 +502,8 @@ def _claim_money(period: str | None) -> Any:
     )  # fmt: skip
     if period is not None:
         query = query.where(claim.period == period)
+    if plan is not None:
+        query = query.where(claim.plan == plan)
     return query.subquery("money")
 
 
@@ -519,10 +522,11 @@ def money_by_period(session: Session, period: str | None = None) -> list[PeriodM
 
 
 def money_and_counts(
-    session: Session, period: str | None = None
+    session: Session, period: str | None = None, plan: str | None = None
 ) -> tuple[list[PeriodMoney], dict[str, int]]:
-    """``money_by_period`` and ``status_counts`` in one pass over the claims."""
-    money = _claim_money(period)
+    """``money_by_period`` and ``status_counts`` in one pass over the claims (of one plan, or
+    of all)."""
+    money = _claim_money(period, plan)
     rows = session.execute(
         select(money.c.period, money.c.status, func.count(), func.sum(money.c.billed),
                func.sum(money.c.paid), func.sum(money.c.contractual), func.sum(money.c.other),
@@ -564,10 +568,11 @@ def reconciliation_rows(
     offset: int,
     limit: int,
     matching: int | None = None,
+    plan: str | None = None,
 ) -> tuple[int, list[ClaimMoney]]:
     """How many claims match (counted unless the caller knows: ``matching``), and one page
     of them, sorted (then by claim number)."""
-    money = _claim_money(period)
+    money = _claim_money(period, plan)
     where = [money.c.status == status] if status else []
     total = (
         matching
@@ -594,9 +599,11 @@ def reconciliation_rows(
     ]  # fmt: skip
 
 
-def unanswered_claims(session: Session, period: str | None) -> list[tuple[int, datetime]]:
+def unanswered_claims(
+    session: Session, period: str | None, plan: str | None = None
+) -> list[tuple[int, datetime]]:
     """(claim id, created at) of the claims the payer has not answered: their ageing."""
-    money = _claim_money(period)
+    money = _claim_money(period, plan)
     return [
         (row[0], row[1])
         for row in session.execute(
@@ -1087,7 +1094,7 @@ def remittance_fingerprint(session: Session) -> tuple[object, ...]:
 
 
 def claim_page_by_number(
-    session: Session, period: str | None, offset: int, limit: int
+    session: Session, period: str | None, offset: int, limit: int, plan: str | None = None
 ) -> list[int]:
     """One page of the reconciled claims in claim-number order, without summing any money:
     the page the Remittances page opens on."""
@@ -1099,6 +1106,8 @@ def claim_page_by_number(
         # Compared as an expression, not by its index: walking the claims in number order
         # and stopping after one page beats sorting every claim of the period by number.
         query = query.where(claim.period + "" == period)
+    if plan is not None:
+        query = query.where(claim.plan == plan)
     return list(session.scalars(query.order_by(claim.id).offset(offset).limit(limit)))
 
 
@@ -1151,10 +1160,16 @@ def denial_items_by_keys(session: Session, keys: list[str]) -> list[DenialItem]:
 
 
 def reconciliation_ids(
-    session: Session, *, period: str | None, status: str | None, sort: str, descending: bool
+    session: Session,
+    *,
+    period: str | None,
+    status: str | None,
+    sort: str,
+    descending: bool,
+    plan: str | None = None,
 ) -> list[int]:
     """Every matching claim's id, in the list's order (a page is then read by its ids)."""
-    money = _claim_money(period)
+    money = _claim_money(period, plan)
     where = [money.c.status == status] if status else []
     column = {
         "claim": money.c.claim_id, "period": money.c.period, "member": money.c.member_id,

@@ -4,9 +4,12 @@ tracker files) and the history of every file produced."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,7 @@ from ecmbill.exchange.rtf import write_rtf
 from ecmbill.fieldwork import plans as field_plans
 from ecmbill.fieldwork.team import unapproved_time
 from ecmbill.rating.service import honesty, rate_recent
+from ecmbill.store.db import Engine
 from ecmbill.store.files import OutputProblem, write_table
 from ecmbill.store.lookups import member_names
 from ecmbill.web import accounts, paging
@@ -227,6 +231,7 @@ def billing_page(
         reasons=reasons,
         link=lambda anchor="", **changes: paging.link(request, anchor, **changes),
         waiting=claims_waiting(here.engine, month, tuple(CLAIM_FILES)),
+        payers=payer_downloads(here.engine, month, plans),
         files=files,
         files_total=files_total,
         first_close=first_close,
@@ -247,6 +252,49 @@ def billing_page(
     )
 
 
+@dataclass(frozen=True)
+class PayerDownload:
+    """One payer's claims files: the plans it is billed for (the first names the group in
+    the form), its payer, and per format how many claims a download would hold."""
+
+    plans: tuple[str, ...]
+    whose: str  # the plans' names: "Plan B", or "Default plan + Plan C"
+    payer_id: str
+    payer_name: str
+    waiting: dict[str, int]
+
+
+def payer_downloads(engine: Engine, month: Period, plans: PlanContracts) -> list[PayerDownload]:
+    """With several plans, one download per payer (plans sharing a payer share its files);
+    with one plan, none (the page's one set of downloads, as always). Settings a claim cannot
+    be written with give no payer here: the page lists the problems."""
+    if not plans.several:
+        return []
+    try:
+        groups = claim_export.payer_groups(engine)
+    except SettingsError:
+        return []
+    names = field_plans.plan_names(engine)
+    found = []
+    for group in groups:
+        whose = " + ".join(names.get(key, key) for key in group.plans)
+        waiting = claims_waiting(engine, month, tuple(CLAIM_FILES), group.plans)
+        settings = group.settings
+        found.append(
+            PayerDownload(group.plans, whose, settings.payer_id, settings.payer_name, waiting)
+        )
+    return found
+
+
+def payer_file_name(name: str, plans: Sequence[str], payer_id: str) -> str:
+    """``ecmbill-2026-10-837p-20261105T120000.txt`` of plan ``b`` billed to SECONDPLAN:
+    ``ecmbill-2026-10-837p-20261105T120000-b-SECONDPLAN.txt`` (as ``claims export`` names
+    each payer's file). Only letters, digits, ``-``, ``_`` and ``+`` reach the header."""
+    stem, dot, extension = name.rpartition(".")
+    words = re.sub(r"[^A-Za-z0-9_+-]", "_", f"{'+'.join(plans)}-{payer_id}")
+    return f"{stem}-{words}{dot}{extension}"
+
+
 def expected_money(
     lines: Sequence[ClaimLine], plans: PlanContracts
 ) -> tuple[money.Money, list[str]]:
@@ -262,6 +310,29 @@ def expected_money(
         by_code += found.by_code
         of_plan += [key] * len(found.by_code)
     return money.Money(tuple(by_code)), of_plan
+
+
+@dataclass(frozen=True)
+class PlanMoney:
+    """What the close would claim for one plan, at that plan's contract's rates."""
+
+    plan: str
+    name: str
+    expected: money.Money
+
+
+def expected_by_plan(
+    lines: Sequence[ClaimLine], plans: PlanContracts, names: dict[str, str]
+) -> list[PlanMoney]:
+    """With several plans, each plan's lines at its own rates (a plan with no line says
+    $0.00); with one plan, nothing (the total says it all)."""
+    if not plans.several:
+        return []
+    return [
+        PlanMoney(key, names.get(key, key),
+                  money.expected([line for line in lines if line.plan == key], contract))
+        for key, contract in plans.items()
+    ]  # fmt: skip
 
 
 def _not_billed(
@@ -345,14 +416,17 @@ async def close_period(request: Request) -> Response:
 
 def close_confirmation(request: Request, month: Period) -> HTMLResponse:
     here = site(request)
-    rating = rate_recent(here.engine, month, here.plans())
+    plans = here.plans()
+    rating = rate_recent(here.engine, month, plans)
     first = claim_close.first_close(here.engine, month)
+    expected, _ = expected_money(rating.lines, plans)
     return render(
         request,
         "billing_confirm.html",
         period=month,
         month_name=f"{month.start:%B %Y}",
-        expected=expected_money(rating.lines, here.plans())[0],
+        expected=expected,
+        by_plan=expected_by_plan(rating.lines, plans, field_plans.plan_names(here.engine)),
         entries=sum(len(line.source_ids) for line in rating.lines),
         members=len({line.member_id for line in rating.lines}),
         not_billed=len(rating.not_billed),
@@ -440,17 +514,33 @@ async def export_claims(request: Request, fmt: str) -> Response:
     kind, extension, media_type = CLAIM_FILES[fmt]
     moment = datetime.now(UTC)
     name = download_name(month, kind, extension, moment)
+    here = site(request)
+    plans = here.plans()
+    group: tuple[str, ...] | None = None
+    if plans.several:
+        # Several plans: one payer's claims a file, the payer of the plan the form names.
+        chosen = paging.choice(str(form.get("plan") or ""), list(plans))
+        if chosen is None:
+            return billing_page(
+                request, month, status_code=422,
+                problem="choose whose claims to download: each payer has its own file",
+            )  # fmt: skip
+        try:
+            groups = claim_export.payer_groups(here.engine)
+        except SettingsError as err:
+            return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
+        found = next(g for g in groups if chosen in g.plans)
+        group = found.plans
+        name = payer_file_name(name, found.plans, found.settings.payer_id)
     with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
         target = Path(folder) / name
         try:
             await run_in_threadpool(
-                claim_export.export_claims,
-                site(request).engine,
+                partial(claim_export.export_claims, actor=actor(active), plans=group, now=moment),
+                here.engine,
                 month,
                 fmt,
                 target,
-                actor=actor(active),
-                now=moment,
             )
         except claim_export.NothingToExport as err:
             return billing_page(
@@ -461,7 +551,7 @@ async def export_claims(request: Request, fmt: str) -> Response:
         except SettingsError as err:
             return unfit_settings(request, month, f"nothing was written: {FIX_SETTINGS}", err)
         content = target.read_bytes()
-    accounts.log_access(site(request).engine, active.account, "download", file=name)
+    accounts.log_access(here.engine, active.account, "download", file=name)
     return attachment(content, name, media_type)
 
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ecmbill.claims.settings import SettingsError
 from ecmbill.domain.period import Period
+from ecmbill.fieldwork import plans as field_plans
 from ecmbill.remit.codes import default_codes
 from ecmbill.remit.denials import (
     AGES,
@@ -35,7 +36,7 @@ from ecmbill.remit.reader import RemitFileError
 from ecmbill.remit.reconcile import ReconciliationQuery, reconciliation_page
 from ecmbill.store.files import OutputProblem
 from ecmbill.store.lookups import member_names
-from ecmbill.web import accounts
+from ecmbill.web import accounts, paging
 from ecmbill.web.charts_remit import billed_vs_paid_chart, denials_by_reason_chart
 from ecmbill.web.forms import UploadRefused, read_upload, upload_on_disk
 from ecmbill.web.render import XLSX, attachment, not_found, render
@@ -80,6 +81,17 @@ def _work_status(text: str | None) -> WorkStatus | None:
         raise BadParameter("no such denial status") from err
 
 
+def _plan(request: Request, text: str | None) -> tuple[str | None, dict[str, str]]:
+    """The plan the address asks for (an unknown plan: 400) and, with several plans, every
+    plan's name for the choice; an office with one plan has no choice and no filter."""
+    here = site(request)
+    plans = here.plans()
+    chosen = paging.choice(text, list(plans))
+    if not plans.several:
+        return None, {}
+    return chosen, field_plans.plan_names(here.engine)
+
+
 def _link(base: str, **values: object) -> str:
     kept = {key: value for key, value in values.items() if value not in (None, "", 1)}
     return f"{base}?{urlencode(kept)}" if kept else base
@@ -93,15 +105,18 @@ def remittances_page(
     outcome: ImportOutcome | None = None,
     problem: str | None = None,
     problem_items: list[str] | None = None,
+    plan_names: dict[str, str] | None = None,
 ) -> HTMLResponse:
     here = site(request)
     result = reconciliation_page(here.engine, query, here.today())
+    if plan_names is None:
+        plan_names = _plan(request, None)[1]
     period = str(query.period) if query.period else None
     status = query.status.value if query.status else None
 
     def link(**changes: object) -> str:
         values: dict[str, object] = {
-            "period": period, "status": status, "sort": query.sort,
+            "period": period, "status": status, "plan": query.plan, "sort": query.sort,
             "dir": "desc" if query.descending else "asc", "page": query.page,
         }  # fmt: skip
         values.update(changes)
@@ -124,8 +139,9 @@ def remittances_page(
         problem=problem,
         problem_items=problem_items or [],
         link=link,
+        plan_names=plan_names,
         export_query=urlencode(
-            {k: v for k, v in {"period": period, "status": status}.items() if v}
+            {k: v for k, v in {"period": period, "status": status, "plan": query.plan}.items() if v}
         ),
         reasons_chart=denials_by_reason_chart(result.denials),
         money_chart=billed_vs_paid_chart(list(reversed(result.by_period))),
@@ -140,10 +156,14 @@ def remittances(
     sort: ReconciliationSort = "claim",
     dir: Direction = "asc",
     page: int = Query(1, ge=1, le=MAX_PAGE),
+    plan: str | None = None,
 ) -> Response:
     page_user(request, "remittances")
-    query = ReconciliationQuery(_period(period), _status(status), sort, dir == "desc", page)
-    return remittances_page(request, query)
+    chosen, plan_names = _plan(request, plan)
+    query = ReconciliationQuery(
+        _period(period), _status(status), sort, dir == "desc", page, plan=chosen
+    )
+    return remittances_page(request, query, plan_names=plan_names)
 
 
 @router.post("/remittances", response_class=HTMLResponse)
@@ -198,11 +218,15 @@ def _download(request: Request, kind: str, stem: str, write: Callable[[Path], ob
 
 @router.get("/remittances/export.{kind}")
 def reconciliation_export(
-    request: Request, kind: ExportKind, period: str | None = None, status: str | None = None
+    request: Request,
+    kind: ExportKind,
+    period: str | None = None,
+    status: str | None = None,
+    plan: str | None = None,
 ) -> Response:
     """The reconciliation, every claim the filters keep, as CSV or XLSX (formula-safe)."""
     active = page_user(request, "remittances")
-    query = ReconciliationQuery(_period(period), _status(status))
+    query = ReconciliationQuery(_period(period), _status(status), plan=_plan(request, plan)[0])
     here = site(request)
     response = _download(
         request, kind, "reconciliation",
@@ -216,14 +240,22 @@ def reconciliation_export(
 
 
 def _denial_query(
-    reason: str | None, status: str | None, age: str | None, sort: str, dir: str, page: int
+    reason: str | None,
+    status: str | None,
+    age: str | None,
+    sort: str,
+    dir: str,
+    page: int,
+    plan: str | None = None,
 ) -> DenialQuery:
     if age and age not in AGES:
         raise BadParameter("no such age: 0-30, 31-60, 61-90 or 90+ days")
     code = (reason or "").strip().upper() or None
     if code is not None and (len(code) > 5 or not code.isalnum()):
         raise BadParameter("a reason is a CARC code such as 16 or CO 177's 177")
-    return DenialQuery(code, _work_status(status), age or None, sort, dir == "desc", page)
+    return DenialQuery(
+        code, _work_status(status), age or None, sort, dir == "desc", page, plan=plan
+    )
 
 
 @router.get("/remittances/denials", response_class=HTMLResponse)
@@ -235,17 +267,19 @@ def denials(
     sort: DenialSort = "age",
     dir: Direction = "asc",
     page: int = Query(1, ge=1, le=MAX_PAGE),
+    plan: str | None = None,
 ) -> Response:
     page_user(request, "remittances")
-    query = _denial_query(reason, status, age, sort, dir, page)
+    chosen, plan_names = _plan(request, plan)
+    query = _denial_query(reason, status, age, sort, dir, page, chosen)
     here = site(request)
     found = denial_list(here.engine, query, here.today())
 
     def link(**changes: object) -> str:
         values: dict[str, object] = {
             "reason": query.reason, "status": status or "all", "age": query.age,
-            "sort": query.sort, "dir": "desc" if query.descending else "asc",
-            "page": query.page,
+            "plan": query.plan, "sort": query.sort,
+            "dir": "desc" if query.descending else "asc", "page": query.page,
         }  # fmt: skip
         values.update(changes)
         if values["status"] == "open":
@@ -255,6 +289,7 @@ def denials(
         return _link("/remittances/denials", **values)
 
     codes = default_codes()
+    filters = {"reason": query.reason, "status": status, "age": query.age, "plan": query.plan}
     return render(
         request,
         "denials.html",
@@ -266,13 +301,8 @@ def denials(
         ages=list(AGES),
         work_statuses=STATUS_WORDS,
         reason_words={r.code: codes.describe_carc(r.code) for r in found.by_reason},
-        export_query=urlencode(
-            {
-                k: v
-                for k, v in {"reason": query.reason, "status": status, "age": query.age}.items()
-                if v
-            }
-        ),
+        plan_names=plan_names,
+        export_query=urlencode({k: v for k, v in filters.items() if v}),
     )
 
 
@@ -283,11 +313,12 @@ def denials_export(
     reason: str | None = None,
     status: str | None = None,
     age: str | None = None,
+    plan: str | None = None,
 ) -> Response:
     """The work list, every item the filters keep, as CSV or XLSX (formula-safe)."""
     active = page_user(request, "remittances")
     here = site(request)
-    query = _denial_query(reason, status, age, "age", "asc", 1)
+    query = _denial_query(reason, status, age, "age", "asc", 1, _plan(request, plan)[0])
     response = _download(
         request, kind, "denials",
         lambda target: export_denials(here.engine, query, target, here.today()),
