@@ -3,11 +3,13 @@ cluster), each reached through Ibis."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from ecmbill.rating.file_checks import SourceProblem
@@ -53,3 +55,20 @@ def opened(engine: str, *, spark_master: str | None = None) -> Iterator[BaseBack
         # shared by everything in this process.
         if engine == "duckdb":
             con.disconnect()
+
+
+@contextmanager
+def kept(con: BaseBackend, table: ir.Table) -> Iterator[ir.Table]:
+    """``table`` computed once and kept by the engine while several queries read it: a
+    temporary table in DuckDB (gone with the connection, which ``opened`` closes: Ibis 12
+    cannot drop a table on DuckDB 2.0, its DROP statement comes out without the name), a
+    cached DataFrame in Spark, released afterwards."""
+    if con.name == "duckdb":
+        name = f"ecmbill_kept_{uuid.uuid4().hex}"
+        yield con.create_table(name, table, temp=True)
+        return
+    cached = table.cache()
+    try:
+        yield cached
+    finally:
+        cached.release()
