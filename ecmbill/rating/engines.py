@@ -59,16 +59,12 @@ def opened(engine: str, *, spark_master: str | None = None) -> Iterator[BaseBack
 
 @contextmanager
 def kept(con: BaseBackend, table: ir.Table) -> Iterator[ir.Table]:
-    """``table`` computed once and kept by the engine while several queries read it: a
-    temporary table in DuckDB (gone with the connection, which ``opened`` closes: Ibis 12
-    cannot drop a table on DuckDB 2.0, its DROP statement comes out without the name), a
-    cached DataFrame in Spark, released afterwards."""
+    """``table`` computed once and kept by the engine while several queries read it: in
+    DuckDB, a temporary table (gone with the connection, which ``opened`` closes: Ibis 12
+    cannot drop a table on DuckDB 2.0, its DROP statement comes out without the name).
+    Elsewhere the table as it is, computed again by each query: Ibis's ``cache`` on Spark
+    fails on the contract's in-memory tables (they are registered only when a query runs)."""
     if con.name == "duckdb":
-        name = f"ecmbill_kept_{uuid.uuid4().hex}"
-        yield con.create_table(name, table, temp=True)
-        return
-    cached = table.cache()
-    try:
-        yield cached
-    finally:
-        cached.release()
+        yield con.create_table(f"ecmbill_kept_{uuid.uuid4().hex}", table, temp=True)
+    else:
+        yield table

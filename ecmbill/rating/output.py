@@ -2,11 +2,12 @@
 with their reasons, beside it.
 
 The month is classified once, kept by the engine (``engines.kept``: a temporary table in
-DuckDB, a cached DataFrame in Spark), and both files are taken from it by queries that do the
-rest in the engine too: source ids and modifiers split into sorted lists (or joined with spaces
-for CSV), the reason sentence joined on from the few distinct values it depends on, the rows
-put in order. What comes back is Arrow, written as it is: no Python object per entry. Columns
-pass through by name, so a column the rating gains is written without a change here.
+DuckDB; Spark classifies again for each query), and both files are taken from it by queries
+that do the rest in the engine too: source ids and modifiers split into sorted lists (or
+joined with spaces for CSV), the reason sentence joined on from the few distinct values it
+depends on, the rows put in order. What comes back is Arrow, written as it is: no Python
+object per entry. Columns pass through by name, so a column the rating gains is written
+without a change here.
 """
 
 from __future__ import annotations
