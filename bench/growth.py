@@ -146,7 +146,7 @@ def spawn(step: str, entries: int) -> dict[str, Any]:
 def svg(results: list[dict[str, Any]]) -> str:
     """Seconds against entries, log-log, one line per step, and dashed linear references: CPU
     seconds when every result has them (they move less with the load of a shared machine)."""
-    width, height, left, bottom, top, right = 560, 340, 60, 40, 30, 110
+    width, height, left, bottom, top, right = 560, 340, 60, 40, 40, 110
     measure = "cpu" if all("cpu" in r for r in results) else "seconds"
     xs = [r["entries"] for r in results]
     ys = [r[measure] for r in results]
@@ -162,8 +162,9 @@ def svg(results: list[dict[str, Any]]) -> str:
 
     what = "CPU seconds" if measure == "cpu" else "Seconds"
     parts = [
-        f'<text x="{left}" y="18" font-size="14">{what} against entries (log-log); dashed: '
-        "linear growth from the first size</text>"
+        f'<text x="{left}" y="14" font-size="13">{what} against entries (log-log)</text>',
+        f'<text x="{left}" y="28" font-size="11" fill="#666">dashed: linear growth from the '
+        "first size</text>",
     ]
     for power in range(y0, y1 + 1):
         y = py(10**power)
