@@ -3,11 +3,13 @@ cluster), each reached through Ibis."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 
 from ecmbill.rating.file_checks import SourceProblem
@@ -53,3 +55,16 @@ def opened(engine: str, *, spark_master: str | None = None) -> Iterator[BaseBack
         # shared by everything in this process.
         if engine == "duckdb":
             con.disconnect()
+
+
+@contextmanager
+def kept(con: BaseBackend, table: ir.Table) -> Iterator[ir.Table]:
+    """``table`` computed once and kept by the engine while several queries read it: in
+    DuckDB, a temporary table (gone with the connection, which ``opened`` closes: Ibis 12
+    cannot drop a table on DuckDB 2.0, its DROP statement comes out without the name).
+    Elsewhere the table as it is, computed again by each query: Ibis's ``cache`` on Spark
+    fails on the contract's in-memory tables (they are registered only when a query runs)."""
+    if con.name == "duckdb":
+        yield con.create_table(f"ecmbill_kept_{uuid.uuid4().hex}", table, temp=True)
+    else:
+        yield table

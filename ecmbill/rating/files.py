@@ -137,7 +137,7 @@ def rate_folder(
         folder,
         period,
         contract,
-        lambda inputs: rate_period(inputs, period, contract),
+        lambda _, inputs: rate_period(inputs, period, contract),
         engine=engine,
         spark_master=spark_master,
         status=status,
@@ -148,13 +148,14 @@ def rate_checked(
     folder: Path,
     period: Period,
     contract: Contract | PlanContracts,
-    rate: Callable[[RatingInputs], T],
+    rate: Callable[[BaseBackend, RatingInputs], T],
     *,
     engine: str,
     spark_master: str | None,
     status: Status | None,
 ) -> T:
-    """``rate`` applied to the checked files of ``folder``, on ``engine``; ``contract`` says
+    """``rate`` applied to the engine's connection and the checked files of ``folder``, on
+    ``engine``; ``contract`` says
     what the files must hold (an approved column when it requires approval)."""
     say = status or (lambda _: None)
     files = find_files(folder)
@@ -166,4 +167,4 @@ def rate_checked(
         approving = any(terms.require_approval for _, terms in plans.items())
         approvals_given(inputs, approving, files["time"])
         say(f"rating {period}")
-        return rate(inputs)
+        return rate(con, inputs)
