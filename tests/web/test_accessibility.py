@@ -152,13 +152,15 @@ def verdict(path: str, found: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def logged_in(browser: object, site: str) -> Iterator[dict[UserRole, object]]:
+def logged_in(
+    browser: object, site: str, world: tuple[Engine, str]
+) -> Iterator[dict[UserRole, object]]:
     """One logged-in page per role, made when first asked for (a login hashes a password)."""
 
     class PerRole(dict[UserRole, object]):
         def __missing__(self, role: UserRole) -> object:
             page = new_page(browser, site, PHONE)
-            log_in(page, ROLE_USER[role])
+            log_in(page, ROLE_USER[role], world[0])
             self[role] = page
             return page
 

@@ -87,7 +87,7 @@ def test_biller_works_two_denials_resends_one_writes_off_the_other_and_exports(
     answer.write_text(denying_835(claims), encoding="ascii")
 
     page = new_page(browser, base_url, DESK)
-    log_in(page, "bill")
+    log_in(page, "bill", engine)
     page.goto("/remittances")
     page.get_by_label("835 file from the plan").set_input_files(answer)
     page.get_by_role("button", name="Upload and post").click()

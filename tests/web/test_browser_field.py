@@ -124,7 +124,7 @@ def test_a_late_change_is_sent_and_accepted(
     assert "Sent to the biller as a late change" in page.get_by_role("status").first.inner_text()
 
     biller = new_page(browser, base_url, PHONE)
-    log_in(biller, "bill")
+    log_in(biller, "bill", engine)
     biller.goto("/billing?period=2026-10")
     assert biller.get_by_role("heading", name="Late changes waiting (1)").is_visible()
     shot(biller, "phone-late-change-waiting")

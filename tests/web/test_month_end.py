@@ -81,7 +81,7 @@ def test_a_month_end_done_only_in_the_web_on_a_fresh_install(
 ) -> None:
     with serving(fresh) as url:
         admin = new_page(browser, url, DESK)
-        log_in(admin, "ada")
+        log_in(admin, "ada", fresh)
         admin.get_by_role("link", name="Settings").click()
         assert admin.locator("#e-billing_npi").inner_text() == "missing"
         shots(admin, "01-settings-empty")
@@ -103,7 +103,7 @@ def test_a_month_end_done_only_in_the_web_on_a_fresh_install(
         admin.context.close()
 
         page = new_page(browser, url, DESK)
-        log_in(page, "bill")
+        log_in(page, "bill", fresh)
         for kind in ("staff", "members", "eligibility", "enrollments"):
             counts = import_file(page, kind, f"{kind}.csv", FILES[kind])
             assert "0 rejected" in counts, (kind, counts)

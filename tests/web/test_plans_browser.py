@@ -44,7 +44,7 @@ def test_a_biller_reads_plan_spans_gives_a_plan_and_filters_billing_by_plan(
     two_plans(world)
     with serving(world, today=lambda: TODAY) as url:
         page = new_page(browser, url, PHONE)
-        log_in(page, "bill")
+        log_in(page, "bill", world)
 
         page.goto(f"/members/{MARIA}?period=2026-10")
         assert "Plan B: 2026-10-01 to 2026-10-20" in page.locator("#plan-spans").inner_text()
