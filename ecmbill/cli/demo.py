@@ -159,8 +159,11 @@ def demo(
     for mif in exchange.mifs:
         show_import(mif)
     console.print(
-        f"Outreach Tracker File: {exchange.otf.path} ({exchange.otf.rows} attempts); "
-        f"Return Transmission File: {exchange.rtf.path} ({exchange.rtf.rows} members). "
+        "Outreach Tracker File(s): "
+        + ", ".join(f"{f.path} ({f.rows} attempts)" for f in exchange.otfs)
+        + "; Return Transmission File(s): "
+        + ", ".join(f"{f.path} ({f.rows} members)" for f in exchange.rtfs)
+        + ". "
         "The provider and plan named in them are fictional."
     )
     set_settings(engine, DEMO_SETTINGS, actor="demo")

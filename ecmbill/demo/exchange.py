@@ -13,10 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ecmbill.contract import Contract
+from ecmbill.contract.stored import current_plans
 from ecmbill.demo.month import DemoFiles, fake_npi
 from ecmbill.exchange.identity import set_provider_identity
 from ecmbill.exchange.layouts import default_layouts
-from ecmbill.exchange.otf import ExchangeFile, write_otf
+from ecmbill.exchange.otf import ExchangeFile, plan_file_name, write_otf
 from ecmbill.exchange.rtf import write_rtf
 from ecmbill.imports.batch import ImportResult
 from ecmbill.imports.mif import import_mif
@@ -37,10 +38,11 @@ CARE_MANAGERS = ("S001", "S002", "S003", "S004", "S005")
 
 @dataclass(frozen=True)
 class DemoExchange:
-    # One Member Information File per plan, in plan order.
+    # One Member Information File, Outreach Tracker File and Return Transmission File per
+    # plan, in plan order (the first plan's files have the plain names).
     mifs: tuple[ImportResult, ...]
-    otf: ExchangeFile
-    rtf: ExchangeFile
+    otfs: tuple[ExchangeFile, ...]
+    rtfs: tuple[ExchangeFile, ...]
 
 
 def demo_exchange(
@@ -119,11 +121,18 @@ def demo_exchange(
         ],
         "demo",
     )
-    tell("writing the Outreach Tracker File", 0, 0)
-    otf = write_otf(engine, month, db.with_name(f"{db.stem}-otf.xlsx"))
-    tell("writing the Return Transmission File", 0, 0)
-    rtf = write_rtf(engine, month, contract, db.with_name(f"{db.stem}-rtf.xlsx"))
-    return DemoExchange(tuple(mifs), otf, rtf)
+    plans = current_plans(engine)
+    otfs, rtfs = [], []
+    for index, key in enumerate(rows):
+        named = None if index == 0 else key
+        tell(f"writing plan {key}'s Outreach Tracker File", 0, 0)
+        otf_path = plan_file_name(db.with_name(f"{db.stem}-otf.xlsx"), named)
+        otfs.append(write_otf(engine, month, otf_path, plan=key))
+        tell(f"writing plan {key}'s Return Transmission File", 0, 0)
+        rtf_path = plan_file_name(db.with_name(f"{db.stem}-rtf.xlsx"), named)
+        terms = contract if index == 0 else plans[key]
+        rtfs.append(write_rtf(engine, month, terms, rtf_path, plan=key))
+    return DemoExchange(tuple(mifs), tuple(otfs), tuple(rtfs))
 
 
 def _plan_at_month_end(

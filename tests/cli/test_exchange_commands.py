@@ -90,7 +90,16 @@ def test_the_demo_also_writes_the_months_otf_and_rtf(tmp_path: Path) -> None:
         "demo", "--database", f"sqlite:///{db}", "--period", "2026-10", "--members", "20"
     )
     assert code == 0, out
+    # One pair of files per plan: the first plan's under the plain names, chp2's with its key.
     otf, rtf = read_table(tmp_path / "demo-otf.xlsx"), read_table(tmp_path / "demo-rtf.xlsx")
-    assert len(rtf.rows) == 20
+    rtf_chp2 = read_table(tmp_path / "demo-rtf-chp2.xlsx")
+    assert (tmp_path / "demo-otf-chp2.xlsx").exists()
+    cin = next(i for i, name in enumerate(rtf.header) if "CIN" in name)
+    first = {row.values[cin] for row in rtf.rows}
+    second = {row.values[cin] for row in rtf_chp2.rows}
+    # Every member is in the RTF of a plan they had in the month; the two who moved on the
+    # 16th are in both.
+    assert len(first | second) == 20
+    assert len(first & second) == 2
     assert otf.header[0] == "Primary Payer (MCP) Identifier"
     assert {row.values[2] for row in otf.rows} == {"Demo ECM Provider (fictional)"}

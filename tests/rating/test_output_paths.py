@@ -177,8 +177,10 @@ def test_the_fast_path_writes_the_files_the_previous_path_wrote(
             assert actual.equals(expected)
     refused = pq.read_table(not_billed_path(after)) if fmt == "parquet" else None
     # NO_PLAN only in an office with several plans, NOT_APPROVED only under require_approval.
-    expected_reasons = set(ReasonCode) - {ReasonCode.NO_PLAN} - (
-        set() if contract.require_approval else {ReasonCode.NOT_APPROVED}
+    expected_reasons = (
+        set(ReasonCode)
+        - {ReasonCode.NO_PLAN}
+        - (set() if contract.require_approval else {ReasonCode.NOT_APPROVED})
     )
     if refused is not None:
         assert set(refused["reason_code"].to_pylist()) == {r.value for r in expected_reasons}
