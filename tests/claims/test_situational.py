@@ -145,8 +145,12 @@ def test_the_demo_837p_passes_pyx12_and_the_2010ba_situational_check(tmp_path: P
         env={"COLUMNS": "200"},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    x12 = tmp_path / "demo-837p.txt"
-    assert x12_errors(x12) == [] and situational_errors(x12) == []
-    assert "\nN3*" in x12.read_text() and "DMG*D8*" in x12.read_text()
-    assert {line.split("*")[3].rstrip("~") for line in x12.read_text().splitlines()
+    # One 837P per payer: the demo bills two plans.
+    files = sorted(tmp_path.glob("demo-837p-*.txt"))
+    assert len(files) == 2
+    for x12 in files:
+        assert x12_errors(x12) == [] and situational_errors(x12) == [], x12.name
+    text = "".join(x12.read_text() for x12 in files)
+    assert "\nN3*" in text and "DMG*D8*" in text
+    assert {line.split("*")[3].rstrip("~") for line in text.splitlines()
             if line.startswith("DMG*")} == {"F", "M"}  # fmt: skip
