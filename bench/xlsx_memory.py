@@ -133,7 +133,9 @@ def main() -> None:
     parser.add_argument(
         "--csv", action="store_true", help="with --import: also the same rows from time.csv"
     )
-    parser.add_argument("--only", choices=["plain", "ecmbill"], help="one reader only")
+    parser.add_argument(
+        "--only", choices=["plain", "ecmbill", "none"], help="one reader only (none: no reader)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
