@@ -20,32 +20,33 @@ from ecmbill.domain import values
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine, StoreUnavailable, open_store
 
-# The module of ``ecmbill/cli`` that registers each command, in the order ``ecmbill --help``
+# The modules of ``ecmbill/cli`` that register each command, in the order ``ecmbill --help``
 # lists them. A command's module is imported only when that command is run (or help lists
 # them all), so ``ecmbill import`` does not load the rating engines (Ibis, DuckDB, PyArrow),
 # the web app or the X12 readers before reading a row.
-COMMAND_MODULES = {
-    "import": "imports",
-    "rate": "rating",
-    "report": "rating",
-    "close": "claims",
-    "demo": "demo",
-    "serve": "web",
-    "backup": "backup",
-    "restore": "backup",
-    "members": "members",
-    "staff": "corrections",
-    "time": "corrections",
-    "outreach": "corrections",
-    "contract": "contract",
-    "plans": "plans",
-    "ack": "payer",
-    "eligibility": "payer",
-    "claims": "claims",
-    "settings": "claims",
-    "remit": "remit",
-    "exchange": "exchange",
-    "users": "web",
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "import": ("imports",),
+    "rate": ("rating",),
+    "report": ("rating",),
+    "close": ("claims",),
+    "demo": ("demo",),
+    "serve": ("web",),
+    "backup": ("backup",),
+    "restore": ("backup",),
+    # ``ecmbill.cli.corrections`` adds spans and corrections to the members group.
+    "members": ("members", "corrections"),
+    "staff": ("corrections",),
+    "time": ("corrections",),
+    "outreach": ("corrections",),
+    "contract": ("contract",),
+    "plans": ("plans",),
+    "ack": ("payer",),
+    "eligibility": ("payer",),
+    "claims": ("claims",),
+    "settings": ("claims",),
+    "remit": ("remit",),
+    "exchange": ("exchange",),
+    "users": ("web",),
 }
 
 
@@ -58,8 +59,8 @@ class _CommandsOnDemand(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands:
             # A name that is no command loads them all: the error then suggests the nearest.
-            wanted = [COMMAND_MODULES[cmd_name]] if cmd_name in COMMAND_MODULES else None
-            for module in wanted or dict.fromkeys(COMMAND_MODULES.values()):
+            everything = [name for names in COMMAND_MODULES.values() for name in names]
+            for module in COMMAND_MODULES.get(cmd_name, everything):
                 import_module(f"ecmbill.cli.{module}")
             for name, command in typer.main.get_group(app).commands.items():
                 self.commands.setdefault(name, command)
