@@ -2,6 +2,7 @@
 
     python bench/xlsx_memory.py --rows 1000000                # generate once, then measure
     python bench/xlsx_memory.py --rows 1000000 --import       # also the whole import command
+    python bench/xlsx_memory.py --import --csv --only none    # the import commands only
 
 The workbook is the synthetic month of ``bench/import.py`` (``ecmbill/demo/plan_scale.py``)
 written by openpyxl's write-only workbook, every value a text cell. openpyxl writes text as
