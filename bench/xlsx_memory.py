@@ -2,6 +2,7 @@
 
     python bench/xlsx_memory.py --rows 1000000                # generate once, then measure
     python bench/xlsx_memory.py --rows 1000000 --import       # also the whole import command
+    python bench/xlsx_memory.py --import --csv --only none    # the import commands only
 
 The workbook is the synthetic month of ``bench/import.py`` (``ecmbill/demo/plan_scale.py``)
 written by openpyxl's write-only workbook, every value a text cell. openpyxl writes text as
@@ -133,7 +134,9 @@ def main() -> None:
     parser.add_argument(
         "--csv", action="store_true", help="with --import: also the same rows from time.csv"
     )
-    parser.add_argument("--only", choices=["plain", "ecmbill"], help="one reader only")
+    parser.add_argument(
+        "--only", choices=["plain", "ecmbill", "none"], help="one reader only (none: no reader)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from typer import _click as click  # Typer's own copy of Click, which its classes are built on
+from typer.core import TyperGroup
 
 from ecmbill import installed_version
 from ecmbill.contract import Contract, ContractError
@@ -17,8 +20,56 @@ from ecmbill.domain import values
 from ecmbill.domain.period import Period
 from ecmbill.store.db import Engine, StoreUnavailable, open_store
 
+# The modules of ``ecmbill/cli`` that register each command, in the order ``ecmbill --help``
+# lists them. A command's module is imported only when that command is run (or help lists
+# them all), so ``ecmbill import`` does not load the rating engines (Ibis, DuckDB, PyArrow),
+# the web app or the X12 readers before reading a row.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "import": ("imports",),
+    "rate": ("rating",),
+    "report": ("rating",),
+    "close": ("claims",),
+    "demo": ("demo",),
+    "serve": ("web",),
+    "backup": ("backup",),
+    "restore": ("backup",),
+    # ``ecmbill.cli.corrections`` adds spans and corrections to the members group.
+    "members": ("members", "corrections"),
+    "staff": ("corrections",),
+    "time": ("corrections",),
+    "outreach": ("corrections",),
+    "contract": ("contract",),
+    "plans": ("plans",),
+    "ack": ("payer",),
+    "eligibility": ("payer",),
+    "claims": ("claims",),
+    "settings": ("claims",),
+    "remit": ("remit",),
+    "exchange": ("exchange",),
+    "users": ("web",),
+}
+
+
+class _CommandsOnDemand(TyperGroup):
+    """The commands of ``ecmbill``, each built from its module when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            # A name that is no command loads them all: the error then suggests the nearest.
+            everything = [name for names in COMMAND_MODULES.values() for name in names]
+            for module in COMMAND_MODULES.get(cmd_name, everything):
+                import_module(f"ecmbill.cli.{module}")
+            for name, command in typer.main.get_group(app).commands.items():
+                self.commands.setdefault(name, command)
+        return super().get_command(ctx, cmd_name)
+
+
 # Locals are never shown in tracebacks: they may hold member names and identifiers.
 app = typer.Typer(
+    cls=_CommandsOnDemand,
     help="Billing for Medi-Cal Enhanced Care Management (ECM): time to units, claims, remittances.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -6,6 +6,7 @@ accepted ones with a batch record in one transaction. Rejected rows go, with the
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import pickle
 import sqlite3
@@ -257,6 +258,7 @@ class Accepted:
         for seq, grp, blob in cursor:
             if grp != last and len(part) >= CHECKED_TOGETHER:
                 yield self._checked(part)
+                _collect_cycles()
             last = grp
             part.append((seq, pickle.loads(blob)))
         if part:
@@ -313,6 +315,7 @@ class Accepted:
                 yield [row for _, row in part]
             if keep_notes:
                 self._save(part)
+            _collect_cycles()
 
     def noted(self) -> Iterator[Row]:
         """The records that carry notes, in file order."""
@@ -344,6 +347,15 @@ class Accepted:
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
+
+
+def _collect_cycles() -> None:
+    """Frees what the last part's checks or writes left in reference cycles. The collector is
+    off during an import (``service._without_gc_pauses``), and SQLAlchemy's statements are
+    cycles: each one looking up stored records kept its keys (the part's ids) to the end, 130
+    MiB of a 1,000,000-row import. Only the young generations are walked: the objects made
+    since the last part, not everything the import holds."""
+    gc.collect(1)
 
 
 @dataclass(frozen=True)

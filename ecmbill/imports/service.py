@@ -101,7 +101,8 @@ class _Prepared:
 def _without_gc_pauses() -> Iterator[None]:
     """A large file is millions of small objects that hold no reference cycles; the cyclic
     collector would walk all of them again and again while they pile up (a fifth of the time of
-    a 200,000-row import). Reference counting still frees everything. The collector is switched
+    a 200,000-row import). Reference counting frees the rows; the cycles the database
+    library leaves are collected part by part (``batch._collect_cycles``). The collector is switched
     back on afterwards even if something else had switched it off: leaving it off for good
     would be the worse mistake."""
     gc.disable()

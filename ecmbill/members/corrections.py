@@ -20,7 +20,6 @@ from ecmbill.domain.corrections import months_changed
 from ecmbill.domain.lifecycle import OPEN_END, OPEN_START
 from ecmbill.domain.lines import ClaimLine
 from ecmbill.domain.period import Period
-from ecmbill.rating.service import rate
 from ecmbill.store import models, records
 from ecmbill.store.db import Engine, Session, unit_of_work
 
@@ -246,6 +245,10 @@ def _touched_work(
 def _lines(
     engine: Engine, contract: Contract | PlanContracts, found: list[Touched]
 ) -> dict[Touched, tuple[ClaimLine, ...]]:
+    # The rating engines (Ibis, DuckDB) load only when a correction is rated, not whenever
+    # an import, which needs the correction notes of this module, starts.
+    from ecmbill.rating.service import rate
+
     ratings = {month: rate(engine, month, contract) for month in {t.month for t in found}}
     return {t: tuple(ratings[t.month].lines_for(t.member_id)) for t in found}
 

@@ -22,7 +22,12 @@ def every_command() -> Iterator[str]:
 
     def walk(name: str, command: Any) -> Iterator[str]:
         yield name
-        for child, sub in getattr(command, "commands", {}).items():
+        if not hasattr(command, "list_commands"):
+            return
+        # Through the group's methods: ``ecmbill`` builds a command when first asked for it.
+        context = command.context_class(command, info_name=name)
+        for child in command.list_commands(context):
+            sub = command.get_command(context, child)
             if not sub.hidden:
                 yield from walk(f"{name} {child}", sub)
 
