@@ -3,8 +3,10 @@ plan on a day, and a biller giving a member a plan from a date (``ecmbill.store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
+from ecmbill.domain.checks import ROW_RULES, Known, read_row, row_problems
 from ecmbill.domain.plans import PlanSpan
 from ecmbill.store import members as stored_members
 from ecmbill.store import plans as stored_plans
@@ -38,21 +40,32 @@ def plans_on(engine: Engine, member_ids: list[str], on: date) -> dict[str, str]:
 def assign_plan(
     engine: Engine,
     member_id: str,
-    plan: str,
-    start: date,
-    end: date | None,
+    typed: Mapping[str, str],
     *,
     actor: str,
+    today: date,
 ) -> PlanSpan:
-    """Give the member ``plan`` from ``start`` (to ``end``, or open). The member's other spans
-    are cut back around it; every change is in the audit trail."""
-    if end is not None and end < start:
-        raise PlanRefused(f"the end date {end} is before the start date {start}")
+    """Give the member the plan typed from its start date (to its end date, or open), read by
+    the ``plan_assignments`` import's own row rules, so the form and a file refuse the same
+    rows in the same words. The member's other spans are cut back around it; every change is
+    in the audit trail."""
+    cells = {
+        "member_id": member_id,
+        "plan": typed.get("plan", ""),
+        "start_date": typed.get("start", ""),
+        "end_date": typed.get("end", ""),
+    }
+    rules = ROW_RULES["plan_assignments"]
     with unit_of_work(engine) as session:
-        if stored_plans.plan(session, plan) is None:
-            raise PlanRefused(f"no plan {plan!r}")
-        if not stored_members.is_member(session, member_id):
-            raise PlanRefused("no such member")
-        span = PlanSpan(member_id, plan, start, end)
+        on_file = stored_members.is_member(session, member_id)
+        known = {
+            Known.MEMBER: {member_id} if on_file else set(),
+            Known.PLAN: {plan.key for plan in stored_plans.plans(session)},
+        }
+        problems = row_problems(rules, cells, today=today, known=known)
+        if problems:
+            raise PlanRefused("; ".join(f"{p.column}: {p.reason}" for p in problems))
+        found = read_row(rules, cells, today=today, known=known)
+        span = PlanSpan(member_id, found["plan"], found["start_date"], found["end_date"])
         stored_plans.assign(session, span, actor)
     return span

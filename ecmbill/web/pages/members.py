@@ -5,12 +5,10 @@ the caseload opens only with a "break the glass" reason, kept in the access log.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ecmbill.domain import values
 from ecmbill.fieldwork import caseload
 from ecmbill.fieldwork import members as field_members
 from ecmbill.fieldwork import plans as field_plans
@@ -210,12 +208,9 @@ async def assign_plan(request: Request, member_id: str) -> Response:
     here.period_or_current(period)
     opens_members = active.account.role in ACCESS["members"]
     try:
-        start = _day(typed, "start")
-        end = _day(typed, "end") if typed.get("end", "").strip() else None
         field_plans.assign_plan(
-            here.engine, member_id, typed.get("plan", "").strip(), start, end,
-            actor=actor(active),
-        )  # fmt: skip
+            here.engine, member_id, typed, actor=actor(active), today=here.today()
+        )
     except field_plans.PlanRefused as err:
         problem = str(err)
         if not opens_members:
@@ -227,10 +222,3 @@ async def assign_plan(request: Request, member_id: str) -> Response:
         else f"/corrections?member_id={member_id}"
     )
     return RedirectResponse(target, status_code=303)
-
-
-def _day(typed: dict[str, str], name: str) -> date:
-    try:
-        return values.any_day(typed.get(name, ""))
-    except values.FieldError as err:
-        raise field_plans.PlanRefused(f"{name} date: {err}") from None
