@@ -50,15 +50,19 @@
   // A refused entry goes back into its form to be corrected and saved again.
   function correct(entry) {
     const form = document.querySelector(`form[data-kind="${entry.kind}"]`);
-    for (const [name, value] of Object.entries(entry.body)) {
+    refill(form, entry.body);
+    outbox.remove(entry.key).then(show);
+    form.querySelector("input").focus();
+  }
+
+  function refill(form, body) {
+    for (const [name, value] of Object.entries(body)) {
       for (const input of form.querySelectorAll(`[name="${name}"]`)) {
         if (input.type === "radio") input.checked = input.value === value;
         else if (input.type === "checkbox") input.checked = value === "true";
         else input.value = value;
       }
     }
-    outbox.remove(entry.key).then(show);
-    form.querySelector("input").focus();
   }
 
   function button(text, action) {
@@ -126,13 +130,20 @@
       status: "waiting",
       created: new Date().toISOString(),
     };
-    await outbox.put(entry);
+    // The form is emptied before the entry is written to the phone, not after: what the user
+    // types next while the write is on its way must not be wiped by this save's reset.
     if (entry.kind === "time") {
       localStorage.setItem(LAST, JSON.stringify({ activity: body.activity, modality: body.modality }));
     }
     form.reset();
     form.querySelector("input[name=date]").value = body.date;
     remembered();
+    try {
+      await outbox.put(entry);
+    } catch (err) {
+      refill(form, body);  // not kept on the phone: the entry goes back into its form
+      throw err;
+    }
     await show();
     if (navigator.onLine) await sync();
     if ("serviceWorker" in navigator && "SyncManager" in self) {
