@@ -232,6 +232,7 @@ def billing_page(
         link=lambda anchor="", **changes: paging.link(request, anchor, **changes),
         waiting=claims_waiting(here.engine, month, tuple(CLAIM_FILES)),
         payers=payer_downloads(here.engine, month, plans),
+        exchange_plans=[(key, plan_names.get(key, key)) for key in plans] if plans.several else [],
         files=files,
         files_total=files_total,
         first_close=first_close,
@@ -284,6 +285,13 @@ def payer_downloads(engine: Engine, month: Period, plans: PlanContracts) -> list
             PayerDownload(group.plans, whose, settings.payer_id, settings.payer_name, waiting)
         )
     return found
+
+
+def plan_file_name(name: str, plan: str) -> str:
+    """``ecmbill-2026-10-otf-20261105T120000.xlsx`` of plan ``b``:
+    ``ecmbill-2026-10-otf-20261105T120000-b.xlsx``."""
+    stem, extension = name.rsplit(".", 1)
+    return f"{stem}-{re.sub(r'[^A-Za-z0-9_+-]', '_', plan)}.{extension}"
 
 
 def payer_file_name(name: str, plans: Sequence[str], payer_id: str) -> str:
@@ -556,25 +564,40 @@ async def export_claims(request: Request, fmt: str) -> Response:
 
 
 @router.get("/billing/files/{kind}", response_class=HTMLResponse)
-def exchange_file(request: Request, kind: str, period: str | None = None) -> Response:
+def exchange_file(
+    request: Request, kind: str, period: str | None = None, plan: str | None = None
+) -> Response:
     """The plan's Outreach Tracker or Return Transmission File for the period (XLSX), made
     anew from what the store holds and kept in the file history, as with
-    ``ecmbill exchange otf|rtf``."""
+    ``ecmbill exchange otf|rtf``. With several plans each plan has its own files, of its own
+    members (``plan``, required then: a file of one plan's members sent as if it were
+    another's would report the wrong members to that plan)."""
     active = page_user(request, "billing")
     if kind not in EXCHANGE_FILES:
         return not_found(request, "no such page")
     here = site(request)
     month = here.period_or_current(period, previous=True)
+    plans = here.plans()
+    chosen = plans.first
     name = download_name(month, kind, "xlsx")
+    if plans.several:
+        found = paging.choice(plan or "", list(plans))
+        if found is None:
+            return billing_page(
+                request, month, status_code=422,
+                problem=f"choose whose {EXCHANGE_FILES[kind]} to download: each plan has its own",
+            )  # fmt: skip
+        chosen = found
+        name = plan_file_name(name, chosen)
     with tempfile.TemporaryDirectory(prefix="ecmbill-") as folder:
         target = Path(folder) / name
         try:
             if kind == "otf":
-                written = write_otf(here.engine, month, target, actor=actor(active))
+                written = write_otf(here.engine, month, target, actor=actor(active), plan=chosen)
             else:
                 written = write_rtf(
-                    here.engine, month, here.contract(), target, produced_on=here.today(),
-                    actor=actor(active),
+                    here.engine, month, plans[chosen], target, produced_on=here.today(),
+                    actor=actor(active), plan=chosen,
                 )  # fmt: skip
         except (OutputProblem, ValueError) as err:
             return billing_page(request, month, status_code=422, problem=str(err))

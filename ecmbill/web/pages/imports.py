@@ -29,10 +29,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from ecmbill.contract.plans import PlanContracts
 from ecmbill.domain import values as checked
 from ecmbill.domain.period import Period
+from ecmbill.fieldwork import plans as field_plans
 from ecmbill.imports.batch import ImportResult
-from ecmbill.imports.kinds import KINDS, Options
+from ecmbill.imports.kinds import IMPORT_KINDS, Options
 from ecmbill.imports.mif import import_mif
 from ecmbill.imports.reading import MAX_FILE_BYTES, MAX_X12_BYTES
 from ecmbill.imports.service import import_file
@@ -56,9 +58,14 @@ CHOICES: dict[str, str] = {
     "outreach": "Outreach attempts",
     "mif": "Plan's member file (MIF)",
     "834": "Plan's 834 (X12)",
+    "plan_assignments": "Plan assignments (each member's plan by dates)",
 }
-assert set(KINDS) <= set(CHOICES), "every import kind has a choice on the page"
+assert set(IMPORT_KINDS) <= set(CHOICES), "every import kind has a choice on the page"
 WORK_KINDS = ("time", "outreach")
+# A plan's own files: with several plans the biller says whose they are.
+PLAN_FILE_KINDS = ("mif", "834")
+# Only an office of several plans has plans to assign.
+SEVERAL_PLANS_KINDS = ("plan_assignments",)
 # The form's other fields are a few words; the multipart framing adds a few hundred bytes.
 FORM_OVERHEAD = 64 * 1024
 # Rejected rows shown on the page; all of them are in the rejects CSV.
@@ -178,11 +185,18 @@ def imports_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    plans = site(request).plans()
+    names = field_plans.plan_names(site(request).engine) if plans.several else {}
     return render(
         request,
         "imports.html",
         status_code,
-        choices=CHOICES,
+        choices={
+            kind: label
+            for kind, label in CHOICES.items()
+            if plans.several or kind not in SEVERAL_PLANS_KINDS
+        },
+        plans=[(key, names.get(key, key)) for key in plans] if plans.several else [],
         work_kinds=WORK_KINDS,
         values=values or {},
         errors=errors or {},
@@ -214,9 +228,12 @@ async def upload(request: Request) -> Response:
             else {"file": "the upload did not say its length: upload it from the form"},
         )
     active, form = await form_user(request, "imports")
-    values = {name: str(form.get(name) or "").strip() for name in ("kind", "period", "source")}
+    values = {
+        name: str(form.get(name) or "").strip() for name in ("kind", "period", "source", "plan")
+    }
     values["distinct_rows"] = "yes" if form.get("distinct_rows") else ""
     errors, options = _options(values)
+    plan = _plan(values, site(request).plans(), errors)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         errors["file"] = "choose the file to import"
@@ -238,7 +255,9 @@ async def upload(request: Request) -> Response:
         return imports_page(
             request, status_code=422 if size == 0 else 413, values=values, errors={"file": problem}
         )
-    jobs.start(job, partial(_run, here=site(request), who=actor(active), options=options))
+    jobs.start(
+        job, partial(_run, here=site(request), who=actor(active), options=options, plan=plan)
+    )
     return RedirectResponse(f"/imports/{job.id}", status_code=303)
 
 
@@ -269,6 +288,24 @@ def _options(values: dict[str, str]) -> tuple[dict[str, str], Options]:
     return errors, options
 
 
+def _plan(values: dict[str, str], plans: PlanContracts, errors: dict[str, str]) -> str | None:
+    """Whose MIF or 834 the file is: asked only with several plans (one plan: its own), and
+    only for a plan's own files. A refusal is added to ``errors`` beside the plan field."""
+    kind, chosen = values["kind"], values["plan"]
+    if not plans.several:
+        if kind in SEVERAL_PLANS_KINDS:
+            errors["kind"] = "the office bills one plan: there is no plan to assign"
+        return None
+    if kind not in PLAN_FILE_KINDS:
+        if chosen:
+            errors["plan"] = "only the plan's member file (MIF) or 834 is imported for a plan"
+        return None
+    if chosen not in list(plans):
+        errors["plan"] = "choose the plan that sent the file"
+        return None
+    return chosen
+
+
 def _keep(upload: UploadFile, path: Path, limit: int) -> int | None:
     """Copy the spooled upload to ``path`` in pieces; None (and nothing kept) past ``limit``."""
     size = 0
@@ -285,15 +322,17 @@ def _keep(upload: UploadFile, path: Path, limit: int) -> int | None:
     return size
 
 
-def _run(job: ImportJob, *, here: Site, who: str, options: Options) -> None:
+def _run(
+    job: ImportJob, *, here: Site, who: str, options: Options, plan: str | None = None
+) -> None:
     path = job.folder / job.name
     try:
         outcome: Outcome
         if job.kind == "834":
-            outcome = import_834(here.engine, path, actor=who, today=here.today())
+            outcome = import_834(here.engine, path, actor=who, today=here.today(), plan=plan)
             job.rejects = _rejects_of_834(outcome, path)
         elif job.kind == "mif":
-            outcome = import_mif(here.engine, path, actor=who, today=here.today())
+            outcome = import_mif(here.engine, path, actor=who, today=here.today(), plan=plan)
             job.rejects = outcome.rejects_file
         else:
             outcome = import_file(
