@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ecmbill.claims.close import close_period
 from ecmbill.claims.export import ExportResult, export_per_payer
-from ecmbill.claims.settings import plan_settings, provider_settings, set_settings
+from ecmbill.claims.settings import plan_settings, set_settings
 from ecmbill.cli.app import app, console, errors, fail, parse_period, plans_for
 from ecmbill.cli.claims import show_close
 from ecmbill.cli.imports import show_import
@@ -171,13 +171,16 @@ def demo(
         "Provider and payer settings: a fictional provider and plan (fake NPI, tax id and "
         "payer id; the 837P is marked as a test file). See `ecmbill settings show`."
     )
-    console.rule("Eligibility: our 270, the payer's simulated 271")
-    settings = provider_settings(engine)
+    console.rule("Eligibility: each plan's 270, its payer's simulated 271")
     with steps() as bar:
-        bar("270 out, simulated 271 in", 0, 0)
-        answers = demo_eligibility(engine, month, settings, db)
-    console.print(f"270 for {month}: {answers.request.members} member(s) asked about.")
-    show_eligibility(answers.outcome)
+        bar("270s out, simulated 271s in", 0, 0)
+        answers = demo_eligibility(engine, month, db)
+    for answer in answers:
+        console.print(
+            f"270 for {month} to plan {answer.plan}'s payer: {answer.request.members} member(s) "
+            "asked about."
+        )
+        show_eligibility(answer.outcome)
     console.rule("Close and claims")
     with steps() as bar:
         closed = close_period(

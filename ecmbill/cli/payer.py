@@ -28,6 +28,7 @@ from ecmbill.payer.eligibility import (
     EligibilityFileError,
     EligibilityOutcome,
     NothingToAsk,
+    WhosePlan,
     import_271,
     read_member_list,
     request_270,
@@ -44,6 +45,14 @@ eligibility_app = typer.Typer(
 app.add_typer(ack_app, name="ack")
 app.add_typer(eligibility_app, name="eligibility")
 
+PlanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--plan",
+        help="With several plans: the plan whose payer is asked or answers (`ecmbill plans "
+        "list`; a 270 defaults to the first plan, a 271 to the plan whose payer sent it).",
+    ),
+]
 CodesOption = Annotated[
     Path | None,
     typer.Option("--codes", help="Updated status and error code descriptions (TOML).", exists=True),
@@ -140,19 +149,24 @@ def eligibility_request(
         Path | None,
         typer.Option("--members", help="Only these member ids (one a line).", exists=True),
     ] = None,
+    plan: PlanOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Write a 270 (005010X279A1) asking about every member enrolled or assigned in the
-    period (or those in --members), batched as the settings' eligibility_batch_size says."""
+    period (or those in --members), batched as the settings' eligibility_batch_size says.
+    With several plans, one plan's 270 (--plan) to its payer, about its own members."""
     month = parse_period(period)
     if not out.parent.exists():
         fail(f"folder {out.parent} does not exist")
     wanted = read_member_list(members) if members else None
     try:
-        request = request_270(store(database), month, out, actor=cli_actor(), members=wanted)
+        request = request_270(
+            store(database), month, out, actor=cli_actor(), members=wanted,
+            plan=plan.strip().lower() if plan else None,
+        )  # fmt: skip
     except SettingsError as err:
         fail("the 270 needs the provider settings: " + "; ".join(err.problems))
-    except NothingToAsk as err:
+    except (NothingToAsk, LookupError) as err:
         fail(str(err))
     console.print(
         f"Wrote {request.members} member(s) in {request.transactions} transaction set(s) to "
@@ -164,15 +178,22 @@ def eligibility_request(
 def eligibility_import(
     file: Annotated[Path, typer.Argument(help="A 271 answer.", exists=True, dir_okay=False)],
     codes: CodesOption = None,
+    plan: PlanOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Read a 271: active coverage with our plan → eligible for the month; inactive or
     another plan → not eligible (audited; closed months marked for re-rating). AAA
-    rejections are listed with their reason. The same 271 again changes nothing."""
+    rejections are listed with their reason. The same 271 again changes nothing. With
+    several plans the eligibility is the plan's whose payer answers (or --plan)."""
     try:
-        outcome = import_271(store(database), file, actor=cli_actor(), codes=load_codes(codes))
+        outcome = import_271(
+            store(database), file, actor=cli_actor(), codes=load_codes(codes),
+            plan=plan.strip().lower() if plan else None,
+        )  # fmt: skip
     except SettingsError as err:
         fail("reading a 271 needs the provider settings: " + "; ".join(err.problems))
+    except (WhosePlan, LookupError) as err:
+        fail(f"{file.name} was not imported; nothing changed: {err} (--plan KEY)")
     except EligibilityFileError as err:
         refused(file, err.problems)
     show_eligibility(outcome)
@@ -182,8 +203,9 @@ def show_eligibility(outcome: EligibilityOutcome) -> None:
     if outcome.already_imported:
         console.print(f"{outcome.file.name}: this 271 was imported before: nothing changed.")
         return
+    whose = f" (plan {outcome.plan})" if outcome.plan else ""
     console.print(
-        f"271: {outcome.count(True)} eligible, {outcome.count(False)} not eligible, "
+        f"271{whose}: {outcome.count(True)} eligible, {outcome.count(False)} not eligible, "
         f"{outcome.count(None)} without an answer; {outcome.changed} change(s) stored."
     )
     for answer in outcome.answers:

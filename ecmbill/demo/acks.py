@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ecmbill.claims.settings import ProviderSettings
+from ecmbill.claims.settings import ProviderSettings, all_plan_settings
 from ecmbill.claims.views import ClaimView, list_claims
 from ecmbill.claims.x12 import clean, money
 from ecmbill.domain.period import Period
@@ -47,7 +47,9 @@ def _interchange(
     return "".join(f"{line}~\n" for line in lines)
 
 
-def simulated_271(text_270: str, settings: ProviderSettings, created: datetime) -> str:
+def simulated_271(
+    text_270: str, settings: ProviderSettings, created: datetime, *, control: int = 271
+) -> str:
     """An answer for every member the 270 asked about: active coverage with the plan, except
     every ``LOST_EVERY``-th, whose coverage is inactive for the month."""
     body = ["ST*271", f"BHT*0022*11*DEMO271*{created:%Y%m%d}*{created:%H%M}", "HL*1**20*1",
@@ -71,7 +73,7 @@ def simulated_271(text_270: str, settings: ProviderSettings, created: datetime) 
                      f"NM1*PRP*2*{clean(settings.payer_name)}*****PI*{settings.payer_id}",
                      "LE*2120"]  # fmt: skip
         subscriber = {}
-    return _interchange(settings, "HB", "005010X279A1", body, created, 271)
+    return _interchange(settings, "HB", "005010X279A1", body, created, control)
 
 
 def simulated_999(
@@ -131,19 +133,29 @@ def simulated_277ca(
 
 @dataclass(frozen=True)
 class DemoEligibility:
+    plan: str
     request: Request
     outcome: EligibilityOutcome
 
 
-def demo_eligibility(
-    engine: Engine, period: Period, settings: ProviderSettings, db: Path
-) -> DemoEligibility:
-    """Write the month's 270 beside the database, simulate the payer's 271 and import it."""
-    request = request_270(engine, period, db.with_name("demo-270.txt"), actor="demo")
-    answer = db.with_name("demo-271.txt")
-    text = simulated_271(request.path.read_text(encoding="ascii"), settings, datetime.now(UTC))
-    write_atomically(answer, lambda path: path.write_text(text, encoding="ascii"))
-    return DemoEligibility(request, import_271(engine, answer, actor="demo"))
+def demo_eligibility(engine: Engine, period: Period, db: Path) -> list[DemoEligibility]:
+    """Each plan's 270 for the month beside the database, its payer's simulated 271, imported:
+    the first plan's as demo-270.txt and demo-271.txt, the others' named after their plan
+    (demo-270-chp2.txt). Each plan's payer answers for its own members only."""
+    found = []
+    for number, (plan, settings) in enumerate(all_plan_settings(engine).items()):
+        suffix = "" if number == 0 else f"-{plan}"
+        request = request_270(
+            engine, period, db.with_name(f"demo-270{suffix}.txt"), actor="demo", plan=plan
+        )
+        answer = db.with_name(f"demo-271{suffix}.txt")
+        text = simulated_271(
+            request.path.read_text(encoding="ascii"), settings, datetime.now(UTC),
+            control=271 + 1000 * number,
+        )  # fmt: skip
+        write_atomically(answer, _writer(text))
+        found.append(DemoEligibility(plan, request, import_271(engine, answer, actor="demo")))
+    return found
 
 
 @dataclass(frozen=True)

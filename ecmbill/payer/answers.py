@@ -24,10 +24,13 @@ def guide_of(head: str) -> str:
     return ""
 
 
-def import_answer(engine: Engine, path: Path, *, actor: str) -> AckOutcome | EligibilityOutcome:
-    """Post a 999 or a 277CA, or apply a 271. Raises ``AckFileError`` or
-    ``EligibilityFileError`` naming what is wrong; nothing is changed then."""
+def import_answer(
+    engine: Engine, path: Path, *, actor: str, plan: str | None = None
+) -> AckOutcome | EligibilityOutcome:
+    """Post a 999 or a 277CA, or apply a 271 (``plan``: whose 271 it is, with several plans;
+    the acknowledgments find their claims themselves). Raises ``AckFileError``,
+    ``EligibilityFileError`` or ``WhosePlan`` naming what is wrong; nothing is changed then."""
     head = path.read_bytes()[:600].decode("ascii", errors="replace")
     if guide_of(head) == ELIGIBILITY:
-        return import_271(engine, path, actor=actor)
+        return import_271(engine, path, actor=actor, plan=plan)
     return import_ack(engine, path, actor=actor)

@@ -23,7 +23,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ecmbill.claims.settings import ProviderSettings, provider_settings
+from ecmbill.claims.settings import (
+    ProviderSettings,
+    all_plan_settings,
+    plan_settings,
+    provider_settings,
+)
 from ecmbill.claims.x12 import COMPONENT, REPETITION, TERMINATOR, clean
 from ecmbill.domain.payer import Benefit, eligible_in
 from ecmbill.domain.period import Period
@@ -33,6 +38,7 @@ from ecmbill.payer.codes import PayerCodes, default_codes
 from ecmbill.store import acks as stored
 from ecmbill.store import audit, records
 from ecmbill.store import claims as stored_claims
+from ecmbill.store import plans as stored_plans
 from ecmbill.store.db import Engine, unit_of_work
 from ecmbill.store.files import write_atomically
 from ecmbill.x12.validation import NotX12, Segment, envelope_errors, read_interchange, segments
@@ -65,11 +71,18 @@ def request_270(
     actor: str,
     members: Sequence[str] | None = None,
     now: datetime | None = None,
+    plan: str | None = None,
 ) -> Request:
     """Write a 270 for the period: every member enrolled or assigned in it (or the members
-    named), one transaction set per ``eligibility_batch_size`` members."""
-    settings = provider_settings(engine)
+    named), one transaction set per ``eligibility_batch_size`` members. With several plans
+    the 270 is one plan's (``plan``; None: the first), to that plan's payer, about the members
+    with that plan on a day of the period: a payer is asked only about its own members.
+    ``LookupError`` for a key that is not a plan of the office."""
     moment = now or audit.now()
+    with unit_of_work(engine) as session:
+        key = stored_plans.chosen_plan(session, plan)
+        several = stored_plans.several(session)
+    settings = plan_settings(engine, key) if several else provider_settings(engine)
     with unit_of_work(engine) as session:
         wanted = (
             list(members)
@@ -80,8 +93,17 @@ def request_270(
         unknown = sorted(set(wanted) - set(found))
         if unknown:
             raise NothingToAsk(f"{len(unknown)} member id(s) are not on the roster")
+        if several:
+            of_plan = stored_plans.members_with_plan(session, list(found), key, period)
+            if members is not None and len(of_plan) < len(found):
+                raise NothingToAsk(
+                    f"{len(found) - len(of_plan)} member id(s) have no day with plan {key} "
+                    f"in {period}: ask their own plan's payer"
+                )
+            found = {member: found[member] for member in of_plan}
         if not found:
-            raise NothingToAsk(f"no member is enrolled or assigned in {period}")
+            whose = f" with plan {key}" if several else ""
+            raise NothingToAsk(f"no member is enrolled or assigned{whose} in {period}")
         chosen = [found[m] for m in sorted(found)]
         size = settings.eligibility_batch_size
         batches = [chosen[i : i + size] for i in range(0, len(chosen), size)]
@@ -93,7 +115,8 @@ def request_270(
         audit.record_change(
             session, actor=actor, at=moment, action="export", entity="eligibility_request",
             key=f"{period}/{interchange:09d}", before=None,
-            after={"file": out.name, "members": len(chosen), "transactions": len(batches)},
+            after={"file": out.name, "members": len(chosen), "transactions": len(batches)}
+            | ({"plan": key} if several else {}),
         )  # fmt: skip
     return Request(out, len(chosen), len(batches), interchange)
 
@@ -184,6 +207,7 @@ class Answer271:
     control_number: str
     created_on: date
     subscribers: list[Subscriber] = field(default_factory=list)
+    source_id: str = ""  # the information source (2100A NM109): the payer who answers
     rejections: list[tuple[int, str, str]] = field(default_factory=list)  # above subscribers
 
 
@@ -260,6 +284,7 @@ class _Reader:
                 self.subscriber = None
         elif seg_id == "NM1" and self.level == "20":
             self.source = get("NM109") or ""
+            self.answer.source_id = self.answer.source_id or self.source.strip()
         elif seg_id == "AAA":
             if sub is not None and self.level == "22":
                 sub.rejections.append((get("AAA03") or "", get("AAA04") or ""))
@@ -305,6 +330,7 @@ class EligibilityOutcome:
     not_on_roster: list[str] = field(default_factory=list)
     changed: int = 0
     rerate: list[tuple[str, str]] = field(default_factory=list)
+    plan: str | None = None  # whose eligibility it was, with several plans
 
     def count(self, eligible: bool | None) -> int:
         return sum(1 for answer in self.answers if answer.eligible is eligible)
@@ -317,14 +343,27 @@ def benefits_of(subscriber: Subscriber) -> Iterable[Benefit]:
             yield Benefit(item["code"], item["plan"] or None, start, end)
 
 
+class WhosePlan(ValueError):
+    """With several plans, a 271 whose payer cannot be told from the file; nothing applied."""
+
+
 def import_271(
-    engine: Engine, path: Path, *, actor: str, codes: PayerCodes | None = None
+    engine: Engine,
+    path: Path,
+    *,
+    actor: str,
+    codes: PayerCodes | None = None,
+    plan: str | None = None,
 ) -> EligibilityOutcome:
-    """Apply a 271: each subscriber's month eligible or not, in one transaction."""
+    """Apply a 271: each subscriber's month eligible or not, in one transaction. With several
+    plans the answer is one plan's: ``plan``, else the one plan whose payer (its
+    eligibility_source_id, else payer_id) is the 271's information source; its eligibility
+    is written for that plan only. ``WhosePlan`` when the file cannot say which plan's it is
+    (no plan's payer, or a payer several plans share), ``LookupError`` for an unknown key."""
     answer = read_271(path)
     tables = codes or default_codes()
-    settings = provider_settings(engine)
-    outcome = EligibilityOutcome(file=path)
+    key, settings = _plan_of_answer(engine, answer, plan)
+    outcome = EligibilityOutcome(file=path, plan=key)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     interchange = stored.Interchange(
         KIND, answer.sender_id, answer.control_number, path.name, digest, answer.created_on
@@ -364,7 +403,7 @@ def import_271(
 
         def write(batch_id: int) -> int:
             changed, outcome.rerate = record_months(
-                session, months, actor=actor, batch_id=batch_id, source=KIND
+                session, months, actor=actor, batch_id=batch_id, source=KIND, plan=key
             )
             return changed
 
@@ -373,6 +412,36 @@ def import_271(
         )
         outcome.changed = in_batch(session, file, write)
     return outcome
+
+
+def _plan_of_answer(
+    engine: Engine, answer: Answer271, plan: str | None
+) -> tuple[str | None, ProviderSettings]:
+    """Whose answer the 271 is, and that plan's settings (one plan: the office's, key None)."""
+    with unit_of_work(engine) as session:
+        several = stored_plans.several(session)
+        key = stored_plans.chosen_plan(session, plan) if plan is not None else None
+    if not several:
+        return None, provider_settings(engine)
+    if key is not None:
+        return key, plan_settings(engine, key)
+    every = all_plan_settings(engine)
+    sent_by = [
+        name
+        for name, found in every.items()
+        if (found.eligibility_source_id or found.payer_id).strip() == answer.source_id
+    ]
+    if len(sent_by) != 1:
+        why = (
+            f"plans {', '.join(sent_by)} share its payer"
+            if sent_by
+            else "it is none of the plans' payers"
+        )
+        raise WhosePlan(
+            f"the 271 is from {answer.source_id or 'an unnamed payer'} and {why}: "
+            "say which plan's answer it is"
+        )
+    return sent_by[0], every[sent_by[0]]
 
 
 def _aaa(tables: PayerCodes, reason: str, action: str) -> str:

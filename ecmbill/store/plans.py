@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ecmbill.domain.period import Period
 from ecmbill.domain.plans import DEFAULT_PLAN, PlanSpan
 from ecmbill.domain.values import EARLIEST
 from ecmbill.store import audit, models
@@ -249,6 +250,23 @@ def plan_of_members(session: Session, member_ids: list[str], on: date) -> dict[s
         (pa.end_date.is_(None)) | (pa.end_date >= on),
     )
     return dict(session.execute(query).all())
+
+
+def members_with_plan(
+    session: Session, member_ids: list[str], plan: str, period: Period
+) -> list[str]:
+    """The members named who have ``plan`` on a day of ``period``, sorted."""
+    pa = models.PlanAssignment
+    found: set[str] = set()
+    for start in range(0, len(member_ids), 500):
+        query = select(pa.member_id).where(
+            pa.member_id.in_(member_ids[start : start + 500]),
+            pa.plan == plan,
+            pa.start_date <= period.end,
+            (pa.end_date.is_(None)) | (pa.end_date >= period.start),
+        )
+        found.update(session.scalars(query))
+    return sorted(found)
 
 
 def first_plan(session: Session) -> str:

@@ -34,9 +34,10 @@ def test_demo_writes_a_valid_837p_and_an_invoice_per_payer_and_each_835_pays_its
     engine = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
     claims = list_claims(engine, Period.parse("2026-10"))
     plan_of = {claim.patient_control_number: claim.plan for claim in claims}
-    # 30 members: 20 of the default plan, 10 of chp2; each mover has a claim to each plan.
+    # 30 members: 20 of the default plan, 10 of chp2; each mover has a claim to each plan
+    # (each plan's own 271 says the mover is eligible with it for the month).
     assert sum(1 for plan in plan_of.values() if plan == "default") == 21
-    assert sum(1 for plan in plan_of.values() if plan == "chp2") == 10
+    assert sum(1 for plan in plan_of.values() if plan == "chp2") == 11
     for plan, payer in PAYERS.items():
         x12 = tmp_path / f"demo-837p-{payer}.txt"
         invoice = tmp_path / f"demo-invoice-{payer}.xlsx"
@@ -56,6 +57,6 @@ def test_demo_writes_a_valid_837p_and_an_invoice_per_payer_and_each_835_pays_its
         paid = [c for c in report.claims if c.balance.paid > 0]
         assert paid and {plan_of[c.patient_control_number] for c in paid} == {plan}
         assert f"TRN DEMO-2026-10-{payer.split('-')[1]}: payment" in result.output
-    assert "plan default: 20 claim(s)" in result.output and "plan chp2: 9 claim(s)" in result.output
+    assert "plan default: 20 claim(s)" in result.output and "plan chp2: 10 claim(s)" in result.output
     # One claim of the month is never answered, as before plans (the story runs over both).
     assert "1 no answer yet" in result.output and "Denials by reason" in result.output
