@@ -57,6 +57,8 @@ def test_demo_writes_a_valid_837p_and_an_invoice_per_payer_and_each_835_pays_its
         paid = [c for c in report.claims if c.balance.paid > 0]
         assert paid and {plan_of[c.patient_control_number] for c in paid} == {plan}
         assert f"TRN DEMO-2026-10-{payer.split('-')[1]}: payment" in result.output
-    assert "plan default: 20 claim(s)" in result.output and "plan chp2: 10 claim(s)" in result.output
+    assert (
+        "plan default: 20 claim(s)" in result.output and "plan chp2: 10 claim(s)" in result.output
+    )
     # One claim of the month is never answered, as before plans (the story runs over both).
     assert "1 no answer yet" in result.output and "Denials by reason" in result.output
