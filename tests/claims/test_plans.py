@@ -92,6 +92,23 @@ def test_a_plan_payer_overrides_only_the_payer_and_is_checked_like_the_claim_set
     assert plan_settings(engine, "b").payer_id == "SECONDPLAN"  # nothing stored
 
 
+def test_a_plan_with_its_own_payer_takes_none_of_the_offices_payer_ids(
+    world: tuple[Engine, PlanContracts],
+) -> None:
+    """The office's eligibility source, 271 plan ids and 835 payer ids name TESTPLAN's payer:
+    plan B (SECONDPLAN) falls back to its own payer id for each, unless it sets its own."""
+    engine, _ = world
+    configure(engine, eligibility_source_id="TESTSRC", eligibility_plan_ids="TESTPLAN,TP2",
+              remit_payer_ids="TESTPLAN,TESTREMIT")  # fmt: skip
+    first, b = plan_settings(engine, DEFAULT_PLAN), plan_settings(engine, "b")
+    assert (first.eligibility_source_id, first.plan_ids) == ("TESTSRC", ("TESTPLAN", "TP2"))
+    assert (b.eligibility_source_id, b.plan_ids, b.remit_payer_ids) == (
+        None, ("SECONDPLAN",), None
+    )  # fmt: skip
+    set_plan_payer(engine, "b", {"eligibility_source_id": "SECONDSRC"}, actor="test")
+    assert plan_settings(engine, "b").eligibility_source_id == "SECONDSRC"
+
+
 def test_one_close_of_two_plans_gives_two_837p_files_one_per_payer_each_plan_at_its_rates(
     world: tuple[Engine, PlanContracts], tmp_path: Path
 ) -> None:
