@@ -9,10 +9,14 @@ the rest in the engine too (``ecmbill.rating.output``)."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from datetime import date
 from pathlib import Path
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +27,7 @@ from ecmbill.contract import Contract, default_contract
 from ecmbill.demo.plan_scale import PlanMonth, generate, write
 from ecmbill.domain.period import Period
 from ecmbill.domain.reasons import ReasonCode, explain
+from ecmbill.rating import file_checks
 from ecmbill.rating.expression import (
     ID_SEPARATOR,
     MODIFIER_SEPARATOR,
@@ -30,6 +35,7 @@ from ecmbill.rating.expression import (
     billable_lines,
     classify,
 )
+from ecmbill.rating.file_checks import SourceProblem
 from ecmbill.rating.files import rate_checked
 from ecmbill.rating.output import not_billed_path, rate_folder_to_file
 from ecmbill.store.files import write_arrow_csv
@@ -190,3 +196,142 @@ def test_the_fast_path_writes_the_files_the_previous_path_wrote(
         assert written.not_billed_count == refused.num_rows
         # Ids of a line are sorted, and some line has several.
         assert any(len(ids) > 1 for ids in lines["source_ids"].to_pylist())
+
+
+def test_outreach_lines_tie_on_every_key_but_the_id_in_the_month_compared() -> None:
+    """The lines are ordered by an outreach line's id only after every other key: the month
+    compared above must hold such ties, or the last key would go untested."""
+    generated = generate(3_000, PERIOD, seed=19)
+    outreach = generated.outreach.group_by(["staff_id", "member_id", "date"]).aggregate(
+        [("attempt_id", "count")]
+    )
+    assert pc.max(outreach["attempt_id_count"]).as_py() > 1
+
+
+# -- the file checks refuse a folder with the words of the previous checks ------------------------
+#
+# Two checks changed how they look, not what they find: repeated ids are grouped by a hash
+# first (then by the id, among the rows whose hash is shared), and the clock-time overlap is
+# left out of a time file without both clock columns. The previous checks are restated here
+# (plain grouping by the id; the overlap always checked) and must refuse each folder with the
+# same message: the same files, counts, problems, columns and example ids.
+
+TIME_HEADER = "entry_id,staff_id,member_id,date,minutes,activity,modality"
+CLOCK_HEADER = "entry_id,staff_id,member_id,date,start_time,end_time,activity,modality"
+
+
+def _previous_repeated_ids(path: Path, read: ir.Table, column: str, what: str) -> ir.Table:
+    ids = file_checks._text(read[column])
+    return file_checks._repeated(path, read, {column: ids}, what, quote=True)
+
+
+def _bad_month(fmt: str, tmp_path: Path, time: str, outreach_ids: list[str]) -> Path:
+    """A small clean folder (the generated month's other files) with ``time`` as the time file
+    and the outreach file's attempt ids replaced by ``outreach_ids`` (first rows)."""
+    month = generate(300, PERIOD, seed=7)
+    attempts = month.outreach["attempt_id"].to_pylist()
+    attempts[: len(outreach_ids)] = outreach_ids
+    month = dataclasses.replace(
+        month,
+        outreach=month.outreach.set_column(
+            month.outreach.schema.get_field_index("attempt_id"),
+            "attempt_id",
+            pa.array(attempts, pa.string()),
+        ),
+    )
+    folder = tmp_path / f"bad-{fmt}-{len(list(tmp_path.iterdir()))}"
+    write(month, folder, fmt=fmt)
+    (folder / f"time.{fmt}").unlink()
+    rows = list(csv.reader(io.StringIO(time)))
+    if fmt == "csv":
+        (folder / "time.csv").write_text(time, encoding="utf-8")
+    else:
+        table = pa.table(
+            {name: [row[i] or None for row in rows[1:]] for i, name in enumerate(rows[0])}
+        )
+        if "minutes" in table.column_names:
+            table = table.set_column(
+                table.schema.get_field_index("minutes"), "minutes", table["minutes"].cast("int64")
+            )
+        pq.write_table(table, folder / "time.parquet")
+    return folder
+
+
+BAD_TIME = {
+    "repeated ids, blank ids": (
+        f"{TIME_HEADER}\n"
+        "T1,S000001,91234567A,2026-10-02,25,assessment,in_person\n"
+        "T1,S000001,91234567A,2026-10-03,25,assessment,in_person\n"
+        "T1,S000001,91234567A,2026-10-04,25,assessment,in_person\n"
+        "T2,S000001,91234567A,2026-10-04,25,assessment,in_person\n"
+        "T2,S000002,91234567A,2026-10-05,25,assessment,in_person\n"
+        ",S000001,91234567A,2026-10-05,25,assessment,in_person\n"
+        ",S000001,91234567A,2026-10-06,25,assessment,in_person\n"
+        "T3,S000001,91234567A,2026-10-06,25,assessment,in_person\n"
+    ),
+    "many entries of one staff member's day, no clock times": (
+        f"{TIME_HEADER}\n"
+        + "".join(
+            f"T{n},S000001,91234567A,2026-10-02,{n + 5},assessment,in_person\n" for n in range(1, 9)
+        )
+        + "T3,S000001,91234567A,2026-10-02,7,assessment,in_person\n"
+    ),
+    "overlapping clock times": (
+        f"{CLOCK_HEADER}\n"
+        "T1,S000001,91234567A,2026-10-02,09:00,10:00,assessment,in_person\n"
+        "T2,S000001,91234567A,2026-10-02,09:30,09:45,assessment,in_person\n"
+        "T3,S000001,91234567A,2026-10-02,10:00,10:30,assessment,in_person\n"
+        "T4,S000002,91234567A,2026-10-02,09:00,10:00,assessment,in_person\n"
+        "T4,S000002,91234567A,2026-10-03,09:00,10:00,assessment,in_person\n"
+    ),
+    "a clock column without the other": (
+        "entry_id,staff_id,member_id,date,minutes,start_time,activity,modality\n"
+        "T1,S000001,91234567A,2026-10-02,60,09:00,assessment,in_person\n"
+        "T2,S000001,91234567A,2026-10-02,60,09:30,assessment,in_person\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("case", sorted(BAD_TIME))
+def test_the_checks_refuse_a_folder_with_the_previous_checks_words(
+    case: str, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _bad_month(fmt, tmp_path, BAD_TIME[case], ["O1", "O1", "O2", "O2", "O2", "O3"])
+
+    def refusal() -> str:
+        with pytest.raises(SourceProblem) as refused:
+            rate_folder_to_file(folder, PERIOD, default_contract(), tmp_path / "x.parquet")
+        return str(refused.value)
+
+    now = refusal()
+    with monkeypatch.context() as previous:
+        previous.setattr(file_checks, "_repeated_ids", _previous_repeated_ids)
+        previous.setattr(file_checks, "_has_clock_times", lambda _: True)
+        before = refusal()
+    assert now == before
+    assert f"outreach.{fmt}: 2 row(s): attempt_id(s) used more than once" in now
+    if case == "repeated ids, blank ids":
+        # T1, T2 and the blank ids.
+        assert f"time.{fmt}: 3 row(s): entry_id(s) used more than once (e.g. T1)" in now
+    if case == "overlapping clock times":
+        assert "time entries with " in now
+
+
+def test_repeated_ids_found_through_the_hash_are_those_grouping_by_the_id_finds(
+    tmp_path: Path,
+) -> None:
+    """On many ids, some repeated, a few blank, as text and as numbers."""
+    rng = np.random.default_rng(3)
+    numbers = rng.integers(0, 40_000, 50_000)
+    texts = pa.array([f"T{n}" if n % 97 else None for n in numbers], pa.string())
+    for ids in (texts, pa.array(numbers, pa.int64())):
+        pq.write_table(pa.table({"entry_id": ids}), tmp_path / "ids.parquet")
+        con = ibis.duckdb.connect()
+        read = con.read_parquet(str(tmp_path / "ids.parquet"))
+        path = Path("time.parquet")
+        found = file_checks._repeated_ids(path, read, "entry_id", "again").to_pyarrow()
+        expected = _previous_repeated_ids(path, read, "entry_id", "again").to_pyarrow()
+        assert found.equals(expected)
+        assert found["rows"][0].as_py() > 1000
+        con.disconnect()
