@@ -229,7 +229,7 @@ def close_period(
                     )
                 )  # fmt: skip
             # Written per batch: a million-entry month's trail is not held whole.
-            audit.record(session, trail)
+            stored.record_trail(session, trail)
             trail = []
             tell("writing claims", len(result.created), len(todo))
         trail.append(
@@ -238,7 +238,7 @@ def close_period(
                 before=None, after={"claims_created": len(todo)},
             )
         )  # fmt: skip
-        audit.record(session, trail)
+        stored.record_trail(session, trail)
     return result
 
 

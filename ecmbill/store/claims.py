@@ -903,7 +903,8 @@ def reserve_numbers(session: Session, name: str, count: int) -> int:
 def add_claims(session: Session, claims: list[NewClaim]) -> list[StoredClaim]:
     """New claims with their lines (numbered from 1; a claim's total is the sum of their
     charges), as ``add_claim`` writes them one by one, written in a few statements: the claims
-    by one multi-row insert that returns their ids in order, the lines by the bulk writer."""
+    by one multi-row insert that returns their ids in order (on PostgreSQL: ids from the
+    sequence, rows by the bulk writer), the lines by the bulk writer."""
     if not claims:
         return []
     from ecmbill.store.bulk import insert_rows  # the close's writer; bulk imports models only
@@ -931,11 +932,27 @@ def add_claims(session: Session, claims: list[NewClaim]) -> list[StoredClaim]:
     ]
     session.flush()
     table = cast(Table, models.Claim.__table__)
-    ids = list(
-        session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids taken from the sequence in one statement, the rows written by COPY: a
+        # multi-row insert returning its ids in order took three quarters of a large close.
+        ids = sorted(
+            session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('claims', 'id')) "
+                    "FROM generate_series(1, :count)"
+                ),
+                {"count": len(rows)},
+            )
+        )
+        insert_rows(
+            session, table, ({"id": id_, **row} for id_, row in zip(ids, rows, strict=True))
+        )
+    else:
+        ids = list(
+            session.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            ).scalars()
+        )
     insert_rows(
         session,
         cast(Table, models.ClaimLineRecord.__table__),
