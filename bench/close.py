@@ -77,19 +77,27 @@ def _reset_peak() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
-def _peak_mib() -> float:
+def _status_mib(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def _timed(step: Any) -> tuple[Any, float, float, float]:
+def _timed(step: Any) -> tuple[Any, float, float, float, float]:
+    """The step's result, wall and CPU seconds, resident set before it and its peak (MiB)."""
     gc.collect()
     _reset_peak()
+    before = _status_mib("VmRSS")
     wall, cpu = time.perf_counter(), time.process_time()
     result = step()
-    return result, time.perf_counter() - wall, time.process_time() - cpu, _peak_mib()
+    return (
+        result,
+        time.perf_counter() - wall,
+        time.process_time() - cpu,
+        before,
+        _status_mib("VmHWM"),
+    )
 
 
 def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
@@ -107,11 +115,11 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
     def tell(step: str, _done: int, _total: int) -> None:
         steps.setdefault(step.split(" ")[0], time.perf_counter())
 
-    closed, close_s, close_cpu, close_peak = _timed(
+    closed, close_s, close_cpu, close_from, close_peak = _timed(
         lambda: close_period(engine, PERIOD, contract, actor="bench", today=TODAY, progress=tell)
     )
     rating_s = steps["comparing"] - steps["rating"]
-    exported, export_s, export_cpu, export_peak = _timed(
+    exported, export_s, export_cpu, export_from, export_peak = _timed(
         lambda: export_claims(engine, PERIOD, "837p", folder / "october.837", actor="bench")
     )
     found = {
@@ -122,10 +130,12 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
         "mib_837p": round(exported.path.stat().st_size / 2**20, 1),
         "close_s": round(close_s, 2),
         "close_cpu_s": round(close_cpu, 2),
+        "close_from_mib": round(close_from),
         "close_peak_mib": round(close_peak),
         "rating_s": round(rating_s, 2),
         "export_s": round(export_s, 2),
         "export_cpu_s": round(export_cpu, 2),
+        "export_from_mib": round(export_from),
         "export_peak_mib": round(export_peak),
         "total_s": round(close_s + export_s, 2),
         "total_cpu_s": round(close_cpu + export_cpu, 2),
@@ -142,9 +152,10 @@ def show(found: dict[str, Any]) -> None:
         f"{found['lines']:,d} lines, 837P {found['mib_837p']} MiB (load {found['load'][0]} → "
         f"{found['load'][1]})\n"
         f"    close {found['close_s']:.1f} s (of which rating {found['rating_s']:.1f} s; CPU "
-        f"{found['close_cpu_s']:.1f} s, peak "
+        f"{found['close_cpu_s']:.1f} s, RSS {found['close_from_mib']:,d} → peak "
         f"{found['close_peak_mib']:,d} MiB), 837P {found['export_s']:.1f} s (CPU "
-        f"{found['export_cpu_s']:.1f} s, peak {found['export_peak_mib']:,d} MiB); together "
+        f"{found['export_cpu_s']:.1f} s, RSS {found['export_from_mib']:,d} → peak "
+        f"{found['export_peak_mib']:,d} MiB); together "
         f"{found['total_s']:.1f} s (CPU {found['total_cpu_s']:.1f} s): target < {TARGET_S} s "
         f"{met}"
     )
