@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +17,7 @@ from typing import Literal
 
 from ecmbill.claims import history, invoice
 from ecmbill.claims.settings import ProviderSettings, plan_settings, provider_settings
-from ecmbill.claims.x12 import Address, ControlNumbers, OutgoingClaim, Subscriber, write_837p
+from ecmbill.claims.x12 import Address, ControlNumbers, OutgoingClaim, Subscriber, Writer837P
 from ecmbill.domain.claims import ChargeLine, Frequency
 from ecmbill.domain.period import Period
 from ecmbill.store import audit
@@ -183,6 +183,21 @@ def export_claims(
     return result
 
 
+# Claims read (with their members and lines) and written per step: a month of claims is
+# never held whole, as objects or as text.
+CLAIMS_PER_READ = 2000
+
+
+@dataclass
+class _Sent:
+    """What the file holds, gathered as the claims are written."""
+
+    claims: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # id, control number
+    lines: int = 0
+    total: Decimal = Decimal("0.00")
+    plans: set[str] = dataclasses.field(default_factory=set)
+
+
 def _export(
     engine: Engine,
     period: Period,
@@ -203,24 +218,39 @@ def _export(
         serialise(session, f"ecmbill-export-{period}-{fmt}")
         sent_plans: tuple[str, ...] = ()
         if groups is None:
-            claims = stored.not_exported(session, str(period), fmt)
+            ids = stored.not_exported_ids(session, str(period), fmt)
         else:
-            claims = []
+            ids = []
             for group in groups:  # the first payer with claims waiting
-                claims = stored.not_exported(session, str(period), fmt, group.plans)
-                if claims:
+                ids = stored.not_exported_ids(session, str(period), fmt, group.plans)
+                if ids:
                     settings, sent_plans = group.settings, group.plans
                     break
-        if not claims:
+        if not ids:
             raise NothingToExport(
                 f"no claim of {period} is waiting to be written as {fmt}: close the period "
                 "first, or every claim was already exported"
             )
-        members = stored.billed_members(session, (claim.member_id for claim in claims))
-        found = stored.charge_lines_of(session, (claim.id for claim in claims))
-        lines = {claim.id: found.get(claim.id, []) for claim in claims}
-        claims = [_refresh_reference(session, claim, actor, moment) for claim in claims]
+        sent = _Sent()
+
+        def chunks() -> Iterator[tuple[list[StoredClaim], dict[str, BilledMember],
+                                       dict[int, list[ChargeLine]]]]:  # fmt: skip
+            for at in range(0, len(ids), CLAIMS_PER_READ):
+                claims = stored.claims_by_ids(session, ids[at : at + CLAIMS_PER_READ])
+                members = stored.billed_members(session, (claim.member_id for claim in claims))
+                found = stored.charge_lines_of(session, (claim.id for claim in claims))
+                lines = {claim.id: found.get(claim.id, []) for claim in claims}
+                claims = [_refresh_reference(session, claim, actor, moment) for claim in claims]
+                for claim in claims:
+                    sent.claims.append((claim.id, claim.patient_control_number))
+                    sent.lines += len(lines[claim.id])
+                    sent.total += Decimal(claim.total_charge)
+                    sent.plans.add(claim.plan)
+                yield claims, members, lines
+                tell(f"writing the {name}", len(sent.claims), len(ids))
+
         control = None
+        tell(f"writing the {name}", 0, len(ids))
         if fmt == "837p":
             control = ControlNumbers(
                 interchange=stored.next_number(session, "interchange"),
@@ -228,36 +258,33 @@ def _export(
                 transaction=stored.next_number(session, "transaction"),
             )
             names = stored.staff_names(session)
-            tell(f"writing the {name}", 0, len(claims))
-            outgoing = [
-                OutgoingClaim(
-                    patient_control_number=claim.patient_control_number,
-                    frequency=Frequency(claim.frequency),
-                    original_reference=claim.original_reference,
-                    subscriber=_subscriber(members[claim.member_id]),
-                    diagnosis_code=claim.diagnosis_code,
-                    place_of_service=claim.place_of_service,
-                    lines=tuple(lines[claim.id]),
-                )
-                for claim in claims
-            ]
-            text = write_837p(settings, outgoing, control, moment, names)
-            tell(f"writing the {name}", len(claims), len(claims))
-            write_atomically(pending, lambda path: path.write_text(text, encoding="ascii"))
+            numbers = control
+
+            def write_837(path: Path) -> None:
+                with path.open("w", encoding="ascii") as handle:
+                    writer = Writer837P(handle, settings, numbers, moment, names)
+                    for claims, members, lines in chunks():
+                        writer.add(_outgoing(claims, members, lines))
+                    writer.finish()
+
+            write_atomically(pending, write_837)
         else:
-            tell(f"writing the {name}", 0, len(claims))
-            rows = list(_invoice_rows(claims, members, lines))
+            rows = [
+                row
+                for claims, members, lines in chunks()
+                for row in _invoice_rows(claims, members, lines)
+            ]
             (invoice.write_csv if fmt == "csv" else invoice.write_xlsx)(rows, pending)
         tell(f"recording the {name} as sent", 0, 0)
         # Kept with the claims it sends, in one transaction: the history holds every file
         # that was recorded as sent, and no file that was not.
         history.keep(
-            session, kind=fmt, period=period, path=pending, actor=actor, records=len(claims),
+            session, kind=fmt, period=period, path=pending, actor=actor, records=len(sent.claims),
             at=moment, name=out.name,
         )  # fmt: skip
         stored.record_exports(
             session,
-            (claim.id for claim in claims),
+            (claim_id for claim_id, _ in sent.claims),
             fmt=fmt,
             file_name=out.name,
             interchange=control.interchange if control else None,
@@ -266,29 +293,44 @@ def _export(
             group=control.group if control else None,
             transaction=control.transaction if control else None,
         )
-        audit.record(
+        after = {"format": fmt, "file": out.name, "batch": batch,
+                 "interchange": control.interchange if control else None}  # fmt: skip
+        stored.record_trail(
             session,
-            [
+            (
                 audit.audit_row(
-                    actor=actor, at=moment, action="export", entity="claim",
-                    key=claim.patient_control_number, before=None,
-                    after={"format": fmt, "file": out.name, "batch": batch,
-                           "interchange": control.interchange if control else None},
+                    actor=actor, at=moment, action="export", entity="claim", key=number,
+                    before=None, after=after,
                 )
-                for claim in claims
-            ],
+                for _, number in sent.claims
+            ),
         )  # fmt: skip
         return ExportResult(
             path=out,
             format=fmt,
-            claims=len(claims),
-            lines=sum(len(items) for items in lines.values()),
-            total_charge=sum(
-                (Decimal(claim.total_charge) for claim in claims), Decimal("0.00")
-            ).quantize(Decimal("0.01")),
+            claims=len(sent.claims),
+            lines=sent.lines,
+            total_charge=sent.total.quantize(Decimal("0.01")),
             control=control,
-            plans=sent_plans or tuple(sorted({claim.plan for claim in claims})),
+            plans=sent_plans or tuple(sorted(sent.plans)),
             payer_id=settings.payer_id,
+        )
+
+
+def _outgoing(
+    claims: list[StoredClaim],
+    members: dict[str, BilledMember],
+    lines: dict[int, list[ChargeLine]],
+) -> Iterator[OutgoingClaim]:
+    for claim in claims:
+        yield OutgoingClaim(
+            patient_control_number=claim.patient_control_number,
+            frequency=Frequency(claim.frequency),
+            original_reference=claim.original_reference,
+            subscriber=_subscriber(members[claim.member_id]),
+            diagnosis_code=claim.diagnosis_code,
+            place_of_service=claim.place_of_service,
+            lines=tuple(lines[claim.id]),
         )
 
 

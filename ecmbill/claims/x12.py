@@ -17,11 +17,13 @@ with the sex the plan sent) required in 2010BA.
 
 from __future__ import annotations
 
+import io
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TextIO
 
 from ecmbill.claims.settings import ProviderSettings
 from ecmbill.domain.claims import MAX_LINES_PER_CLAIM, ChargeLine, Frequency
@@ -97,15 +99,160 @@ def split_name(full_name: str) -> tuple[str, str]:
     return parts[-1], " ".join(parts[:-1])
 
 
-class _Segments:
-    def __init__(self) -> None:
-        self.items: list[str] = []
+def _segment(*elements: str) -> str:
+    """One segment without its terminator; trailing empty elements are left out, as the
+    standard requires."""
+    if elements[-1]:
+        return ELEMENT.join(elements)
+    end = len(elements)
+    while end and not elements[end - 1]:
+        end -= 1
+    return ELEMENT.join(elements[:end])
 
-    def add(self, *elements: str) -> None:
-        values = list(elements)
-        while values and values[-1] == "":
-            values.pop()  # trailing empty elements are left out, as the standard requires
-        self.items.append(ELEMENT.join(values))
+
+class Writer837P:
+    """Writes one 837P to ``out`` as its claims come, a few thousand at a time, so that a
+    month of claims is never held whole as segments or text: the envelope and the billing
+    provider first, then :meth:`add` for each group of claims, then :meth:`finish` for the
+    trailers (SE counts the segments written)."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        settings: ProviderSettings,
+        control: ControlNumbers,
+        created: datetime,
+        rendering_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self._out = out
+        self._settings = settings
+        self._control = control
+        self._names = rendering_names or {}
+        self._st = f"{control.transaction:04d}"
+        self._next_hl = 2
+        self._body = 0  # segments from ST on, for SE01
+        # The same for every claim of the file: cleaned once.
+        self._payer = _segment("NM1", "PR", "2", clean(settings.payer_name), "", "", "", "",
+                               "PI", settings.payer_id)  # fmt: skip
+        self._rendering: dict[str, str] = {}
+        envelope = [
+            _segment(
+                "ISA", "00", " " * 10, "00", " " * 10, "ZZ", settings.submitter_id.ljust(15),
+                "ZZ", settings.receiver_id.ljust(15), created.strftime("%y%m%d"),
+                created.strftime("%H%M"), REPETITION, "00501", f"{control.interchange:09d}", "0",
+                settings.usage, COMPONENT,
+            ),
+            _segment(
+                "GS", "HC", settings.submitter_id.strip(), settings.receiver_id.strip(),
+                created.strftime("%Y%m%d"), created.strftime("%H%M"), str(control.group), "X",
+                VERSION,
+            ),
+        ]  # fmt: skip
+        head = [
+            _segment("ST", "837", self._st, VERSION),
+            _segment(
+                "BHT", "0019", "00", f"{control.interchange:09d}", created.strftime("%Y%m%d"),
+                created.strftime("%H%M"), "CH",
+            ),
+            _segment("NM1", "41", "2", clean(settings.billing_name), "", "", "", "", "46",
+                     settings.submitter_id),
+            _segment("PER", "IC", clean(settings.billing_contact), "TE", settings.billing_phone),
+            _segment("NM1", "40", "2", clean(settings.receiver_name), "", "", "", "", "46",
+                     settings.receiver_id),
+            _segment("HL", "1", "", "20", "1"),
+            _segment("PRV", "BI", "PXC", settings.billing_taxonomy),
+            _segment("NM1", "85", "2", clean(settings.billing_name), "", "", "", "", "XX",
+                     settings.billing_npi),
+            _segment("N3", clean(settings.billing_address)),
+            _segment("N4", clean(settings.billing_city), settings.billing_state,
+                     settings.billing_zip),
+            _segment("REF", "EI", settings.billing_ein),
+        ]  # fmt: skip
+        self._body += len(head)
+        self._write(envelope + head)
+
+    def _write(self, segments: list[str]) -> None:
+        self._out.write("".join(f"{segment}{TERMINATOR}\n" for segment in segments))
+
+    def add(self, claims: Iterable[OutgoingClaim]) -> None:
+        segments: list[str] = []
+        for claim in claims:
+            self._claim(segments, self._next_hl, claim)
+            self._next_hl += 1
+        self._body += len(segments)
+        self._write(segments)
+
+    def finish(self) -> None:
+        if self._next_hl == 2:
+            raise ValueError("an 837P needs at least one claim")
+        group, interchange = self._control.group, self._control.interchange
+        self._write(
+            [
+                _segment("SE", str(self._body + 1), self._st),
+                _segment("GE", "1", str(group)),
+                _segment("IEA", "1", f"{interchange:09d}"),
+            ]
+        )
+
+    def _claim(self, body: list[str], hl_number: int, claim: OutgoingClaim) -> None:
+        if not claim.lines:
+            raise ValueError(f"claim {claim.patient_control_number} has no lines")
+        if len(claim.lines) > MAX_LINES_PER_CLAIM:
+            raise ValueError(
+                f"claim {claim.patient_control_number} has {len(claim.lines)} lines; an 837P "
+                f"claim holds at most {MAX_LINES_PER_CLAIM}"
+            )
+        member = claim.subscriber
+        add = body.append
+        add(_segment("HL", str(hl_number), "1", "22", "0"))
+        add("SBR*P*18*******MC")
+        add(_segment("NM1", "IL", "1", clean(member.last_name), clean(member.first_name), "", "",
+                     "", "MI", member.member_id))  # fmt: skip
+        if member.address is not None:
+            add(_segment("N3", clean(member.address.street)[:55]))
+            add(_segment("N4", clean(member.address.city)[:30], member.address.state,
+                         member.address.zip.replace("-", "")))  # fmt: skip
+        add(_segment("DMG", "D8", member.birth_date.strftime("%Y%m%d"), member.sex))
+        add(self._payer)
+        total = sum((line.charge for line in claim.lines), Decimal("0"))
+        add(
+            _segment(
+                "CLM", claim.patient_control_number, money(total), "", "",
+                COMPONENT.join((claim.place_of_service, "B", claim.frequency.value)), "Y", "A",
+                "Y", "Y",
+            )
+        )  # fmt: skip
+        if claim.frequency is not Frequency.ORIGINAL:
+            if not claim.original_reference:
+                raise ValueError(
+                    f"claim {claim.patient_control_number}: a replacement or void needs the "
+                    "original claim's reference (REF*F8)"
+                )
+            add(_segment("REF", "F8", claim.original_reference))
+        add(_segment("HI", f"ABK{COMPONENT}{claim.diagnosis_code}"))
+        on_line = self._settings.rendering_npi_on_line
+        for number, line in enumerate(claim.lines, start=1):
+            add(f"LX*{number}")
+            add(
+                _segment(
+                    "SV1", COMPONENT.join(("HC", line.code, *line.modifiers)), money(line.charge),
+                    "UN", str(line.units), "", "", "1",
+                )
+            )  # fmt: skip
+            if line.first_date == line.last_date:
+                add(_segment("DTP", "472", "D8", line.first_date.strftime("%Y%m%d")))
+            else:
+                add(f"DTP*472*RD8*{line.first_date:%Y%m%d}-{line.last_date:%Y%m%d}")
+            if on_line and line.rendering_npi:
+                add(self._rendering_provider(line.rendering_npi))
+
+    def _rendering_provider(self, npi: str) -> str:
+        found = self._rendering.get(npi)
+        if found is None:
+            last, first = split_name(self._names.get(npi, "") or "UNKNOWN")
+            found = self._rendering[npi] = _segment("NM1", "82", "1", last, first, "", "", "",
+                                                    "XX", npi)  # fmt: skip
+        return found
 
 
 def write_837p(
@@ -115,101 +262,11 @@ def write_837p(
     created: datetime,
     rendering_names: Mapping[str, str] | None = None,
 ) -> str:
+    """The whole 837P as text (:class:`Writer837P` writes one to a file as claims come)."""
     if not claims:
         raise ValueError("an 837P needs at least one claim")
-    names = rendering_names or {}
-    st = f"{control.transaction:04d}"
-    body = _Segments()
-    body.add("ST", "837", st, VERSION)
-    body.add(
-        "BHT", "0019", "00", f"{control.interchange:09d}", created.strftime("%Y%m%d"),
-        created.strftime("%H%M"), "CH",
-    )  # fmt: skip
-    body.add("NM1", "41", "2", clean(settings.billing_name), "", "", "", "", "46",
-             settings.submitter_id)  # fmt: skip
-    body.add("PER", "IC", clean(settings.billing_contact), "TE", settings.billing_phone)
-    body.add("NM1", "40", "2", clean(settings.receiver_name), "", "", "", "", "46",
-             settings.receiver_id)  # fmt: skip
-    body.add("HL", "1", "", "20", "1")
-    body.add("PRV", "BI", "PXC", settings.billing_taxonomy)
-    body.add("NM1", "85", "2", clean(settings.billing_name), "", "", "", "", "XX",
-             settings.billing_npi)  # fmt: skip
-    body.add("N3", clean(settings.billing_address))
-    body.add("N4", clean(settings.billing_city), settings.billing_state, settings.billing_zip)
-    body.add("REF", "EI", settings.billing_ein)
-    for number, claim in enumerate(claims, start=2):
-        _claim(body, number, claim, settings, names)
-    body.add("SE", str(len(body.items) + 1), st)
-
-    envelope = _Segments()
-    envelope.add(
-        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", settings.submitter_id.ljust(15), "ZZ",
-        settings.receiver_id.ljust(15), created.strftime("%y%m%d"), created.strftime("%H%M"),
-        REPETITION, "00501", f"{control.interchange:09d}", "0", settings.usage, COMPONENT,
-    )  # fmt: skip
-    envelope.add(
-        "GS", "HC", settings.submitter_id.strip(), settings.receiver_id.strip(),
-        created.strftime("%Y%m%d"), created.strftime("%H%M"), str(control.group), "X", VERSION,
-    )  # fmt: skip
-    trailer = _Segments()
-    trailer.add("GE", "1", str(control.group))
-    trailer.add("IEA", "1", f"{control.interchange:09d}")
-    segments = envelope.items + body.items + trailer.items
-    return "".join(f"{segment}{TERMINATOR}\n" for segment in segments)
-
-
-def _claim(
-    body: _Segments,
-    hl_number: int,
-    claim: OutgoingClaim,
-    settings: ProviderSettings,
-    names: Mapping[str, str],
-) -> None:
-    if not claim.lines:
-        raise ValueError(f"claim {claim.patient_control_number} has no lines")
-    if len(claim.lines) > MAX_LINES_PER_CLAIM:
-        raise ValueError(
-            f"claim {claim.patient_control_number} has {len(claim.lines)} lines; an 837P claim "
-            f"holds at most {MAX_LINES_PER_CLAIM}"
-        )
-    member = claim.subscriber
-    body.add("HL", str(hl_number), "1", "22", "0")
-    body.add("SBR", "P", "18", "", "", "", "", "", "", "MC")
-    body.add("NM1", "IL", "1", clean(member.last_name), clean(member.first_name), "", "", "",
-             "MI", member.member_id)  # fmt: skip
-    if member.address is not None:
-        body.add("N3", clean(member.address.street)[:55])
-        body.add("N4", clean(member.address.city)[:30], member.address.state,
-                 member.address.zip.replace("-", ""))  # fmt: skip
-    body.add("DMG", "D8", member.birth_date.strftime("%Y%m%d"), member.sex)
-    body.add("NM1", "PR", "2", clean(settings.payer_name), "", "", "", "", "PI",
-             settings.payer_id)  # fmt: skip
-    total = sum((line.charge for line in claim.lines), Decimal("0"))
-    body.add(
-        "CLM", claim.patient_control_number, money(total), "", "",
-        COMPONENT.join((claim.place_of_service, "B", claim.frequency.value)), "Y", "A", "Y", "Y",
-    )  # fmt: skip
-    if claim.frequency is not Frequency.ORIGINAL:
-        if not claim.original_reference:
-            raise ValueError(
-                f"claim {claim.patient_control_number}: a replacement or void needs the "
-                "original claim's reference (REF*F8)"
-            )
-        body.add("REF", "F8", claim.original_reference)
-    body.add("HI", f"ABK{COMPONENT}{claim.diagnosis_code}")
-    for number, line in enumerate(claim.lines, start=1):
-        body.add("LX", str(number))
-        body.add(
-            "SV1", COMPONENT.join(("HC", line.code, *line.modifiers)), money(line.charge), "UN",
-            str(line.units), "", "", "1",
-        )  # fmt: skip
-        if line.first_date == line.last_date:
-            body.add("DTP", "472", "D8", line.first_date.strftime("%Y%m%d"))
-        else:
-            body.add(
-                "DTP", "472", "RD8",
-                f"{line.first_date:%Y%m%d}-{line.last_date:%Y%m%d}",
-            )  # fmt: skip
-        if settings.rendering_npi_on_line and line.rendering_npi:
-            last, first = split_name(names.get(line.rendering_npi, "") or "UNKNOWN")
-            body.add("NM1", "82", "1", last, first, "", "", "", "XX", line.rendering_npi)
+    out = io.StringIO()
+    writer = Writer837P(out, settings, control, created, rendering_names)
+    writer.add(claims)
+    writer.finish()
+    return out.getvalue()
