@@ -14,7 +14,7 @@ How a column is read over the batch, in the declaration's order:
 - any other cell is read by the column's own parser from ``checks.parser``, once per
   distinct text of the batch (dates, activities, choices: a few dozen per file, kept for
   the next batches);
-- what must be on file (``Known``) is looked up over the batch (Arrow ``is_in``).
+- what must be on file (``Known``) is looked up in what the file is read against.
 
 The rules across columns (``BothOrNeither``, ``InOrder``, ``Duration``, ``Within``) are the
 row reader's own tests written over the column values. A row is taken here only when every
@@ -67,35 +67,28 @@ class _ColumnReader:
         self.parse = parser(column, today)
         self.pattern = _KEPT_AS_TYPED.get(column.value)
         self.parsed: dict[str, Any] = {}
-        self.known_as: tuple[Container[str], pa.Array] | None = None
-
-    def _known(self, known: Container[str]) -> pa.Array:
-        # Kept with the container it was made from (one file's roster), so never reused for
-        # another.
-        if self.known_as is None or self.known_as[0] is not known:
-            listed = sorted(known)  # type: ignore[call-overload]
-            self.known_as = (known, pa.array(listed, pa.string()))
-        return self.known_as[1]
 
     def read(
         self, texts: Sequence[str], known: Mapping[Known, Container[str]]
     ) -> tuple[list[Any], list[bool]]:
         """The column's values over the batch, and which rows hold one for certain."""
         column, must_know = self.column, self.column.known
-        cells = pa.array(texts, pa.string())
+        known_here = known[must_know] if must_know is not None else None
         if self.pattern is not None:
+            cells = pa.array(texts, pa.string())
             typed = pc.and_(
                 pc.string_is_ascii(cells), pc.match_substring_regex(cells, self.pattern)
             )
-            if must_know is not None:
-                typed = pc.and_(typed, pc.is_in(cells, value_set=self._known(known[must_know])))
             sure = pc.fill_null(typed, False).to_pylist()
+            if known_here is not None:
+                # Looked up here, not by Arrow's is_in, which hashes the whole roster (tens of
+                # thousands of members) again for every batch.
+                sure = [kept and text in known_here for kept, text in zip(sure, texts, strict=True)]
             found: list[Any] = list(texts)
         else:
             sure = [False] * len(texts)
             found = [None] * len(texts)
         parse, parsed, optional = self.parse, self.parsed, not column.required
-        known_here = known[must_know] if must_know is not None else None
         for index, text in enumerate(texts):
             if sure[index]:
                 continue
