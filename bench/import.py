@@ -191,8 +191,9 @@ def compare(
     if "import" in best and "floor" in best:
         ratio = best["import"] / best["floor"]
         print(f"  {label:10s} import ÷ floor = {ratio:.2f}x (target ≤ 4x)")
-        cpu = min(r["cpu"] for r in runs["import"]) / min(r["cpu"] for r in runs["floor"])
-        print(f"  {label:10s} import ÷ floor in CPU time (this process only) = {cpu:.2f}x")
+        if label == "SQLite":  # PostgreSQL's floor is the server's work, not the process's
+            cpu = min(r["cpu"] for r in runs["import"]) / min(r["cpu"] for r in runs["floor"])
+            print(f"  {label:10s} import ÷ floor in CPU time = {cpu:.2f}x")
 
 
 def main() -> None:

@@ -284,7 +284,10 @@ def upsert_streamed(
         for index, (key, values) in enumerate(chunk, offset):
             entity_key = "/".join("" if part is None else str(part) for part in key)
             if index not in stored:
-                inserts.append({name: values.get(name) for name in columns})
+                # With ``keys`` every record names every column already.
+                inserts.append(
+                    values if keys is not None else {name: values.get(name) for name in columns}
+                )
                 before, action = None, "create"
             elif index in before_of:
                 before, action = before_of.pop(index), "update"
@@ -520,4 +523,8 @@ def _drop_approval(session: Session, entry_id: str, actor: str) -> None:
 
 
 def _visible(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in {"id", "import_batch_id"}}
+    # A copy less two keys, not a comprehension: this runs for every imported row's audit.
+    shown = dict(values)
+    shown.pop("id", None)
+    shown.pop("import_batch_id", None)
+    return shown
