@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import pickle
 import sqlite3
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any, cast
 
 from ecmbill.imports.reading import (
     FileProblem,
+    RawRow,
     RawTable,
     StreamedTable,
     open_table,
@@ -66,6 +68,12 @@ class Row:
     merged_into: Row | None = None
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def recorded(self) -> bool:
+        """Whether the row is written as a record of its own: not a deletion, not a correction
+        of a stored record, not merged into another row."""
+        return not self.delete and self.replaces is None and self.merged_into is None
+
 
 @dataclass
 class Counts:
@@ -111,6 +119,21 @@ class ImportResult:
 
 Cells = dict[str, str]
 RowReader = Callable[[Cells], Row]
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """Rows read a batch at a time: ``check`` applies the rules to a batch's cells column by
+    column (the header, then each row's values) and gives each row's values where it keeps
+    every rule, None where it must be read alone; ``read`` makes the row of such values (and
+    may still refuse it, for what the rules over one row say)."""
+
+    check: Callable[[tuple[str, ...], list[tuple[str, ...]]], list[dict[str, Any] | None]]
+    read: Callable[[Cells, dict[str, Any]], Row]
+
+
+# Rows read and checked together (``BatchReading``).
+READ_TOGETHER = 2_000
 
 # A file's accepted records are kept in memory up to this many; beyond it they wait in a
 # temporary file (SQLite) between reading, checking and writing, so the memory an import takes
@@ -206,7 +229,7 @@ class Accepted:
         self._spill.executescript(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
             "CREATE TABLE rows (seq INTEGER PRIMARY KEY, line INTEGER, grp TEXT, noted INTEGER,"
-            " row BLOB);"
+            " row BLOB, key BLOB, recorded INTEGER);"
             "CREATE TABLE raw (line INTEGER PRIMARY KEY, cells BLOB);"
             "CREATE TABLE keys (k TEXT PRIMARY KEY, seq INTEGER, n INTEGER) WITHOUT ROWID;"
         )
@@ -225,10 +248,11 @@ class Accepted:
             return
         group = self._group
         self._spill.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (seq, row.line, "" if group is None else str(group(row)), 1 if row.notes else 0,
-                 pickle.dumps(row, pickle.HIGHEST_PROTOCOL))
+                 pickle.dumps(row, pickle.HIGHEST_PROTOCOL),
+                 pickle.dumps(row.key, pickle.HIGHEST_PROTOCOL), row.recorded)
                 for seq, row, _ in self._pending
             ],
         )  # fmt: skip
@@ -284,11 +308,13 @@ class Accepted:
     def _save(self, records: Iterable[tuple[int, Row]]) -> None:
         assert self._spill is not None
         changed = [
-            (pickle.dumps(row, pickle.HIGHEST_PROTOCOL), seq)
+            (pickle.dumps(row, pickle.HIGHEST_PROTOCOL), row.recorded, seq)
             for seq, row in records
             if row.notes or row.merged_into is not None
         ]
-        self._spill.executemany("UPDATE rows SET row = ?, noted = 1 WHERE seq = ?", changed)
+        self._spill.executemany(
+            "UPDATE rows SET row = ?, noted = 1, recorded = ? WHERE seq = ?", changed
+        )
 
     def drop(self, line: int) -> None:
         """A refused line takes every record it stood for (a row with a count) with it."""
@@ -316,6 +342,29 @@ class Accepted:
             if keep_notes:
                 self._save(part)
             _collect_cycles()
+
+    def recorded_keys(self) -> Iterator[list[tuple[Any, ...]]]:
+        """The keys of the records written as records of their own (``Row.recorded``), in
+        file order, in chunks: what ``chunks`` gives, without reading the records back."""
+        if self._spill is None:
+            found = [row.key for row in self._rows if row.recorded]
+            if found:
+                yield found
+            return
+        self._flush()
+        dropped = self.dropped
+        for start in range(0, self._stored, _SPILL_CHUNK):
+            found = [
+                pickle.loads(blob)
+                for line, blob in self._spill.execute(
+                    "SELECT line, key FROM rows WHERE seq >= ? AND seq < ? AND recorded = 1"
+                    " ORDER BY seq",
+                    (start, start + _SPILL_CHUNK),
+                )
+                if line not in dropped
+            ]
+            if found:
+                yield found
 
     def noted(self) -> Iterator[Row]:
         """The records that carry notes, in file order."""
@@ -383,6 +432,8 @@ class Importer:
     distinct_rows: bool = False
     # Why the file must be imported whole or not at all (--replace-period), if it must.
     complete_only: str | None = None
+    # How to read rows a batch at a time, given what is stored; None: one at a time.
+    batch: Callable[[Session], BatchReading] | None = None
 
 
 def _text(key: Any) -> str:
@@ -415,9 +466,15 @@ def import_table(
             raise
         with unit_of_work(engine) as session:
             read = importer.reader(session)
-            _read_rows(importer, read, header, table, result, progress, accepted, refused)
+            batch = importer.batch(session) if importer.batch is not None else None
+            _read_rows(importer, read, batch, header, table, result, progress, accepted, refused)
             for part in accepted.partitions():
                 for row, reject in importer.check(session, part):
+                    if row.line in accepted.dropped:
+                        # A row with a count is several records: the line is refused once,
+                        # for the first of them refused (it was counted twice, and listed
+                        # twice in the rejects file).
+                        continue
                     result.rejections.append(Rejection(row.line, reject.column, reject.reason))
                     accepted.drop(row.line)
                 accepted.save_checked()
@@ -483,6 +540,7 @@ def in_batch(session: Session, file: records.BatchFile, write: Callable[[int], i
 def _read_rows(
     importer: Importer,
     read: RowReader,
+    batch: BatchReading | None,
     header: tuple[str, ...],
     table: StreamedTable,
     result: ImportResult,
@@ -490,7 +548,8 @@ def _read_rows(
     accepted: Accepted,
     refused: dict[int, tuple[str, ...]],
 ) -> None:
-    """Reads, checks and keeps the file's rows one at a time. For the whole file only the
+    """Reads, checks and keeps the file's rows, a batch at a time (``READ_TOGETHER``) when the
+    importer reads batches, one at a time otherwise. For the whole file only the
     keys seen are kept (with where their first record is, and how many records rows of that
     key stood for), in the temporary file once the records are."""
     total = table.expected
@@ -500,36 +559,59 @@ def _read_rows(
         result.rejections.append(Rejection(line, column, reason))
         refused[line] = values
 
-    for raw in table.rows:
-        done += 1
-        if progress and done % 1000 == 0:
-            progress(done, max(total, done))
-        if problem := width_problem(header, raw):
-            refuse(raw.line, raw.values, None, problem)
-            continue
-        cells = dict(zip(header, raw.values, strict=True))
-        try:
-            row = read(cells)
-        except RowReject as reject:
-            refuse(raw.line, raw.values, reject.column, reject.reason)
-            continue
-        row.line = raw.line
-        key = row.key[0] if len(row.key) == 1 else row.key
-        known = accepted.seen(key)
-        earlier = None if known is None else accepted.record(known[0])
-        seen = 0 if known is None else known[1]
-        found = _records_of(importer, row, earlier, seen)
-        if found is None:
-            assert earlier is not None
-            what = "duplicate of" if earlier.values == row.values else "conflicts with"
-            column, hint = importer.repeated(cells)
-            refuse(raw.line, raw.values, column, f"{what} line {earlier.line}{hint}")
-            continue
-        accepted.see(key, accepted.count if known is None else known[0], seen + row.copies)
-        accepted.add(found, raw.values)
+    rows = iter(table.rows)
+    while raws := list(itertools.islice(rows, READ_TOGETHER)):
+        checked: list[dict[str, Any] | None] = [None] * len(raws)
+        if batch is not None:
+            fitting = [index for index, raw in enumerate(raws) if len(raw.values) == len(header)]
+            found = batch.check(header, [raws[index].values for index in fitting])
+            for index, given in zip(fitting, found, strict=True):
+                checked[index] = given
+        for raw, given in zip(raws, checked, strict=True):
+            done += 1
+            if progress and done % 1000 == 0:
+                progress(done, max(total, done))
+            _read_one(importer, read, batch, header, raw, given, accepted, refuse)
     result.rows_read = done
     if progress:
         progress(done, done)
+
+
+def _read_one(
+    importer: Importer,
+    read: RowReader,
+    batch: BatchReading | None,
+    header: tuple[str, ...],
+    raw: RawRow,
+    given: dict[str, Any] | None,
+    accepted: Accepted,
+    refuse: Callable[[int, tuple[str, ...], str | None, str], None],
+) -> None:
+    """One row: read (by its batch's values when it kept every rule there), then kept
+    unless it repeats an earlier row's key."""
+    if problem := width_problem(header, raw):
+        refuse(raw.line, raw.values, None, problem)
+        return
+    cells = dict(zip(header, raw.values, strict=True))
+    try:
+        row = read(cells) if given is None or batch is None else batch.read(cells, given)
+    except RowReject as reject:
+        refuse(raw.line, raw.values, reject.column, reject.reason)
+        return
+    row.line = raw.line
+    key = row.key[0] if len(row.key) == 1 else row.key
+    known = accepted.seen(key)
+    earlier = None if known is None else accepted.record(known[0])
+    seen = 0 if known is None else known[1]
+    found = _records_of(importer, row, earlier, seen)
+    if found is None:
+        assert earlier is not None
+        what = "duplicate of" if earlier.values == row.values else "conflicts with"
+        column, hint = importer.repeated(cells)
+        refuse(raw.line, raw.values, column, f"{what} line {earlier.line}{hint}")
+        return
+    accepted.see(key, accepted.count if known is None else known[0], seen + row.copies)
+    accepted.add(found, raw.values)
 
 
 def _records_of(importer: Importer, row: Row, earlier: Row | None, seen: int) -> list[Row] | None:

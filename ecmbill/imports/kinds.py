@@ -6,7 +6,7 @@ that makes a re-import change nothing. What a row may hold is declared once in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -28,6 +28,7 @@ from ecmbill.domain.corrections import Interval, OverlappingTime, first_overlap,
 from ecmbill.domain.period import Period
 from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.domain.values import IDENTIFIER_LENGTH, clock
+from ecmbill.imports import vectorised
 from ecmbill.imports.batch import Row, RowReject
 from ecmbill.store import models, records
 from ecmbill.store import plans as stored_plans
@@ -105,8 +106,13 @@ class Kind:
     def header_problem(self, header: set[str]) -> str | None:
         return self.rules.header_problem(header, directives=True)
 
-    def read(self, row: Mapping[str, str], ctx: Context) -> dict[str, Any]:
-        """The row's values by the declared rules, or ``RowReject`` for the first it breaks."""
+    def read(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The row's values by the declared rules, or ``RowReject`` for the first it breaks.
+        ``given``: the values the rules gave the row, read with its batch (``batch_reader``)."""
+        if given is not None:
+            return given
         read, known = self._reader(ctx)
         try:
             return read(row, known)
@@ -129,6 +135,15 @@ class Kind:
         self.__dict__["_cached_reader"] = (ctx, read, known)
         return read, known
 
+    def batch_reader(
+        self, ctx: Context
+    ) -> Callable[[Sequence[str], Sequence[Sequence[str]]], list[dict[str, Any] | None]]:
+        """The declared rules over a batch of rows (``imports.vectorised``): each row's values
+        where it keeps every rule, None where it must be read alone (``parse``)."""
+        read_batch = vectorised.batch_reader(self.rules, ctx.today)
+        _, known = self._reader(ctx)
+        return lambda header, rows: read_batch(header, rows, known)
+
     def instructions(self, row: Mapping[str, str]) -> dict[str, Any]:
         """The row's import instructions (``action``, ``count``, ...), None where not given."""
         read = self.__dict__.get("_directives")
@@ -139,8 +154,10 @@ class Kind:
         except RowProblem as problem:
             raise RowReject(problem.column, problem.reason) from None
 
-    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
-        values = self.read(row, ctx)
+    def parse(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> Row:
+        values = self.read(row, ctx, given)
         return self.instructed(Row(0, self.key_of(values), values), row)
 
     def key_of(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -206,8 +223,10 @@ class StaffKind(Kind):
     replaces_column = "replaces_from"
     group_column = "staff_id"
 
-    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
-        read = self.read(row, ctx)
+    def parse(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> Row:
+        read = self.read(row, ctx, given)
         staff_id, start = read["staff_id"], read["effective_from"]
         parsed = Row(
             line=0,
@@ -250,10 +269,12 @@ class MembersKind(Kind):
     key_columns = ("member_id",)
     duplicate_hint = " (same member_id)"
 
-    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
+    def parse(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> Row:
         """An address or sex left empty (or a file without those columns) keeps what the plan's
         files gave: the row names only what it holds."""
-        values = {k: v for k, v in self.read(row, ctx).items() if v is not None}
+        values = {k: v for k, v in self.read(row, ctx, given).items() if v is not None}
         if "sex" in values:
             values["sex"] = values["sex"].code
         return Row(0, (values["member_id"],), values)
@@ -268,8 +289,10 @@ class EligibilityKind(Kind):
     key_columns = ("member_id", "month", "plan")
     duplicate_hint = " (same member, month and plan)"
 
-    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
-        values = self.read(row, ctx)
+    def parse(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> Row:
+        values = self.read(row, ctx, given)
         plan = self.instructions(row).get("plan") or ctx.plans[0]
         if plan not in ctx.plans:
             raise RowReject("plan", f"plan {UNKNOWN[Known.PLAN]}")
@@ -355,8 +378,10 @@ class WorkKind(Kind):
     # The columns whose change under one id is worth a word: they change what is billed.
     noted: tuple[str, ...]
 
-    def parse(self, row: Mapping[str, str], ctx: Context) -> Row:
-        values = self.normalised(self.read(row, ctx))
+    def parse(
+        self, row: Mapping[str, str], ctx: Context, given: dict[str, Any] | None = None
+    ) -> Row:
+        values = self.normalised(self.read(row, ctx, given))
         given = self.instructions(row)
         source = given.get("source") or ctx.options.source
         own_id = values[self.id_column]

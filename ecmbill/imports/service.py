@@ -14,6 +14,7 @@ from ecmbill.domain.period import Period
 from ecmbill.domain.plans import PlanSpan
 from ecmbill.imports.batch import (
     Accepted,
+    BatchReading,
     Counts,
     Importer,
     ImportResult,
@@ -73,6 +74,7 @@ def import_file(
         again=kind.again,
         distinct_rows=options.distinct_rows,
         complete_only=complete_only,
+        batch=prepared.batch if _READ_IN_BATCHES else None,
     )
     with _without_gc_pauses():
         return import_table(engine, path, importer, actor=actor, progress=progress)
@@ -95,6 +97,18 @@ class _Prepared:
     def reader(self, session: Session) -> RowReader:
         ctx = self.ctx(session)
         return lambda cells: self.kind.parse(cells, ctx)
+
+    def batch(self, session: Session) -> BatchReading:
+        ctx = self.ctx(session)
+        return BatchReading(
+            check=self.kind.batch_reader(ctx),
+            read=lambda cells, given: self.kind.parse(cells, ctx, given),
+        )
+
+
+# Whether rows are checked a batch at a time (``imports.vectorised``) before each is read;
+# off, every row is read alone by the declaration: the tests compare the two.
+_READ_IN_BATCHES = True
 
 
 @contextmanager
@@ -201,11 +215,7 @@ def _write(
     def stored() -> Iterator[list[records.Record]]:
         recorded[0] = 0
         for chunk in rows.chunks():
-            kept = [
-                row
-                for row in chunk
-                if not row.delete and row.replaces is None and row.merged_into is None
-            ]
+            kept = [row for row in chunk if row.recorded]
             recorded[0] += len(kept)
             yield [
                 (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
@@ -213,7 +223,14 @@ def _write(
             ]
 
     written = records.upsert_streamed(
-        session, kind.model, kind.key_columns, stored, actor, kind.name
+        session,
+        kind.model,
+        kind.key_columns,
+        stored,
+        actor,
+        kind.name,
+        # Every time entry or outreach attempt names the same columns (the declaration's).
+        keys=rows.recorded_keys if isinstance(kind, WorkKind) else None,
     )
     counts.added = written.added
     counts.updated += len(written.updated)

@@ -221,13 +221,19 @@ def upsert_streamed(
     records: Callable[[], Iterable[list[Record]]],
     actor: str,
     entity: str,
+    *,
+    keys: Callable[[], Iterable[list[tuple[Any, ...]]]] | None = None,
 ) -> Written:
     """``upsert`` of records read twice from ``records()`` (chunks, in the same order both
     times), so a file's records need never be held at once: memory grows with the records
     that change, not with the file.
 
     First the changed records are found and updated, then the new ones inserted, each chunk's
-    audit records (in the order of the records) after its rows."""
+    audit records (in the order of the records) after its rows.
+
+    ``keys()``: the records' keys alone, in the same order, when every record names the same
+    columns. Only the keys are read first then; when none is stored (a file of new records)
+    the records are read once, to be inserted, instead of twice."""
     written = Written()
     table = cast(Table, model.__table__)
     compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
@@ -241,7 +247,11 @@ def upsert_streamed(
     # the stored one); a new row gets NULL there, so every insert names the same columns.
     named: dict[str, None] = {}
     offset = 0
-    for chunk in _rechunked(records()):
+    if keys is not None and not _any_stored(session, table, key_columns, keys()):
+        chunks: Iterable[list[Record]] = ()
+    else:
+        chunks = _rechunked(records())
+    for chunk in chunks:
         existing = _existing(session, table, key_columns, [key for key, _ in chunk])
         updates = []
         for index, (key, values) in enumerate(chunk, start=offset):
@@ -269,10 +279,15 @@ def upsert_streamed(
     offset = 0
     for chunk in _rechunked(records()):
         inserts, trail = [], []
+        if keys is not None and not columns and chunk:
+            columns = list(chunk[0][1])  # every record names the same columns (``keys``)
         for index, (key, values) in enumerate(chunk, offset):
             entity_key = "/".join("" if part is None else str(part) for part in key)
             if index not in stored:
-                inserts.append({name: values.get(name) for name in columns})
+                # With ``keys`` every record names every column already.
+                inserts.append(
+                    values if keys is not None else {name: values.get(name) for name in columns}
+                )
                 before, action = None, "create"
             elif index in before_of:
                 before, action = before_of.pop(index), "update"
@@ -295,9 +310,9 @@ def upsert_streamed(
     return written
 
 
-def _rechunked(chunks: Iterable[list[Record]]) -> Iterator[list[Record]]:
+def _rechunked(chunks: Iterable[list[T]]) -> Iterator[list[T]]:
     """The records in chunks of exactly ``UPSERT_CHUNK`` (the last one shorter)."""
-    pending: list[Record] = []
+    pending: list[T] = []
     for chunk in chunks:
         pending.extend(chunk)
         while len(pending) >= UPSERT_CHUNK:
@@ -310,6 +325,23 @@ def _rechunked(chunks: Iterable[list[Record]]) -> Iterator[list[Record]]:
 # Records per round trip of an upsert: the stored rows read back for one chunk, its inserts and
 # audit records (a SQLite statement takes at most 32,766 parameters).
 UPSERT_CHUNK = 2000
+
+
+def _any_stored(
+    session: Session,
+    table: Table,
+    key_columns: tuple[str, ...],
+    keys: Iterable[list[tuple[Any, ...]]],
+) -> bool:
+    """Whether a stored record may have one of these keys: one whose first key column is
+    one of theirs (more than the keys themselves: enough to know none is stored)."""
+    first_key = table.c[key_columns[0]]
+    for chunk in keys:
+        for part in _chunks(list(dict.fromkeys(key[0] for key in chunk)), CHUNK):
+            query = select(first_key).where(_among(session, first_key, part)).limit(1)
+            if session.execute(query).first() is not None:
+                return True
+    return False
 
 
 def _existing(
@@ -491,4 +523,8 @@ def _drop_approval(session: Session, entry_id: str, actor: str) -> None:
 
 
 def _visible(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k not in {"id", "import_batch_id"}}
+    # A copy less two keys, not a comprehension: this runs for every imported row's audit.
+    shown = dict(values)
+    shown.pop("id", None)
+    shown.pop("import_batch_id", None)
+    return shown
