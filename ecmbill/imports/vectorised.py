@@ -16,9 +16,10 @@ How a column is read over the batch, in the declaration's order:
   the next batches);
 - what must be on file (``Known``) is looked up in what the file is read against.
 
-The rules across columns (``BothOrNeither``, ``InOrder``, ``Duration``, ``Within``) are the
-row reader's own tests written over the column values. A row is taken here only when every
-rule holds; any doubt sends it to the row reader."""
+The rules between columns (``BothOrNeither``, ``InOrder``, ``Duration``, ``Within``) are
+the declaration's own steps (``checks.across_columns``), run on each row whose every column
+was read here. A row is taken here only when every rule holds; any doubt sends it to the row
+reader."""
 
 from __future__ import annotations
 
@@ -30,17 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ecmbill.domain import values as value_rules
-from ecmbill.domain.checks import (
-    BothOrNeither,
-    Column,
-    Duration,
-    InOrder,
-    Known,
-    RowRules,
-    Value,
-    Within,
-    parser,
-)
+from ecmbill.domain.checks import Column, Known, RowRules, Value, across_columns, parser
 from ecmbill.domain.identifiers import CIN_PATTERN
 from ecmbill.domain.values import FieldError
 
@@ -117,6 +108,7 @@ def _parse(parse: Callable[[str], Any], text: str) -> Any:
 def batch_reader(rules: RowRules, today: date) -> BatchReader:
     """The rules of one kind, on one day, as a reader of batches (see the module's text)."""
     readers = {rule.name: _ColumnReader(rule, today) for rule in rules.columns}
+    keeps = across_columns(rules)
 
     def read(
         header: Sequence[str],
@@ -128,56 +120,22 @@ def batch_reader(rules: RowRules, today: date) -> BatchReader:
             return []
         position = {name: index for index, name in enumerate(header)}
         by_column = list(zip(*rows, strict=True))
-        nothing: list[Any] = [None] * count
         found: dict[str, list[Any]] = {}
         ok = [True] * count
-        for rule in rules.rules:
-            if isinstance(rule, Column):
-                where = position.get(rule.name)
-                texts = by_column[where] if where is not None else ("",) * count
-                column_values, sure = readers[rule.name].read(texts, known)
-                found[rule.name] = column_values
-                ok = [a and b for a, b in zip(ok, sure, strict=True)]
-                continue
-            if isinstance(rule, BothOrNeither):
-                first, second = found.get(rule.first, nothing), found.get(rule.second, nothing)
-                broken = [(a is None) != (b is None) for a, b in zip(first, second, strict=True)]
-            elif isinstance(rule, InOrder):
-                earlier, later = found.get(rule.earlier, nothing), found.get(rule.later, nothing)
-                strict = rule.strict
-                broken = [
-                    a is not None and b is not None and (b < a or (strict and b == a))
-                    for a, b in zip(earlier, later, strict=True)
-                ]
-            elif isinstance(rule, Duration):
-                start, end = found.get(rule.start, nothing), found.get(rule.end, nothing)
-                given = found.get(rule.minutes, nothing)
-                spans = [
-                    None if a is None or b is None else b - a
-                    for a, b in zip(start, end, strict=True)
-                ]
-                broken = [
-                    span is not None and minutes is not None and minutes != span
-                    for span, minutes in zip(spans, given, strict=True)
-                ]
-                found[rule.minutes] = [
-                    minutes if span is None else span
-                    for span, minutes in zip(spans, given, strict=True)
-                ]
-            else:
-                assert isinstance(rule, Within)
-                low, high, missing = rule.low, rule.high, rule.missing
-                broken = [
-                    (missing is not None) if v is None else (v < low or v > high)
-                    for v in found.get(rule.column, nothing)
-                ]
-            ok = [a and not b for a, b in zip(ok, broken, strict=True)]
-        # The values in the order the row reader gives them: the declaration's.
+        for rule in rules.columns:
+            where = position.get(rule.name)
+            texts = by_column[where] if where is not None else ("",) * count
+            column_values, sure = readers[rule.name].read(texts, known)
+            found[rule.name] = column_values
+            ok = [a and b for a, b in zip(ok, sure, strict=True)]
+        # The values in the order the row reader gives them (the declaration's), each row then
+        # held to the rules between its columns by the declaration's own steps.
         names = list(found)
         columns = [found[name] for name in names]
-        return [
-            dict(zip(names, row_values, strict=True)) if keep else None
-            for keep, row_values in zip(ok, zip(*columns, strict=True), strict=True)
-        ]
+        rows_read: list[dict[str, Any] | None] = []
+        for keep, row_values in zip(ok, zip(*columns, strict=True), strict=True):
+            values = dict(zip(names, row_values, strict=True)) if keep else None
+            rows_read.append(values if values is not None and keeps(values) else None)
+        return rows_read
 
     return read
