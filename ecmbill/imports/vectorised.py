@@ -8,9 +8,10 @@ How a column is read over the batch, in the declaration's order:
 - an exactly empty cell of an optional column is None (what the row reader gives it);
 - a cell that is plain ASCII and matches the pattern of a value the parser keeps as typed
   (``values.IDENTIFIER_PATTERN`` for an identifier, ``LOWER_IDENTIFIER_PATTERN`` for an
-  activity, ``CIN_PATTERN`` for a CIN) is that text, checked in Arrow (RE2) at once: a
-  million distinct entry ids are not parsed one by one. ASCII only: Python's ``strip`` and
-  ``\\s`` also know Unicode spaces, which RE2's ``\\s`` does not;
+  activity, ``CIN_PATTERN`` for a CIN) is that text, by one match of the whole text: a
+  million distinct entry ids are not parsed one by one. ASCII only, to stay clear of what
+  the parser's ``strip`` does with Unicode spaces. (Plain ``re``, not Arrow: ``ecmbill
+  import`` does not load pyarrow, which would cost an import's bounded memory ~50 MiB);
 - any other cell is read by the column's own parser from ``checks.parser``, once per
   distinct text of the batch (dates, activities, choices: a few dozen per file, kept for
   the next batches);
@@ -23,12 +24,10 @@ reader."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import date
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ecmbill.domain import values as value_rules
 from ecmbill.domain.checks import Column, Known, RowRules, Value, across_columns, parser
@@ -56,7 +55,8 @@ class _ColumnReader:
     def __init__(self, column: Column, today: date) -> None:
         self.column = column
         self.parse = parser(column, today)
-        self.pattern = _KEPT_AS_TYPED.get(column.value)
+        kept = _KEPT_AS_TYPED.get(column.value)
+        self.pattern = re.compile(kept) if kept is not None else None
         self.parsed: dict[str, Any] = {}
 
     def read(
@@ -66,11 +66,8 @@ class _ColumnReader:
         column, must_know = self.column, self.column.known
         known_here = known[must_know] if must_know is not None else None
         if self.pattern is not None:
-            cells = pa.array(texts, pa.string())
-            typed = pc.and_(
-                pc.string_is_ascii(cells), pc.match_substring_regex(cells, self.pattern)
-            )
-            sure = pc.fill_null(typed, False).to_pylist()
+            fits = self.pattern.fullmatch  # whole text: "$" would also match before a last "\n"
+            sure = [text.isascii() and fits(text) is not None for text in texts]
             if known_here is not None:
                 # Looked up here, not by Arrow's is_in, which hashes the whole roster (tens of
                 # thousands of members) again for every batch.
