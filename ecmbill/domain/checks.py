@@ -470,6 +470,41 @@ def directives_reader(rules: RowRules) -> Callable[[Mapping[str, str]], dict[str
     return read
 
 
+def across_columns(rules: RowRules) -> Callable[[dict[str, Any]], bool]:
+    """The rules between a row's columns (both or neither, in order, a duration, within),
+    in the declaration's order, over the row's column values as read: whether the row keeps
+    every one (``found`` gains what they work out, a duration's minutes, as in the row
+    reader). For a reader that reads the columns of many rows at once: each of these rules
+    names only columns declared before it, so reading every column first changes nothing."""
+    declared: set[str] = set()
+    for rule in rules.rules:
+        if isinstance(rule, Column):
+            declared.add(rule.name)
+        else:
+            named = {getattr(rule, field) for field in _NAMED_COLUMNS[type(rule)]}
+            assert named <= declared, f"{rules.kind}: {rule} names a column declared after it"
+    steps = tuple(_step(rule, date.max) for rule in rules.rules if not isinstance(rule, Column))
+
+    def keeps(found: dict[str, Any]) -> bool:
+        try:
+            for step in steps:
+                step(found, found, {})
+        except RowProblem:
+            return False
+        return True
+
+    return keeps
+
+
+# The columns each rule between columns reads.
+_NAMED_COLUMNS: dict[type, tuple[str, ...]] = {
+    BothOrNeither: ("first", "second"),
+    InOrder: ("earlier", "later"),
+    Duration: ("minutes", "start", "end"),
+    Within: ("column",),
+}
+
+
 @cache
 def _directive_steps(rules: RowRules) -> tuple[Step, ...]:
     return tuple(_step(rule, date.max) for rule in rules.directives)

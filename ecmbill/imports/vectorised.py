@@ -8,39 +8,29 @@ How a column is read over the batch, in the declaration's order:
 - an exactly empty cell of an optional column is None (what the row reader gives it);
 - a cell that is plain ASCII and matches the pattern of a value the parser keeps as typed
   (``values.IDENTIFIER_PATTERN`` for an identifier, ``LOWER_IDENTIFIER_PATTERN`` for an
-  activity, ``CIN_PATTERN`` for a CIN) is that text, checked in Arrow (RE2) at once: a
-  million distinct entry ids are not parsed one by one. ASCII only: Python's ``strip`` and
-  ``\\s`` also know Unicode spaces, which RE2's ``\\s`` does not;
+  activity, ``CIN_PATTERN`` for a CIN) is that text, by one match of the whole text: a
+  million distinct entry ids are not parsed one by one. ASCII only, to stay clear of what
+  the parser's ``strip`` does with Unicode spaces. (Plain ``re``, not Arrow: ``ecmbill
+  import`` does not load pyarrow, which would cost an import's bounded memory ~50 MiB);
 - any other cell is read by the column's own parser from ``checks.parser``, once per
   distinct text of the batch (dates, activities, choices: a few dozen per file, kept for
   the next batches);
 - what must be on file (``Known``) is looked up in what the file is read against.
 
-The rules across columns (``BothOrNeither``, ``InOrder``, ``Duration``, ``Within``) are the
-row reader's own tests written over the column values. A row is taken here only when every
-rule holds; any doubt sends it to the row reader."""
+The rules between columns (``BothOrNeither``, ``InOrder``, ``Duration``, ``Within``) are
+the declaration's own steps (``checks.across_columns``), run on each row whose every column
+was read here. A row is taken here only when every rule holds; any doubt sends it to the row
+reader."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from ecmbill.domain import values as value_rules
-from ecmbill.domain.checks import (
-    BothOrNeither,
-    Column,
-    Duration,
-    InOrder,
-    Known,
-    RowRules,
-    Value,
-    Within,
-    parser,
-)
+from ecmbill.domain.checks import Column, Known, RowRules, Value, across_columns, parser
 from ecmbill.domain.identifiers import CIN_PATTERN
 from ecmbill.domain.values import FieldError
 
@@ -65,7 +55,8 @@ class _ColumnReader:
     def __init__(self, column: Column, today: date) -> None:
         self.column = column
         self.parse = parser(column, today)
-        self.pattern = _KEPT_AS_TYPED.get(column.value)
+        kept = _KEPT_AS_TYPED.get(column.value)
+        self.pattern = re.compile(kept) if kept is not None else None
         self.parsed: dict[str, Any] = {}
 
     def read(
@@ -75,11 +66,8 @@ class _ColumnReader:
         column, must_know = self.column, self.column.known
         known_here = known[must_know] if must_know is not None else None
         if self.pattern is not None:
-            cells = pa.array(texts, pa.string())
-            typed = pc.and_(
-                pc.string_is_ascii(cells), pc.match_substring_regex(cells, self.pattern)
-            )
-            sure = pc.fill_null(typed, False).to_pylist()
+            fits = self.pattern.fullmatch  # whole text: "$" would also match before a last "\n"
+            sure = [text.isascii() and fits(text) is not None for text in texts]
             if known_here is not None:
                 # Looked up here, not by Arrow's is_in, which hashes the whole roster (tens of
                 # thousands of members) again for every batch.
@@ -117,6 +105,7 @@ def _parse(parse: Callable[[str], Any], text: str) -> Any:
 def batch_reader(rules: RowRules, today: date) -> BatchReader:
     """The rules of one kind, on one day, as a reader of batches (see the module's text)."""
     readers = {rule.name: _ColumnReader(rule, today) for rule in rules.columns}
+    keeps = across_columns(rules)
 
     def read(
         header: Sequence[str],
@@ -128,56 +117,22 @@ def batch_reader(rules: RowRules, today: date) -> BatchReader:
             return []
         position = {name: index for index, name in enumerate(header)}
         by_column = list(zip(*rows, strict=True))
-        nothing: list[Any] = [None] * count
         found: dict[str, list[Any]] = {}
         ok = [True] * count
-        for rule in rules.rules:
-            if isinstance(rule, Column):
-                where = position.get(rule.name)
-                texts = by_column[where] if where is not None else ("",) * count
-                column_values, sure = readers[rule.name].read(texts, known)
-                found[rule.name] = column_values
-                ok = [a and b for a, b in zip(ok, sure, strict=True)]
-                continue
-            if isinstance(rule, BothOrNeither):
-                first, second = found.get(rule.first, nothing), found.get(rule.second, nothing)
-                broken = [(a is None) != (b is None) for a, b in zip(first, second, strict=True)]
-            elif isinstance(rule, InOrder):
-                earlier, later = found.get(rule.earlier, nothing), found.get(rule.later, nothing)
-                strict = rule.strict
-                broken = [
-                    a is not None and b is not None and (b < a or (strict and b == a))
-                    for a, b in zip(earlier, later, strict=True)
-                ]
-            elif isinstance(rule, Duration):
-                start, end = found.get(rule.start, nothing), found.get(rule.end, nothing)
-                given = found.get(rule.minutes, nothing)
-                spans = [
-                    None if a is None or b is None else b - a
-                    for a, b in zip(start, end, strict=True)
-                ]
-                broken = [
-                    span is not None and minutes is not None and minutes != span
-                    for span, minutes in zip(spans, given, strict=True)
-                ]
-                found[rule.minutes] = [
-                    minutes if span is None else span
-                    for span, minutes in zip(spans, given, strict=True)
-                ]
-            else:
-                assert isinstance(rule, Within)
-                low, high, missing = rule.low, rule.high, rule.missing
-                broken = [
-                    (missing is not None) if v is None else (v < low or v > high)
-                    for v in found.get(rule.column, nothing)
-                ]
-            ok = [a and not b for a, b in zip(ok, broken, strict=True)]
-        # The values in the order the row reader gives them: the declaration's.
+        for rule in rules.columns:
+            where = position.get(rule.name)
+            texts = by_column[where] if where is not None else ("",) * count
+            column_values, sure = readers[rule.name].read(texts, known)
+            found[rule.name] = column_values
+            ok = [a and b for a, b in zip(ok, sure, strict=True)]
+        # The values in the order the row reader gives them (the declaration's), each row then
+        # held to the rules between its columns by the declaration's own steps.
         names = list(found)
         columns = [found[name] for name in names]
-        return [
-            dict(zip(names, row_values, strict=True)) if keep else None
-            for keep, row_values in zip(ok, zip(*columns, strict=True), strict=True)
-        ]
+        rows_read: list[dict[str, Any] | None] = []
+        for keep, row_values in zip(ok, zip(*columns, strict=True), strict=True):
+            values = dict(zip(names, row_values, strict=True)) if keep else None
+            rows_read.append(values if values is not None and keeps(values) else None)
+        return rows_read
 
     return read
