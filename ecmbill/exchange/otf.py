@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from ecmbill.claims.history import keep_file
@@ -41,19 +42,28 @@ class PlanFile:
     plan: str | None
     spans: tuple[PlanSpan, ...] = ()
 
+    @cached_property
+    def _spans_of(self) -> dict[str, tuple[PlanSpan, ...]]:
+        # Looked up per member: a file of 20,000 members asked of every span was quadratic.
+        found: dict[str, list[PlanSpan]] = {}
+        for span in self.spans:
+            found.setdefault(span.member_id, []).append(span)
+        return {member: tuple(spans) for member, spans in found.items()}
+
     def holds(self, member_id: str, on: date) -> bool:
-        return self.plan is None or plan_on(self.spans, member_id, on) == self.plan
+        if self.plan is None:
+            return True
+        return plan_on(self._spans_of.get(member_id, ()), member_id, on) == self.plan
 
     def holds_within(self, member_id: str, period: Period) -> bool:
         """Whether the member was the plan's member on any day of the period."""
         if self.plan is None:
             return True
         return any(
-            span.member_id == member_id
-            and span.plan == self.plan
+            span.plan == self.plan
             and span.start <= period.end
             and (span.end is None or span.end >= period.start)
-            for span in self.spans
+            for span in self._spans_of.get(member_id, ())
         )
 
 
