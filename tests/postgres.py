@@ -10,8 +10,10 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
+from sqlalchemy import make_url
 
 
 def find_pg_bin() -> Path | None:
@@ -80,9 +82,23 @@ class PostgresServer:
     def new_database(self, template: str | None = None) -> str:
         """A new database: empty, or a copy of ``template`` (which must have no connections)."""
         name = f"t_{uuid.uuid4().hex[:12]}"
+        # FILE_COPY copies the template's files (a third faster here than PostgreSQL 15's
+        # default, which writes every page of the copy to the WAL; with fsync off its
+        # checkpoints cost nothing).
         copy = f' TEMPLATE "{template}"' if template else ""
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{copy} STRATEGY FILE_COPY')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def drop_database(self, url: str) -> None:
+        """Drop a test's database once the test is over. Each is about 11 MB on disk: a run
+        that kept its thousand-odd databases wrote gigabytes and spent minutes at the end
+        deleting them."""
+        name = make_url(url).database
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        )

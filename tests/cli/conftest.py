@@ -40,5 +40,7 @@ def cli(tmp_path: Path, databases: Databases) -> Iterator[Cli]:
     # unset measures the terminal, and writing that back would pin every later command to it.
     saved = (console._width, errors._width)
     console.width = errors.width = 250
-    yield Cli(tmp_path, databases.new_url())
+    url = databases.migrated_url()
+    yield Cli(tmp_path, url)
     console._width, errors._width = saved
+    databases.drop(url)

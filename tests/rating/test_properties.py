@@ -334,7 +334,8 @@ def test_the_memtable_rating_matches_the_worked_example_of_team_time() -> None:
 def test_the_same_invariants_hold_through_a_store(databases: Databases, world: World) -> None:
     # Rows go straight into the tables (the importer is tested on its own); the rating reads
     # the store exactly as `ecmbill rate` does.
-    engine = open_store(databases.new_url())
+    url = databases.migrated_url()
+    engine = open_store(url)
     try:
         rows = tables(world)
         with unit_of_work(engine) as session:
@@ -365,6 +366,7 @@ def test_the_same_invariants_hold_through_a_store(databases: Databases, world: W
         rating = rate(engine, OCTOBER, CONTRACT)
     finally:
         engine.dispose()
+        databases.drop(url)
     check_invariants(world, rating)
     assert rating.as_json() == rate_in_memory(world).as_json()
 
@@ -485,8 +487,8 @@ def test_any_sequence_of_imports_corrections_and_deletions_rates_as_a_fresh_load
         time={}, starts={m: date(2026, 10, 1) for m in CORRECTED},
         eligible={m: True for m in CORRECTED},
     )  # fmt: skip
-    engine = open_store(databases.new_url())
-    fresh = open_store(databases.new_url())
+    urls = databases.migrated_url(), databases.migrated_url()
+    engine, fresh = open_store(urls[0]), open_store(urls[1])
     try:
         load_records(engine, folder, expected)
         for n, (what, *args) in enumerate(steps):
@@ -533,4 +535,6 @@ def test_any_sequence_of_imports_corrections_and_deletions_rates_as_a_fresh_load
     finally:
         engine.dispose()
         fresh.dispose()
+        for url in urls:
+            databases.drop(url)
     assert corrected.as_json() == loaded.as_json()

@@ -124,7 +124,7 @@ def seed(engine: Engine, contract: Contract, folder: Path) -> None:
 def seeded_database(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Seeded once per test run (password hashing is slow on purpose); each test gets a copy
     (``databases.copy_of``). Its engine is disposed: PostgreSQL copies only an unused template."""
-    url = databases.new_url()
+    url = databases.migrated_url()
     engine = open_store(url)
     seed(engine, default_contract(), tmp_path_factory.mktemp("seeded"))
     engine.dispose()
@@ -133,9 +133,11 @@ def seeded_database(databases: Databases, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture
 def world(seeded_database: str, databases: Databases) -> Iterator[Engine]:
-    engine = open_store(databases.copy_of(seeded_database))
+    url = databases.copy_of(seeded_database)
+    engine = open_store(url)
     yield engine
     engine.dispose()
+    databases.drop(url)
 
 
 @pytest.fixture
