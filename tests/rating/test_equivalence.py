@@ -39,6 +39,7 @@ from ecmbill.rating.files import rate_folder
 from ecmbill.rating.output import rate_folder_to_file
 from ecmbill.rating.service import rate
 from ecmbill.store.bulk import bulk_insert
+from tests.conftest import TEST_DATABASE
 
 PERIOD = Period(2026, 10)
 ENTRIES = 60_000
@@ -112,6 +113,10 @@ def contract_module() -> Contract:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[None]:
+    if TEST_DATABASE == "postgresql":
+        # Spark rates files; no database is involved. A Spark session and its three ratings
+        # take two to three minutes, so they run once, in the SQLite pass of the suite.
+        pytest.skip("no database is involved: it runs once, in the SQLite pass of the suite")
     pytest.importorskip("pyspark")
     from ecmbill.rating.engines import spark_session
 
