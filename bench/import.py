@@ -4,6 +4,8 @@ audited, one transaction) against a bulk-load floor of the same rows, on SQLite 
     python bench/import.py --rows 1000000                 # SQLite, and PostgreSQL if installed
     python bench/import.py --rows 1000000 --postgres URL  # an existing (empty) database
     python bench/import.py --rows 1000000 --xlsx          # also: the same rows from an XLSX
+    python bench/import.py --rows 1000000 --before DIR    # also: the import of other code
+                                    # (e.g. ``git archive main ecmbill | tar -x -C DIR``)
 
 The floor: the same CSV read with Python's ``csv`` module and inserted with ``executemany`` into
 a same-shaped ``time_entries`` table (SQLite, foreign keys on as ecmbill has them), or loaded
@@ -166,8 +168,10 @@ def compare(
     rounds: int,
     server: Any,
     only: list[str] | None = None,
+    before: str | None = None,
 ) -> None:
-    contenders = ["floor", "import"] + (["xlsx"] if "xlsx" in paths else [])
+    contenders = ["floor", *(["before"] if before else []), "import"]
+    contenders += ["xlsx"] if "xlsx" in paths else []
     contenders = [name for name in contenders if only is None or name in only]
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
     n = 0
@@ -175,7 +179,10 @@ def compare(
         for name in contenders:
             n += 1
             url = _fresh_url(None, folder, n, server)
-            runs[name].append(_spawn(["--child", name, "--url", url, "--folder", str(folder)]))
+            code = ["--code", before] if name == "before" and before else []
+            child = "import" if name == "before" else name
+            args = ["--child", child, "--url", url, "--folder", str(folder), *code]
+            runs[name].append(_spawn(args))
             if url.startswith("sqlite:///"):
                 Path(url.removeprefix("sqlite:///")).unlink()
     best = {name: min(r["seconds"] for r in found) for name, found in runs.items()}
@@ -190,10 +197,14 @@ def compare(
         )
     if "import" in best and "floor" in best:
         ratio = best["import"] / best["floor"]
-        print(f"  {label:10s} import ÷ floor = {ratio:.2f}x (target ≤ 4x)")
-        if label == "SQLite":  # PostgreSQL's floor is the server's work, not the process's
-            cpu = min(r["cpu"] for r in runs["import"]) / min(r["cpu"] for r in runs["floor"])
-            print(f"  {label:10s} import ÷ floor in CPU time = {cpu:.2f}x")
+        for name in ("before", "import"):
+            if name not in best:
+                continue
+            ratio = best[name] / best["floor"]
+            print(f"  {label:10s} {name} ÷ floor = {ratio:.2f}x (target ≤ 4x)")
+            if label == "SQLite":  # PostgreSQL's floor is the server's work, not the process's
+                cpu = min(r["cpu"] for r in runs[name]) / min(r["cpu"] for r in runs["floor"])
+                print(f"  {label:10s} {name} ÷ floor in CPU time = {cpu:.2f}x")
 
 
 def main() -> None:
@@ -205,11 +216,17 @@ def main() -> None:
     parser.add_argument(
         "--only", help="run only these contenders (comma-separated: floor, import, xlsx)"
     )
+    parser.add_argument(
+        "--before", help="also time the import of the ecmbill package in this folder ('before')"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if args.code:
+            sys.path.insert(0, str(Path(args.code).resolve()))
         folder = Path(args.folder)
         paths = {p.stem if p.suffix == ".csv" else "xlsx": p for p in folder.iterdir()}
         paths = {k: v for k, v in paths.items() if k in {"staff", "members", "time", "xlsx"}}
@@ -229,7 +246,8 @@ def main() -> None:
             f"{date.today()}: importing {args.rows:,d} time entries, {args.rounds} rounds; "
             f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
         )
-        compare("SQLite", folder, paths, args.rounds, None, only)
+        before = str(Path(args.before).resolve()) if args.before else None
+        compare("SQLite", folder, paths, args.rounds, None, only, before)
         if not args.sqlite_only:
             from tests.postgres import PostgresServer, find_pg_bin
 
@@ -239,7 +257,7 @@ def main() -> None:
                 server = PostgresServer()
                 server.start()
                 try:
-                    compare("PostgreSQL", folder, paths, args.rounds, server, only)
+                    compare("PostgreSQL", folder, paths, args.rounds, server, only, before)
                 finally:
                     server.stop()
         load = os.getloadavg()

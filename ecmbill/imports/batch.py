@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
+import marshal
 import pickle
 import sqlite3
 import tempfile
@@ -144,6 +145,8 @@ KEPT_IN_MEMORY = 20_000
 CHECKED_TOGETHER = 5_000
 # Records written to and read from the temporary file at a time.
 _SPILL_CHUNK = 2_000
+# Keys looked up in the temporary file by one query (SQLite takes up to 32,766 parameters).
+_LOOKED_UP_TOGETHER = 500
 
 
 class Accepted:
@@ -167,6 +170,12 @@ class Accepted:
         # The keys of the rows read: where the first record of each is, and how many records
         # rows of that key stood for. In the temporary file once the records are.
         self._keys: dict[Any, tuple[int, int]] = {}
+        # The names of the values of the records in the temporary file (those of the first
+        # record spilled): a record with just these names keeps its values as a tuple there.
+        self._names: tuple[str, ...] | None = None
+        # The keys of the rows being read looked up in the temporary file (``look_up``):
+        # those asked, and where each found is.
+        self._looked_up: tuple[set[str], dict[str, tuple[int, int]]] | None = None
 
     @classmethod
     def of(cls, rows: list[Row]) -> Accepted:
@@ -199,7 +208,7 @@ class Accepted:
         if seq >= self._stored:
             return self._pending[seq - self._stored][1]
         (blob,) = self._spill.execute("SELECT row FROM rows WHERE seq = ?", (seq,)).fetchone()
-        return cast(Row, pickle.loads(blob))
+        return self._decoded(blob)
 
     def seen(self, key: Any) -> tuple[int, int] | None:
         """Where the first record of a row with ``key`` is, and how many records rows with
@@ -207,8 +216,26 @@ class Accepted:
         found = self._keys.get(key)
         if found is not None or self._spill is None:
             return found
+        text = _text(key)
+        if self._looked_up is not None and text in self._looked_up[0]:
+            return self._looked_up[1].get(text)
         got = self._spill.execute("SELECT seq, n FROM keys WHERE k = ?", (_text(key),)).fetchone()
         return None if got is None else (got[0], got[1])
+
+    def look_up(self, keys: Iterable[Any]) -> None:
+        """The keys of the next rows, looked up in the temporary file together (``seen``):
+        one query per few hundred keys instead of one per row."""
+        self._looked_up = None
+        if self._spill is None:
+            return
+        texts = list({_text(key) for key in keys if key not in self._keys})
+        found: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(texts), _LOOKED_UP_TOGETHER):
+            part = texts[start : start + _LOOKED_UP_TOGETHER]
+            marks = ", ".join("?" for _ in part)
+            query = f"SELECT k, seq, n FROM keys WHERE k IN ({marks})"
+            found.update((k, (seq, n)) for k, seq, n in self._spill.execute(query, part))
+        self._looked_up = (set(texts), found)
 
     def see(self, key: Any, first: int, records: int) -> None:
         self._keys[key] = (first, records)
@@ -217,11 +244,13 @@ class Accepted:
 
     def _flush_keys(self) -> None:
         assert self._spill is not None
-        self._spill.executemany(
-            "INSERT OR REPLACE INTO keys VALUES (?, ?, ?)",
-            [(_text(key), seq, n) for key, (seq, n) in self._keys.items()],
-        )
+        flushed = [(_text(key), seq, n) for key, (seq, n) in self._keys.items()]
+        self._spill.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?, ?)", flushed)
         self._keys = {}
+        if self._looked_up is not None:
+            # Keys looked up before they were seen are now where ``seen`` no longer looks.
+            asked, found = self._looked_up
+            found.update((text, (seq, n)) for text, seq, n in flushed if text in asked)
 
     def _start_spilling(self) -> None:
         self._folder = tempfile.TemporaryDirectory(prefix="ecmbill-import-")
@@ -251,18 +280,13 @@ class Accepted:
             "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (seq, row.line, "" if group is None else str(group(row)), 1 if row.notes else 0,
-                 pickle.dumps(row, pickle.HIGHEST_PROTOCOL),
-                 pickle.dumps(row.key, pickle.HIGHEST_PROTOCOL), row.recorded)
+                 self._encoded(row), _key_cell(row.key), row.recorded)
                 for seq, row, _ in self._pending
             ],
         )  # fmt: skip
         self._spill.executemany(
             "INSERT INTO raw VALUES (?, ?)",
-            [
-                (row.line, pickle.dumps(raw, pickle.HIGHEST_PROTOCOL))
-                for _, row, raw in self._pending
-                if raw is not None
-            ],
+            [(row.line, _cells_blob(raw)) for _, row, raw in self._pending if raw is not None],
         )
         self._stored += len(self._pending)
         self._pending = []
@@ -284,7 +308,7 @@ class Accepted:
                 yield self._checked(part)
                 _collect_cycles()
             last = grp
-            part.append((seq, pickle.loads(blob)))
+            part.append((seq, self._decoded(blob)))
         if part:
             yield self._checked(part)
 
@@ -308,7 +332,7 @@ class Accepted:
     def _save(self, records: Iterable[tuple[int, Row]]) -> None:
         assert self._spill is not None
         changed = [
-            (pickle.dumps(row, pickle.HIGHEST_PROTOCOL), row.recorded, seq)
+            (self._encoded(row), row.recorded, seq)
             for seq, row in records
             if row.notes or row.merged_into is not None
         ]
@@ -336,7 +360,8 @@ class Accepted:
                 "SELECT seq, line, row FROM rows WHERE seq >= ? AND seq < ? ORDER BY seq",
                 (start, start + _SPILL_CHUNK),
             ).fetchall()
-            part = [(seq, pickle.loads(blob)) for seq, line, blob in found if line not in dropped]
+            decoded = self._decoded
+            part = [(seq, decoded(blob)) for seq, line, blob in found if line not in dropped]
             if part:
                 yield [row for _, row in part]
             if keep_notes:
@@ -355,8 +380,8 @@ class Accepted:
         dropped = self.dropped
         for start in range(0, self._stored, _SPILL_CHUNK):
             found = [
-                pickle.loads(blob)
-                for line, blob in self._spill.execute(
+                _key_of_cell(cell)
+                for line, cell in self._spill.execute(
                     "SELECT line, key FROM rows WHERE seq >= ? AND seq < ? AND recorded = 1"
                     " ORDER BY seq",
                     (start, start + _SPILL_CHUNK),
@@ -376,7 +401,7 @@ class Accepted:
             "SELECT line, row FROM rows WHERE noted = 1 ORDER BY seq"
         ):
             if line not in self.dropped:
-                yield pickle.loads(blob)
+                yield self._decoded(blob)
 
     def raw(self, lines: Iterable[int]) -> dict[int, tuple[str, ...]]:
         """The values as read of these accepted lines."""
@@ -386,8 +411,46 @@ class Accepted:
         for line in lines:
             got = self._spill.execute("SELECT cells FROM raw WHERE line = ?", (line,)).fetchone()
             if got is not None:
-                found[line] = pickle.loads(got[0])
+                found[line] = _cells_of_blob(got[0])
         return found
+
+    def _encoded(self, row: Row) -> bytes:
+        """A record for the temporary file: its fields as a plain tuple, its values without
+        their names when it has the usual ones. Pickling the ``Row`` itself took twice as long
+        each way (the class and every field name go with each record), and a large import
+        writes each record once and reads it back twice."""
+        values: Any = row.values
+        names = tuple(values)
+        if self._names is None:
+            self._names = names
+        if names == self._names:
+            values = tuple(values.values())
+        fields = (
+            row.line, row.key, values, row.extra or None, row.delete, row.replaces, row.copies,
+            row.generated, row.merged_into is not None, row.notes or None,
+        )  # fmt: skip
+        return pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)
+
+    def _decoded(self, blob: bytes) -> Row:
+        """The record ``_encoded`` wrote. A record merged into another (``Row.merged_into``)
+        comes back merged into ``MERGED_ELSEWHERE``: once the checks across rows are done, only
+        whether it was merged counts (``Row.recorded``)."""
+        line, key, values, extra, delete, replaces, copies, generated, merged, notes = pickle.loads(
+            blob
+        )
+        if type(values) is tuple:
+            assert self._names is not None
+            values = dict(zip(self._names, values))  # noqa: B905
+        row = _bare_row(Row)
+        # The fields set directly: the dataclass's ``__init__`` (with its default factories)
+        # took a third of reading a record back.
+        row.__dict__ = {
+            "line": line, "key": key, "values": values, "extra": {} if extra is None else extra,
+            "delete": delete, "replaces": replaces, "copies": copies, "generated": generated,
+            "merged_into": MERGED_ELSEWHERE if merged else None,
+            "notes": [] if notes is None else notes,
+        }  # fmt: skip
+        return row
 
     def close(self) -> None:
         if self._spill is not None:
@@ -396,6 +459,38 @@ class Accepted:
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
+
+
+# What a record read back from the temporary file was merged into (``Accepted._decoded``).
+MERGED_ELSEWHERE = Row(0, (), {})
+_bare_row = object.__new__
+
+
+def _key_cell(key: tuple[Any, ...]) -> str | bytes:
+    """A record's key in the temporary file: the id itself when the key is one text (time
+    entries, outreach attempts, members), else pickled."""
+    if len(key) == 1 and type(key[0]) is str:
+        return key[0]
+    return pickle.dumps(key, pickle.HIGHEST_PROTOCOL)
+
+
+def _key_of_cell(cell: str | bytes) -> tuple[Any, ...]:
+    return (cell,) if isinstance(cell, str) else cast(tuple[Any, ...], pickle.loads(cell))
+
+
+def _cells_blob(values: tuple[str, ...]) -> bytes:
+    """A line's values as read, for the temporary file: ``marshal`` (texts only, several times
+    faster than pickle), pickle behind a marker byte for anything else."""
+    try:
+        return b"m" + marshal.dumps(values)
+    except ValueError:
+        return b"p" + pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
+
+
+def _cells_of_blob(blob: bytes) -> tuple[str, ...]:
+    if blob[:1] == b"m":
+        return cast(tuple[str, ...], marshal.loads(blob[1:]))
+    return cast(tuple[str, ...], pickle.loads(blob[1:]))
 
 
 def _collect_cycles() -> None:
@@ -567,39 +662,60 @@ def _read_rows(
             found = batch.check(header, [raws[index].values for index in fitting])
             for index, given in zip(fitting, found, strict=True):
                 checked[index] = given
+        # The batch's rows read, then kept or refused as repeats in file order, their keys
+        # looked up together.
+        read_rows: list[tuple[RawRow, Cells, Row]] = []
         for raw, given in zip(raws, checked, strict=True):
             done += 1
             if progress and done % 1000 == 0:
                 progress(done, max(total, done))
-            _read_one(importer, read, batch, header, raw, given, accepted, refuse)
+            parsed = _read_one(read, batch, header, raw, given, refuse)
+            if parsed is not None:
+                read_rows.append((raw, *parsed))
+        accepted.look_up(_key(row) for _, _, row in read_rows)
+        for raw, cells, row in read_rows:
+            _keep(importer, raw, cells, row, accepted, refuse)
     result.rows_read = done
     if progress:
         progress(done, done)
 
 
 def _read_one(
-    importer: Importer,
     read: RowReader,
     batch: BatchReading | None,
     header: tuple[str, ...],
     raw: RawRow,
     given: dict[str, Any] | None,
-    accepted: Accepted,
     refuse: Callable[[int, tuple[str, ...], str | None, str], None],
-) -> None:
-    """One row: read (by its batch's values when it kept every rule there), then kept
-    unless it repeats an earlier row's key."""
+) -> tuple[Cells, Row] | None:
+    """One row read (by its batch's values when it kept every rule there), or refused."""
     if problem := width_problem(header, raw):
         refuse(raw.line, raw.values, None, problem)
-        return
+        return None
     cells = dict(zip(header, raw.values, strict=True))
     try:
         row = read(cells) if given is None or batch is None else batch.read(cells, given)
     except RowReject as reject:
         refuse(raw.line, raw.values, reject.column, reject.reason)
-        return
+        return None
     row.line = raw.line
-    key = row.key[0] if len(row.key) == 1 else row.key
+    return cells, row
+
+
+def _key(row: Row) -> Any:
+    return row.key[0] if len(row.key) == 1 else row.key
+
+
+def _keep(
+    importer: Importer,
+    raw: RawRow,
+    cells: Cells,
+    row: Row,
+    accepted: Accepted,
+    refuse: Callable[[int, tuple[str, ...], str | None, str], None],
+) -> None:
+    """A row read is kept unless it repeats an earlier row's key (in file order)."""
+    key = _key(row)
     known = accepted.seen(key)
     earlier = None if known is None else accepted.record(known[0])
     seen = 0 if known is None else known[1]

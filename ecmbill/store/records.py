@@ -336,6 +336,8 @@ def _any_stored(
     """Whether a stored record may have one of these keys: one whose first key column is
     one of theirs (more than the keys themselves: enough to know none is stored)."""
     first_key = table.c[key_columns[0]]
+    if session.execute(select(first_key).limit(1)).first() is None:
+        return False  # an empty table (a first import): the keys need not be read at all
     for chunk in keys:
         for part in _chunks(list(dict.fromkeys(key[0] for key in chunk)), CHUNK):
             query = select(first_key).where(_among(session, first_key, part)).limit(1)
