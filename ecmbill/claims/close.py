@@ -164,7 +164,7 @@ def close_period(
                     drafts = tuple(replace(draft, plan=key) for draft in drafts)
                 ours = {member: mine[member] for member in waiting[taken:upto]}
                 taken = upto
-                # One query per thousand claims: a month closed again has every member's claim.
+                # The lines of the batch's earlier claims only, one query per thousand claims.
                 before = stored.charge_lines_of(session, (claim.id for claim in ours.values()))
                 claimed = {
                     member: Claimed(
@@ -244,7 +244,7 @@ class _Writer:
     ) -> None:
         if not todo:
             return
-        session, actor, now, result = self.session, self.actor, self.now, self.result
+        session, actor, result = self.session, self.actor, self.result
         close_id = self.open()
         now = self.now
         for batch in _batches(todo, CLAIMS_PER_BATCH):
