@@ -109,11 +109,18 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
     set_settings(engine, {**DEMO_SETTINGS, "rendering_npi_on_line": "no"}, actor="bench")
     contract = default_contract()
     load_before = os.getloadavg()[0]
-    # When the close started each of its steps (rating, comparing, writing claims).
+    # When the close started each of its steps (rating, comparing, writing claims), and the
+    # rating's peak resident set: the peak is reset when the rating ends, so the close's
+    # peak is split into the rating's and the claims' (built, compared, written).
     steps: dict[str, float] = {}
+    rating_peak: list[float] = []
 
     def tell(step: str, _done: int, _total: int) -> None:
-        steps.setdefault(step.split(" ")[0], time.perf_counter())
+        word = step.split(" ")[0]
+        if word == "comparing" and word not in steps:
+            rating_peak.append(_status_mib("VmHWM"))
+            _reset_peak()
+        steps.setdefault(word, time.perf_counter())
 
     closed, close_s, close_cpu, close_from, close_peak = _timed(
         lambda: close_period(engine, PERIOD, contract, actor="bench", today=TODAY, progress=tell)
@@ -131,7 +138,9 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
         "close_s": round(close_s, 2),
         "close_cpu_s": round(close_cpu, 2),
         "close_from_mib": round(close_from),
-        "close_peak_mib": round(close_peak),
+        "close_peak_mib": round(max(close_peak, *rating_peak)),
+        "rating_peak_mib": round(rating_peak[0]),
+        "claims_peak_mib": round(close_peak),
         "rating_s": round(rating_s, 2),
         "export_s": round(export_s, 2),
         "export_cpu_s": round(export_cpu, 2),
@@ -153,7 +162,8 @@ def show(found: dict[str, Any]) -> None:
         f"{found['load'][1]})\n"
         f"    close {found['close_s']:.1f} s (of which rating {found['rating_s']:.1f} s; CPU "
         f"{found['close_cpu_s']:.1f} s, RSS {found['close_from_mib']:,d} → peak "
-        f"{found['close_peak_mib']:,d} MiB), 837P {found['export_s']:.1f} s (CPU "
+        f"{found['close_peak_mib']:,d} MiB: rating {found['rating_peak_mib']:,d}, claims "
+        f"{found['claims_peak_mib']:,d}), 837P {found['export_s']:.1f} s (CPU "
         f"{found['export_cpu_s']:.1f} s, RSS {found['export_from_mib']:,d} → peak "
         f"{found['export_peak_mib']:,d} MiB); together "
         f"{found['total_s']:.1f} s (CPU {found['total_cpu_s']:.1f} s): target < {TARGET_S} s "

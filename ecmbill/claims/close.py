@@ -6,10 +6,12 @@ filing); this module reads and writes the store around them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any, TypeVar
 
 from ecmbill.claims.settings import ProviderSettings, plan_settings, provider_settings
@@ -31,9 +33,11 @@ from ecmbill.domain.claims import (
     plan_corrections,
     timely_filing,
 )
+from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.plans import DEFAULT_PLAN
-from ecmbill.rating.service import rate
+from ecmbill.rating.service import claim_lines_table, lines_by_member
+from ecmbill.rating.service import rate as rate  # a test patches it here
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
 from ecmbill.store import remittances as answers
@@ -119,50 +123,9 @@ def close_period(
         if on_locked is not None:
             on_locked()
         tell(f"rating {period}", 0, 0)
-        rating = rate(engine, period, contracts)
+        rated = claim_lines_table(engine, period, contracts)
         tell("comparing with the claims made before", 0, 0)
         npi_of = stored.staff_npis(session) if settings.rendering_npi_on_line else None
-        latest: dict[tuple[str, str], StoredClaim] = {}
-        denied: set[int] = set()
-        decisions: list[Decision] = []
-        deadlines: dict[str, int] = {}
-        for key in chosen:
-            terms = contracts[key]
-            rules = terms.claims
-            drafts = build_claims(
-                rating, terms.rate_for, npi_of,
-                outreach=SameDayOutreach(rules.same_day_outreach),
-                repeat_modifier=rules.repeat_modifier,
-                plan=None if single else key,
-            )  # fmt: skip
-            if single:
-                drafts = tuple(replace(draft, plan=key) for draft in drafts)
-            # A claim is corrected by a claim to its own plan, even for a member who has
-            # moved to another plan since: that plan never received it.
-            mine = stored.latest_claims(session, str(period), None if single else key)
-            found = _denied(session, [claim.id for claim in mine.values()])
-            # One query per thousand claims: a month closed again has every member's claim.
-            before = stored.charge_lines_of(session, (claim.id for claim in mine.values()))
-            claimed = {
-                member: Claimed(
-                    Frequency(claim.frequency),
-                    billed_lines(before.get(claim.id, [])),
-                    denied=claim.id in found,
-                )
-                for member, claim in mine.items()
-            }
-            members = stored.billed_members(session, set(mine) | {d.member_id for d in drafts})
-            addressed = {member for member, it in members.items() if it.address is not None}
-            go, held = hold_back(
-                plan_corrections(drafts, claimed, AfterDenial(rules.after_denial), key),
-                addressed.__contains__,
-                waived=rules.member_address == "waived",
-            )
-            decisions += go
-            result.held_back += held
-            latest.update(((member, key), claim) for member, claim in mine.items())
-            denied |= found
-            deadlines[key] = terms.timely_filing_days
         first = stored.first_close(session, str(period))
         if first is not None:
             result.first_closed_at = first.closed_at
@@ -172,26 +135,121 @@ def close_period(
                 first.closed_at,
                 after_audit_id=stored.close_mark(session, str(period), first=True),
             )
-        todo = [decision for decision in decisions if decision.action is not Action.NOTHING]
-        result.unchanged = len(decisions) - len(todo)
-        result.warnings = tuple(
-            warning
-            for key in chosen
-            for warning in timely_filing(
-                [d.draft for d in todo if d.draft is not None and d.action is not Action.VOID
-                 and d.plan == key],
-                today,
-                deadlines[key],
-            )
+        writer = _Writer(session, str(period), settings, actor, single, result, tell)
+        for key in chosen:
+            terms = contracts[key]
+            rules = terms.claims
+            # A claim is corrected by a claim to its own plan, even for a member who has
+            # moved to another plan since: that plan never received it.
+            mine = stored.latest_claims(session, str(period), None if single else key)
+            found = _denied(session, [claim.id for claim in mine.values()])
+            waiting = sorted(mine)  # the members claimed before, in the order of the lines
+            taken = 0
+            # A batch of members at a time, in member order: the claims, the decisions and
+            # their control numbers come out in the order of the whole month's, and only a
+            # batch's lines and claims are held as objects. A member claimed before with no
+            # line left is decided in the batch whose members surround it.
+            batches = lines_by_member(rated, MEMBERS_PER_BATCH, plan=None if single else key)
+            for lines in chain(batches, [[]]):
+                upto = bisect_right(waiting, lines[-1].member_id) if lines else len(waiting)
+                if not lines and taken == upto:
+                    continue
+                drafts = build_claims(
+                    PeriodRating(str(period), tuple(lines), ()), terms.rate_for, npi_of,
+                    outreach=SameDayOutreach(rules.same_day_outreach),
+                    repeat_modifier=rules.repeat_modifier,
+                    plan=None if single else key,
+                )  # fmt: skip
+                if single:
+                    drafts = tuple(replace(draft, plan=key) for draft in drafts)
+                ours = {member: mine[member] for member in waiting[taken:upto]}
+                taken = upto
+                # The lines of the batch's earlier claims only, one query per thousand claims.
+                before = stored.charge_lines_of(session, (claim.id for claim in ours.values()))
+                claimed = {
+                    member: Claimed(
+                        Frequency(claim.frequency),
+                        billed_lines(before.get(claim.id, [])),
+                        denied=claim.id in found,
+                    )
+                    for member, claim in ours.items()
+                }
+                members = stored.billed_members(session, set(ours) | {d.member_id for d in drafts})
+                addressed = {member for member, it in members.items() if it.address is not None}
+                go, held = hold_back(
+                    plan_corrections(drafts, claimed, AfterDenial(rules.after_denial), key),
+                    addressed.__contains__,
+                    waived=rules.member_address == "waived",
+                )
+                result.held_back += held
+                todo = [decision for decision in go if decision.action is not Action.NOTHING]
+                result.unchanged += len(go) - len(todo)
+                result.warnings += timely_filing(
+                    [d.draft for d in todo if d.draft is not None and d.action is not Action.VOID],
+                    today,
+                    terms.timely_filing_days,
+                )
+                writer.write(todo, {(member, key): claim for member, claim in ours.items()}, found)
+        if writer.close_id is None:
+            if first is not None:
+                return result  # closed before, and nothing changed: nothing is written
+            writer.open()
+        assert writer.close_id is not None
+        stored.set_claims_created(session, writer.close_id, len(result.created))
+        stored.record_trail(
+            session,
+            [
+                audit.audit_row(
+                    actor=actor, at=writer.now, action="create", entity="period_close",
+                    key=str(period), before=None, after={"claims_created": len(result.created)},
+                )
+            ],
         )  # fmt: skip
-        if not todo and first is not None:
-            return result
-        now = audit.now()
-        close_id = stored.add_close(session, str(period), now, actor, len(todo))
-        trail: list[dict[str, Any]] = []
-        tell("writing claims", 0, len(todo))
+    return result
+
+
+class _Writer:
+    """Writes a close's claims as they are decided: the close's record when the first claim
+    comes (a close that finds nothing to do writes nothing), then each batch's claims, their
+    lines, the statuses of the claims they correct and their audit records."""
+
+    def __init__(
+        self,
+        session: Session,
+        period: str,
+        settings: ProviderSettings,
+        actor: str,
+        single: bool,
+        result: CloseResult,
+        tell: Callable[[str, int, int], None],
+    ) -> None:
+        self.session, self.period, self.settings = session, period, settings
+        self.actor, self.single, self.result, self.tell = actor, single, result, tell
+        self.close_id: int | None = None
+        self.now = audit.now()
+
+    def open(self) -> int:
+        """The close's record. Its count of claims is set when the close ends (not known
+        before: the claims are decided a batch at a time)."""
+        if self.close_id is None:
+            self.now = audit.now()
+            self.close_id = stored.add_close(self.session, self.period, self.now, self.actor, 0)
+        return self.close_id
+
+    def write(
+        self,
+        todo: list[Decision],
+        latest: dict[tuple[str, str], StoredClaim],
+        denied: set[int],
+    ) -> None:
+        if not todo:
+            return
+        session, actor, result = self.session, self.actor, self.result
+        close_id = self.open()
+        now = self.now
         for batch in _batches(todo, CLAIMS_PER_BATCH):
-            made = _new_claims(session, batch, latest, str(period), settings, close_id, now)
+            made = _new_claims(session, batch, latest, self.period, self.settings, close_id, now)
+            trail: list[dict[str, Any]] = []
             for decision, (claim, lines) in zip(batch, made, strict=True):
                 previous = latest.get((decision.member_id, decision.plan))
                 if previous is not None and (
@@ -214,7 +272,7 @@ def close_period(
                         key=claim.patient_control_number, before=None,
                         after={
                             "member_id": claim.member_id, "period": claim.period,
-                            **({} if single else {"plan": claim.plan}),
+                            **({} if self.single else {"plan": claim.plan}),
                             "frequency": claim.frequency, "total_charge": claim.total_charge,
                             "lines": len(lines), "corrects": previous.patient_control_number
                             if previous is not None and decision.action is not Action.ORIGINAL
@@ -230,16 +288,8 @@ def close_period(
                 )  # fmt: skip
             # Written per batch: a million-entry month's trail is not held whole.
             stored.record_trail(session, trail)
-            trail = []
-            tell("writing claims", len(result.created), len(todo))
-        trail.append(
-            audit.audit_row(
-                actor=actor, at=now, action="create", entity="period_close", key=str(period),
-                before=None, after={"claims_created": len(todo)},
-            )
-        )  # fmt: skip
-        stored.record_trail(session, trail)
-    return result
+            # The total is not known before the last batch is decided: 0 (unknown).
+            self.tell("writing claims", len(result.created), 0)
 
 
 def _denied(session: Session, claim_ids: list[int]) -> set[int]:
@@ -271,6 +321,9 @@ def unclaimed_changes(engine: Engine, period: Period) -> list[str]:
 
 # Claims written per statement batch: their lines and audit records go with them.
 CLAIMS_PER_BATCH = 2000
+# Members whose lines are turned into claims, compared with the claims made before and written
+# together: the month's lines stay Arrow columns, a batch of members' lines become objects.
+MEMBERS_PER_BATCH = 2000
 
 
 def _batches(items: list[T], size: int) -> Iterator[list[T]]:

@@ -5,11 +5,14 @@ minutes-per-unit report built from them."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
 from ibis.backends import BaseBackend
 
 from ecmbill.contract import Contract
@@ -122,6 +125,49 @@ def rate(engine: Engine, period: Period, contracts: Contract | PlanContracts) ->
         return rate_period(store_inputs(con), period, contracts)
     finally:
         con.disconnect()
+
+
+def claim_lines_table(
+    engine: Engine, period: Period, contracts: Contract | PlanContracts
+) -> pa.Table:
+    """The period's claim lines as ``rate`` finds them, as one Arrow table sorted by member
+    (byte order of the ids, which is Python's order of them), for the close. The not-billed
+    rows are not read: the close claims lines and nothing else, and a month's reasons held as
+    objects were most of a large close's memory. Columnar, the lines of a million-entry month
+    take tens of MiB; ``lines_by_member`` turns them into lines a batch of members at a time."""
+    con = rating_backend(engine)
+    try:
+        classified = classify(store_inputs(con), period.start, period.end, contracts)
+        table = billable_lines(classified).to_pyarrow()
+    finally:
+        con.disconnect()
+    # Sorted here, not in the database: PostgreSQL would order by its collation, which need not
+    # be the order in which the close numbers its claims (Python's, by member id).
+    return table.sort_by("member_id")
+
+
+def lines_by_member(
+    table: pa.Table, members_per_batch: int, *, plan: str | None = None
+) -> Iterator[list[ClaimLine]]:
+    """``claim_lines_table``'s lines (of one ``plan``, or all) a batch of whole members at a
+    time, in member order, each batch in ``rate``'s order: a member's lines are all in one
+    batch, in the order ``rate`` gives them, so claims built batch by batch are the claims
+    built from ``rate``'s whole answer."""
+    if members_per_batch < 1:
+        raise ValueError("members_per_batch must be at least 1")
+    if plan is not None:
+        table = table.filter(pc.equal(table["plan"], plan))
+    if table.num_rows == 0:
+        return
+    members = table["member_id"].combine_chunks()
+    # Where each member's lines start: the first row, and every row whose member differs
+    # from the row before it.
+    changed = pc.not_equal(members.slice(1), members.slice(0, table.num_rows - 1))
+    starts = pc.indices_nonzero(changed).to_numpy() + 1
+    cuts = [0, *starts[members_per_batch - 1 :: members_per_batch].tolist(), table.num_rows]
+    for begin, end in pairwise(cuts):
+        rows = table.slice(begin, end - begin).to_pylist()
+        yield sorted((to_claim_line(row) for row in rows), key=ClaimLine.sort_key)
 
 
 # A few recent ratings per process, for the pages that show a month again and again (Billing,

@@ -153,6 +153,13 @@ def add_close(
     return close.id
 
 
+def set_claims_created(session: Session, close_id: int, claims_created: int) -> None:
+    """The close's count of claims, known once its last batch is written."""
+    close = session.get(models.PeriodClose, close_id)
+    assert close is not None
+    close.claims_created = claims_created
+
+
 # What a close rates: edits of these wait while a close holds its lock (PostgreSQL; on
 # SQLite the close's write lock holds every writer back).
 RATED_TABLES = ("time_entries", "outreach_attempts", "eligibility", "enrollments", "staff_roles")
