@@ -37,7 +37,6 @@ from ecmbill.domain.lines import PeriodRating
 from ecmbill.domain.period import Period
 from ecmbill.domain.plans import DEFAULT_PLAN
 from ecmbill.rating.service import claim_lines_table, lines_by_member
-from ecmbill.rating.service import rate as rate  # a test patches it here
 from ecmbill.store import audit
 from ecmbill.store import claims as stored
 from ecmbill.store import remittances as answers

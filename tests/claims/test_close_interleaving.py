@@ -16,7 +16,7 @@ from ecmbill.claims import close as claim_close
 from ecmbill.claims.close import close_period, unclaimed_changes
 from ecmbill.claims.views import list_claims
 from ecmbill.contract import Contract
-from ecmbill.rating.service import rate
+from ecmbill.rating.service import claim_lines_table
 from ecmbill.store import audit, models
 from ecmbill.store.db import unit_of_work
 from tests.claims.world import OCTOBER, A, configure, load
@@ -103,11 +103,11 @@ def test_an_edit_being_saved_when_the_close_starts_is_waited_for_and_claimed(
     written, go, rated = threading.Event(), threading.Event(), threading.Event()
 
     def rate_and_tell(*args: object, **kwargs: object) -> object:
-        rating = rate(*args, **kwargs)  # type: ignore[arg-type]
+        rating = claim_lines_table(*args, **kwargs)  # type: ignore[arg-type]
         rated.set()
         return rating
 
-    monkeypatch.setattr(claim_close, "rate", rate_and_tell)
+    monkeypatch.setattr(claim_close, "claim_lines_table", rate_and_tell)
     with ThreadPoolExecutor(2) as pool:
         edit = pool.submit(save_edit, october, written=written, go=go)
         assert written.wait(BOUND)
