@@ -82,7 +82,7 @@ def rate_period(
     refused = classified.filter(classified.reason_code.notnull()).to_pyarrow().to_pylist()
     return PeriodRating(
         period=str(period),
-        lines=tuple(sorted((to_claim_line(row) for row in lines), key=ClaimLine.sort_key)),
+        lines=tuple(claim_lines_in_order(lines)),
         not_billed=tuple(
             sorted(
                 to_not_billed(refused, contracts),
@@ -167,7 +167,7 @@ def lines_by_member(
     cuts = [0, *starts[members_per_batch - 1 :: members_per_batch].tolist(), table.num_rows]
     for begin, end in pairwise(cuts):
         rows = table.slice(begin, end - begin).to_pylist()
-        yield sorted((to_claim_line(row) for row in rows), key=ClaimLine.sort_key)
+        yield claim_lines_in_order(rows)
 
 
 # A few recent ratings per process, for the pages that show a month again and again (Billing,
@@ -204,6 +204,13 @@ def rate_recent(
 def honesty(engine: Engine, period: Period, contracts: Contract | PlanContracts) -> HonestyReport:
     rating = rate_recent(engine, period, contracts)
     return honesty_report(rating.period, rating.lines, rating.not_billed)
+
+
+def claim_lines_in_order(rows: Iterable[dict[str, Any]]) -> list[ClaimLine]:
+    """The rating's billable rows as claim lines, in the one order the rating gives them
+    (``ClaimLine.sort_key``): the whole month's (``rate``) and a batch of members' at a time
+    (``lines_by_member``) must agree for the close's claims to be the same either way."""
+    return sorted((to_claim_line(row) for row in rows), key=ClaimLine.sort_key)
 
 
 def to_claim_line(row: dict[str, Any]) -> ClaimLine:
