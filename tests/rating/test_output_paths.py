@@ -210,11 +210,14 @@ def test_outreach_lines_tie_on_every_key_but_the_id_in_the_month_compared() -> N
 
 # -- the file checks refuse a folder with the words of the previous checks ------------------------
 #
-# Two checks changed how they look, not what they find: repeated ids are grouped by a hash
-# first (then by the id, among the rows whose hash is shared), and the clock-time overlap is
-# left out of a time file without both clock columns. The previous checks are restated here
-# (plain grouping by the id; the overlap always checked) and must refuse each folder with the
-# same message: the same files, counts, problems, columns and example ids.
+# Some checks changed how they look, not what they find: repeated ids are grouped by a hash
+# first (then by the id, among the rows whose hash is shared), and on DuckDB not at all when
+# the hashes, sorted, all differ; the clock-time overlap is left out of a time file without
+# both clock columns; a staff id the staff file holds (fine by its own check) and an activity
+# of the contract's catalogue are not matched against the identifier pattern again. The
+# previous checks are restated here (plain grouping by the id, always; the overlap always
+# checked; every cell matched against its pattern) and must refuse each folder with the same
+# message: the same files, counts, problems, columns and example ids.
 
 TIME_HEADER = "entry_id,staff_id,member_id,date,minutes,activity,modality"
 CLOCK_HEADER = "entry_id,staff_id,member_id,date,start_time,end_time,activity,modality"
@@ -225,10 +228,21 @@ def _previous_repeated_ids(path: Path, read: ir.Table, column: str, what: str) -
     return file_checks._repeated(path, read, {column: ids}, what, quote=True)
 
 
-def _bad_month(fmt: str, tmp_path: Path, time: str, outreach_ids: list[str]) -> Path:
-    """A small clean folder (the generated month's other files) with ``time`` as the time file
-    and the outreach file's attempt ids replaced by ``outreach_ids`` (first rows)."""
+def _bad_month(
+    fmt: str, tmp_path: Path, time: str, outreach_ids: list[str], staff_ids: tuple[str, ...] = ()
+) -> Path:
+    """A small clean folder (the generated month's other files) with ``time`` as the time file,
+    the outreach file's attempt ids replaced by ``outreach_ids`` and the staff file's staff ids
+    by ``staff_ids`` (first rows)."""
     month = generate(300, PERIOD, seed=7)
+    staff = month.staff["staff_id"].to_pylist()
+    staff[: len(staff_ids)] = staff_ids
+    month = dataclasses.replace(
+        month,
+        staff=month.staff.set_column(
+            month.staff.schema.get_field_index("staff_id"), "staff_id", pa.array(staff, pa.string())
+        ),
+    )
     attempts = month.outreach["attempt_id"].to_pylist()
     attempts[: len(outreach_ids)] = outreach_ids
     month = dataclasses.replace(
@@ -257,6 +271,9 @@ def _bad_month(fmt: str, tmp_path: Path, time: str, outreach_ids: list[str]) -> 
     return folder
 
 
+# The staff file's first staff ids, replaced.
+BAD_STAFF = {"bad staff ids and activities, in the other file and not": ("S 9", "S000002")}
+
 BAD_TIME = {
     "repeated ids, blank ids": (
         f"{TIME_HEADER}\n"
@@ -284,6 +301,20 @@ BAD_TIME = {
         "T4,S000002,91234567A,2026-10-02,09:00,10:00,assessment,in_person\n"
         "T4,S000002,91234567A,2026-10-03,09:00,10:00,assessment,in_person\n"
     ),
+    # "S 9" is bad in the staff file too (so not known), "S 8" is in no other file, "S000001"
+    # and "S000003" are staff ids of the staff file, "S999999" is fine but of nobody. Activities:
+    # of the catalogue, not of it but fine (not reimbursable, no problem), and badly written.
+    "bad staff ids and activities, in the other file and not": (
+        f"{TIME_HEADER}\n"
+        "T1,S 9,91234567A,2026-10-02,25,assessment,in_person\n"
+        "T2,S 8,91234567A,2026-10-03,25,Assessment,in_person\n"
+        "T3,S000001,91234567A,2026-10-04,25,assessment ,in_person\n"
+        "T4,S999999,91234567A,2026-10-04,25,not_in_the_catalogue,in_person\n"
+        "T5,=S1,91234567A,2026-10-05,25,travel,in_person\n"
+        "T6,S000003,91234567A,2026-10-05,25,=travel,in_person\n"
+        "T7,S000003,91234567A,2026-10-05,25, travel,in_person\n"
+        "T8,S000001,91234567A,2026-10-05,25,TRAVEL,in_person\n"
+    ),
     "a clock column without the other": (
         "entry_id,staff_id,member_id,date,minutes,start_time,activity,modality\n"
         "T1,S000001,91234567A,2026-10-02,60,09:00,assessment,in_person\n"
@@ -297,7 +328,9 @@ BAD_TIME = {
 def test_the_checks_refuse_a_folder_with_the_previous_checks_words(
     case: str, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = _bad_month(fmt, tmp_path, BAD_TIME[case], ["O1", "O1", "O2", "O2", "O2", "O3"])
+    folder = _bad_month(
+        fmt, tmp_path, BAD_TIME[case], ["O1", "O1", "O2", "O2", "O2", "O3"], BAD_STAFF.get(case, ())
+    )
 
     def refusal() -> str:
         with pytest.raises(SourceProblem) as refused:
@@ -308,6 +341,8 @@ def test_the_checks_refuse_a_folder_with_the_previous_checks_words(
     with monkeypatch.context() as previous:
         previous.setattr(file_checks, "_repeated_ids", _previous_repeated_ids)
         previous.setattr(file_checks, "_has_clock_times", lambda _: True)
+        previous.setattr(file_checks, "_ids_distinct", lambda *_: False)
+        previous.setattr(file_checks, "_known_values", lambda *_: {})
         before = refusal()
     assert now == before
     assert f"outreach.{fmt}: 2 row(s): attempt_id(s) used more than once" in now
@@ -316,6 +351,16 @@ def test_the_checks_refuse_a_folder_with_the_previous_checks_words(
         assert f"time.{fmt}: 3 row(s): entry_id(s) used more than once (e.g. T1)" in now
     if case == "overlapping clock times":
         assert "time entries with " in now
+    if case == "bad staff ids and activities, in the other file and not":
+        # A row's first problem counts: T2's staff id, not its activity.
+        assert f"staff.{fmt}: 1 row(s): staff_id must not contain spaces (e.g. S 9)" in now
+        assert f"time.{fmt}: 2 row(s): staff_id must not contain spaces (e.g. T1)" in now
+        assert f"time.{fmt}: 1 row(s): staff_id looks like a spreadsheet formula" in now
+        assert f"time.{fmt}: 1 row(s): activity looks like a spreadsheet formula" in now
+        assert (
+            f"time.{fmt}: 3 row(s): activity must be written in lower case without spaces "
+            "in a file to rate (e.g. T3)"
+        ) in now
 
 
 def test_repeated_ids_found_through_the_hash_are_those_grouping_by_the_id_finds(
@@ -334,4 +379,94 @@ def test_repeated_ids_found_through_the_hash_are_those_grouping_by_the_id_finds(
         expected = _previous_repeated_ids(path, read, "entry_id", "again").to_pyarrow()
         assert found.equals(expected)
         assert found["rows"][0].as_py() > 1000
+        assert not file_checks._ids_distinct(read, "entry_id")
         con.disconnect()
+
+
+@pytest.mark.parametrize("kind", ["text", "number"])
+def test_ids_are_proven_distinct_only_when_no_id_repeats(kind: str, tmp_path: Path) -> None:
+    """``_ids_distinct`` says yes only when grouping by the id finds no repeat: on 50,000
+    distinct ids (one blank among the text), and on the same with one id, or one more
+    blank, repeated."""
+    numbers = list(np.random.default_rng(5).permutation(50_000))
+    con = ibis.duckdb.connect()
+
+    def distinct(ids: list[object]) -> bool:
+        values = [(f"T{n}" if n is not None else None) for n in ids] if kind == "text" else ids
+        path = tmp_path / f"ids-{len(list(tmp_path.iterdir()))}.parquet"
+        pq.write_table(pa.table({"entry_id": values}), path)
+        read = con.read_parquet(str(path))
+        previous = _previous_repeated_ids(Path("t"), read, "entry_id", "again").to_pyarrow()
+        assert file_checks._ids_distinct(read, "entry_id") == (previous["rows"][0].as_py() == 0)
+        return file_checks._ids_distinct(read, "entry_id")
+
+    blank: list[object] = [None] if kind == "text" else []
+    assert distinct([*numbers, *blank])
+    assert not distinct([*numbers, numbers[123], *blank])
+    if kind == "text":
+        assert not distinct([*numbers, None, None])
+    con.disconnect()
+
+
+def _previous_conflicting(path: Path, table: ir.Table) -> ir.Table:
+    keys = [key for key in ("member_id", "month", "plan") if key in table.columns]
+    grouped = table.group_by(*keys).aggregate(values=table.eligible.nunique())
+    clash = grouped.filter(grouped["values"] > 1)
+    return file_checks._finding(
+        path,
+        "member-month(s) both eligible and not eligible",
+        clash.aggregate(rows=clash.count(), example=file_checks._no_example()),
+    )
+
+
+@pytest.mark.parametrize("with_plan", [False, True])
+def test_conflicting_eligibility_is_found_as_counting_distinct_values_found_it(
+    with_plan: bool,
+) -> None:
+    """Member-months given as eligible and as not eligible: "some true and not all true"
+    finds the groups that counting the distinct values found, blanks aside, with and without
+    a plan column."""
+    rng = np.random.default_rng(11)
+    size = 20_000
+    columns: dict[str, object] = {
+        "member_id": [f"9{n:07d}A" for n in rng.integers(0, 800, size)],
+        "month": [f"2026-{m:02d}" for m in rng.integers(8, 11, size)],
+        "eligible": pa.array(
+            [(None if n == 2 else bool(n)) for n in rng.integers(0, 3, size)], pa.bool_()
+        ),
+    }
+    if with_plan:
+        columns["plan"] = [("a", "b")[n] for n in rng.integers(0, 2, size)]
+    table = ibis.memtable(pa.table(columns))
+    path = Path("eligibility.parquet")
+    found = file_checks._conflicting(path, table).to_pyarrow()
+    expected = _previous_conflicting(path, table).to_pyarrow()
+    assert found.equals(expected)
+    assert 0 < found["rows"][0].as_py() < 800 * 3 * 2
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_folder_with_conflicting_eligibility_is_refused_with_the_previous_words(
+    fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month = generate(300, PERIOD, seed=7)
+    rows = month.eligibility.slice(0, 4).to_pylist()
+    flipped = [{**row, "eligible": not row["eligible"]} for row in rows[:3]]
+    blank = [{**rows[3], "eligible": None}]
+    eligibility = pa.concat_tables(
+        [month.eligibility, pa.Table.from_pylist(flipped + blank, month.eligibility.schema)]
+    )
+    folder = tmp_path / fmt
+    write(dataclasses.replace(month, eligibility=eligibility), folder, fmt=fmt)
+
+    def refusal() -> str:
+        with pytest.raises(SourceProblem) as refused:
+            rate_folder_to_file(folder, PERIOD, default_contract(), tmp_path / "x.parquet")
+        return str(refused.value)
+
+    now = refusal()
+    with monkeypatch.context() as previous:
+        previous.setattr(file_checks, "_conflicting", _previous_conflicting)
+        before = refusal()
+    assert now == before
+    assert f"eligibility.{fmt}: 3 row(s): member-month(s) both eligible and not eligible" in now
