@@ -29,6 +29,12 @@ that whole command / rating expression is a ratio of two best times taken round 
 
 ``--before DIR`` adds ``command-before``: the same whole command run with ``DIR`` (an extracted
 older ecmbill, e.g. ``git archive COMMIT | tar -x -C DIR``) first on the path.
+
+``phases`` is the whole command cut into its phases (file checks, classifying into the kept
+table, lines, not-billed, writing both files), each timed in CPU seconds of the process (all
+DuckDB threads); with ``--before``, the older code's phases too, the two run round robin.
+
+    python bench/rating.py --only phases --before /tmp/previous --rounds 3
 """
 
 from __future__ import annotations
@@ -49,8 +55,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 PERIOD = "2026-10"
-WORKERS = ("ecmbill", "command", "sql", "pandas")
+WORKERS = ("ecmbill", "command", "sql", "pandas", "phases")
 BEFORE = "command-before"
+PHASES_BEFORE = "phases-before"
+PHASES = ("checks", "classify", "lines", "not_billed", "write")
 
 
 # -- the three contenders ----------------------------------------------------------------------
@@ -118,6 +126,59 @@ def run_command(data: Path, repeat: int, plans: int = 1) -> dict[str, Any]:
             table = pq.read_table(out, columns=["minutes", "units"])
     code = str(Path(ecmbill.__file__).parent)
     return {"seconds": seconds, "cpu": cpus, "code": code, **summary(table)}
+
+
+def run_phases(data: Path, repeat: int, plans: int = 1) -> dict[str, Any]:
+    """The whole command's phases as ``output.write_rating`` runs them (Parquet out), each
+    timed in CPU seconds of this process."""
+    import ibis
+
+    from ecmbill.domain.period import Period
+    from ecmbill.rating import files, output
+    from ecmbill.rating.engines import kept
+    from ecmbill.rating.expression import billable_lines, classify
+
+    period, contract = Period.parse(PERIOD), contracts(plans)
+    found = files.find_files(data)
+    runs: list[dict[str, float]] = []
+    walls: list[float] = []
+    table = None
+    for _ in range(repeat):
+        cpu: dict[str, float] = {}
+
+        def timed(name: str, started: float, cpu: dict[str, float] = cpu) -> None:
+            cpu[name] = time.process_time() - started
+
+        con = ibis.duckdb.connect()
+        wall = time.perf_counter()
+        with tempfile.TemporaryDirectory() as folder:
+            out = Path(folder) / "lines.parquet"
+            started = time.process_time()
+            inputs = files.load_inputs(con, found, contract)
+            timed("checks", started)
+            started = time.process_time()
+            with kept(con, classify(inputs, period.start, period.end, contract)) as classified:
+                timed("classify", started)
+                started = time.process_time()
+                lines = billable_lines(classified)
+                table = output.lines_for_output(
+                    lines, period, flat=False, lists_after_order=True
+                ).to_pyarrow()
+                timed("lines", started)
+                started = time.process_time()
+                refused = output.not_billed_for_output(classified, contract).to_pyarrow()
+                timed("not_billed", started)
+            started = time.process_time()
+            output._write_atomically(table, out)
+            output._write_atomically(refused, output.not_billed_path(out))
+            timed("write", started)
+            walls.append(time.perf_counter() - wall)
+        con.disconnect()
+        runs.append(cpu)
+    return {
+        "seconds": walls, "cpu": [sum(run.values()) for run in runs], "phases": runs,
+        **summary(table),
+    }  # fmt: skip
 
 
 def sql_text(data: Path) -> str:
@@ -388,9 +449,9 @@ def measure(
 ) -> dict[str, Any]:
     """Run one contender in a fresh process; its peak RSS comes from the kernel via wait4."""
     env = dict(os.environ)
-    if worker == BEFORE:
+    if worker in (BEFORE, PHASES_BEFORE):
         assert before is not None
-        worker = "command"
+        worker = "command" if worker == BEFORE else "phases"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(before), env.get("PYTHONPATH")]))
     command = [sys.executable, __file__, "--worker", worker, "--data", str(data)]
     command += ["--repeat", str(repeat), "--plans", str(plans)]
@@ -447,6 +508,8 @@ def main() -> None:
             result = run_sql(args.data, args.repeat, args.plans)
         elif args.worker == "command":
             result = run_command(args.data, args.repeat, args.plans)
+        elif args.worker == "phases":
+            result = run_phases(args.data, args.repeat, args.plans)
         else:
             result = run_pandas(args.data, args.repeat)
         print(json.dumps(result))
@@ -470,7 +533,10 @@ def main() -> None:
     # Round robin, so that load from elsewhere on a shared machine falls on all alike.
     # pandas has no two-plan contender.
     workers = [w for w in WORKERS if w in args.only and not (two and w == "pandas")]
-    workers += [BEFORE] if args.before else []
+    if args.before:
+        workers += [
+            w for w, asked in ((BEFORE, "command"), (PHASES_BEFORE, "phases")) if asked in args.only
+        ]
     results: dict[str, dict[str, Any]] = {}
     for round_ in range(args.rounds):
         for worker in workers:
@@ -485,6 +551,7 @@ def main() -> None:
             kept["seconds"] += result["seconds"]
             kept["cpu"] = kept.get("cpu", []) + result.get("cpu", [])
             kept["checks"] = kept.get("checks", []) + result.get("checks", [])
+            kept["phases"] = kept.get("phases", []) + result.get("phases", [])
             kept["peak_rss_mib"] = max(kept["peak_rss_mib"], result["peak_rss_mib"])
             if (kept["lines"], kept["units"]) != (result["lines"], result["units"]):
                 raise SystemExit(f"{worker} gave two different answers")
@@ -503,6 +570,8 @@ def main() -> None:
         BEFORE: "whole command, --before",
         "sql": "hand-written DuckDB SQL",
         "pandas": "pandas",
+        "phases": "whole command in phases",
+        PHASES_BEFORE: "in phases, --before",
     }
     for worker in workers:
         r = results[worker]
@@ -512,6 +581,16 @@ def main() -> None:
             f"  {labels[worker]:26s} {best[worker]:6.2f} s  (runs: {runs})  "
             f"peak RSS {r['peak_rss_mib']:,.0f} MiB{cpu}"
         )
+    phased = [w for w in ("phases", PHASES_BEFORE) if w in results]
+    if phased:
+        print("  CPU seconds per phase, each run (" + ", ".join(labels[w] for w in phased) + "):")
+        for phase in (*PHASES, "all"):
+            cells = []
+            for worker in phased:
+                runs = results[worker]["phases"]
+                times = [sum(run.values()) if phase == "all" else run[phase] for run in runs]
+                cells.append(", ".join(f"{t:.2f}" for t in times))
+            print(f"    {phase:12s} " + "  |  ".join(cells))
     if "ecmbill" in results:
         e = results["ecmbill"]
         print(f"  ecmbill file checks        {min(e['checks']):6.2f} s  (run before rating)")
@@ -534,8 +613,9 @@ def main() -> None:
         print(f"  the same in CPU time (less moved by other load) = {cpu_ratio:.2f}x")
     if {"command", BEFORE} <= set(best):
         print(f"command --before / command = {best[BEFORE] / best['command']:.2f}x")
-    peak = max(results[w]["peak_rss_mib"] for w in ("ecmbill", "command") if w in results)
-    print(f"ecmbill peak RSS = {peak:,.0f} MiB   (target < 2048 MiB)")
+    peaks = [results[w]["peak_rss_mib"] for w in ("ecmbill", "command") if w in results]
+    if peaks:
+        print(f"ecmbill peak RSS = {max(peaks):,.0f} MiB   (target < 2048 MiB)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
