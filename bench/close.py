@@ -3,6 +3,12 @@
     python bench/close.py --entries 100000                 # SQLite, and PostgreSQL if installed
     python bench/close.py --entries 100000 --sqlite-only
     python bench/close.py --entries 100000 --postgres URL  # an existing (empty) database
+    python bench/close.py --entries 1000000 --other-months 2 --sqlite-only --compare
+
+``--other-months K``: the store also holds the K months before, each of as many entries
+(with their outreach and eligibility), loaded untimed like the month. ``--compare``: each
+store twice, in turn, the close reading every row of the store (as before issue 19's period
+read) and only the month's rows (``--read all|period`` picks one; ``period`` is the default).
 
 Each store is measured in its own child process. The month is written into the store untimed
 (``bench/import.py`` times importing): members, staff and the rest by ``load_store``, the time
@@ -29,13 +35,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
 from sqlalchemy import Table  # noqa: E402
 
 from ecmbill.claims.close import close_period  # noqa: E402
@@ -45,6 +53,7 @@ from ecmbill.contract import default_contract  # noqa: E402
 from ecmbill.demo.plan_scale import PlanMonth, generate, load_store  # noqa: E402
 from ecmbill.demo.provider import DEMO_SETTINGS  # noqa: E402
 from ecmbill.domain.period import Period  # noqa: E402
+from ecmbill.rating import service  # noqa: E402
 from ecmbill.store import models  # noqa: E402
 from ecmbill.store.bulk import insert_rows  # noqa: E402
 from ecmbill.store.db import Engine, open_store, unit_of_work  # noqa: E402
@@ -70,6 +79,33 @@ def load_month(engine: Engine, month: PlanMonth) -> None:
         for batch in rows.to_batches(size):
             with unit_of_work(engine) as session:
                 insert_rows(session, target, batch.to_pylist())
+
+
+def load_other_months(engine: Engine, entries: int, months: int) -> None:
+    """The ``months`` months before ``PERIOD``: their time entries and outreach attempts (ids
+    tagged with the month) and eligibility, for the same members and staff (``generate``
+    draws the same ids). The month before ``PERIOD`` has its eligibility already."""
+    period = PERIOD
+    for number in range(months):
+        period = Period.of(period.start - timedelta(days=1))
+        month = generate(entries, period, seed=3 + number)
+        tag = f"{period}-"
+        eligibility = month.eligibility.filter(pc.equal(month.eligibility["month"], str(period)))
+        for table, rows, column, size in (
+            ("eligibility", eligibility, None, ROWS_PER_TRANSACTION),
+            ("time_entries", month.time, "entry_id", ROWS_PER_TRANSACTION),
+            ("outreach_attempts", month.outreach, "attempt_id", ROWS_PER_TRANSACTION),
+        ):
+            if number == 0 and table == "eligibility":
+                continue
+            if column is not None:
+                ids = pc.binary_join_element_wise(pa.scalar(tag), rows[column], "")
+                rows = rows.set_column(rows.schema.get_field_index(column), column, ids)
+            target = cast(Table, models.Base.metadata.tables[table])
+            for batch in rows.to_batches(size):
+                with unit_of_work(engine) as session:
+                    insert_rows(session, target, batch.to_pylist())
+        del month
 
 
 def _reset_peak() -> None:
@@ -100,11 +136,16 @@ def _timed(step: Any) -> tuple[Any, float, float, float, float]:
     )
 
 
-def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
+def child(url: str, entries: int, folder: Path, other_months: int, read: str) -> dict[str, Any]:
     engine = open_store(url)
     month = generate(entries, PERIOD)
     load_month(engine, month)
     del month
+    load_other_months(engine, entries, other_months)
+    if read == "all":
+        # The close as before the period read: every row of the store into DuckDB.
+        every_row = service.rating_backend
+        service.rating_backend = lambda engine, period=None: every_row(engine, None)  # type: ignore[assignment]
     # The synthetic staff have no NPIs: claims carry the billing provider's NPI only.
     set_settings(engine, {**DEMO_SETTINGS, "rendering_npi_on_line": "no"}, actor="bench")
     contract = default_contract()
@@ -132,6 +173,8 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
     found = {
         "store": engine.dialect.name,
         "entries": entries,
+        "other_months": other_months,
+        "read": read,
         "claims": len(closed.created),
         "lines": exported.lines,
         "mib_837p": round(exported.path.stat().st_size / 2**20, 1),
@@ -157,7 +200,8 @@ def child(url: str, entries: int, folder: Path) -> dict[str, Any]:
 def show(found: dict[str, Any]) -> None:
     met = "met" if found["total_s"] < TARGET_S else "NOT met"
     print(
-        f"  {found['store']:10s} {found['entries']:,d} entries, {found['claims']:,d} claims, "
+        f"  {found['store']:10s} {found['entries']:,d} entries (store: {found['other_months']} "
+        f"other months, read {found['read']}), {found['claims']:,d} claims, "
         f"{found['lines']:,d} lines, 837P {found['mib_837p']} MiB (load {found['load'][0]} → "
         f"{found['load'][1]})\n"
         f"    close {found['close_s']:.1f} s (of which rating {found['rating_s']:.1f} s; CPU "
@@ -171,11 +215,11 @@ def show(found: dict[str, Any]) -> None:
     )
 
 
-def measure(url: str, entries: int, folder: Path) -> None:
+def measure(url: str, entries: int, folder: Path, other_months: int, read: str) -> None:
     """One store in a child process of its own (its peak memory is its own)."""
     done = subprocess.run(
         [sys.executable, __file__, "--child", url, "--entries", str(entries), "--folder",
-         str(folder)],
+         str(folder), "--other-months", str(other_months), "--read", read],
         capture_output=True, text=True,
     )  # fmt: skip
     if done.returncode:
@@ -191,19 +235,32 @@ def main() -> None:
     parser.add_argument("--postgres", help="PostgreSQL URL of an empty database")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument("--other-months", type=int, default=0)
+    parser.add_argument("--read", choices=("all", "period"), default="period")
+    parser.add_argument("--compare", action="store_true", help="read all, then period")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.entries, Path(args.folder))))
+        found = child(args.child, args.entries, Path(args.folder), args.other_months, args.read)
+        print(json.dumps(found))
         return
-    print(f"{date.today()}: closing {PERIOD} with {args.entries:,d} time entries")
+    reads = ("all", "period") if args.compare else (args.read,)
+    print(
+        f"{date.today()}: closing {PERIOD} with {args.entries:,d} time entries, "
+        f"{args.other_months} other months in the store, read: {', '.join(reads)}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         if args.postgres:
-            measure(args.postgres, args.entries, Path(folder))
+            for read in reads:
+                measure(args.postgres, args.entries, Path(folder), args.other_months, read)
             return
         if not args.postgres_only:
-            measure(f"sqlite:///{folder}/bench.db", args.entries, Path(folder))
+            for read in reads:
+                database = Path(folder) / f"bench-{read}.db"
+                measure(f"sqlite:///{database}", args.entries, Path(folder), args.other_months,
+                        read)  # fmt: skip
+                database.unlink(missing_ok=True)
         if args.sqlite_only:
             return
         from tests.postgres import PostgresServer, find_pg_bin
@@ -214,7 +271,9 @@ def main() -> None:
         server = PostgresServer()
         server.start()
         try:
-            measure(server.new_database(), args.entries, Path(folder))
+            for read in reads:
+                measure(server.new_database(), args.entries, Path(folder), args.other_months,
+                        read)  # fmt: skip
         finally:
             server.stop()
 

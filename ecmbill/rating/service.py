@@ -103,15 +103,26 @@ STORE_COLUMNS = {
 }
 
 
-def rating_backend(engine: Engine) -> BaseBackend:
+def rating_backend(engine: Engine, period: Period | None = None) -> BaseBackend:
     """Where the store's rating runs. PostgreSQL rates in the database. A SQLite store's rows
-    are read once into DuckDB, in memory: SQLite runs the expression's range joins row by row
-    (a million-entry month took most of a close's time there), DuckDB in a fraction of that,
-    with the same expression and the same answer."""
+    are read into DuckDB, in memory (``store_in_duckdb``): SQLite runs the expression's range
+    joins row by row (a million-entry month took most of a close's time there), DuckDB in a
+    fraction of that, with the same expression and the same answer."""
     if engine.dialect.name != "sqlite":
         return ibis_backend(engine)
+    return store_in_duckdb(engine, period)
+
+
+def store_in_duckdb(engine: Engine, period: Period | None = None) -> BaseBackend:
+    """The store's rating tables in an in-memory DuckDB: every row, or only the rows that can
+    bear on ``period`` (the store's ``rows_about``). That is all ``classify`` can look at for
+    the period: it rates the time entries and outreach attempts dated in it, and joins each
+    to the staff role, enrollment span and plan span holding its date, its month's
+    eligibility and (time) its approval; so the read, and the rating's memory, follow the
+    month closed, not the store's history."""
     con = ibis.duckdb.connect()
-    for name, table in read_columns(engine, STORE_COLUMNS).items():
+    about = (period.start, period.end) if period is not None else None
+    for name, table in read_columns(engine, STORE_COLUMNS, about=about).items():
         # Registered as a view of the Arrow table (no copy); Ibis's create_table from Arrow
         # goes through a temporary view it fails to name in this version.
         con.con.register(name, table)
@@ -120,7 +131,7 @@ def rating_backend(engine: Engine) -> BaseBackend:
 
 def rate(engine: Engine, period: Period, contracts: Contract | PlanContracts) -> PeriodRating:
     """The rating of ``period`` from what the store holds now."""
-    con = rating_backend(engine)
+    con = rating_backend(engine, period)
     try:
         return rate_period(store_inputs(con), period, contracts)
     finally:
@@ -135,7 +146,7 @@ def claim_lines_table(
     rows are not read: the close claims lines and nothing else, and a month's reasons held as
     objects were most of a large close's memory. Columnar, the lines of a million-entry month
     take tens of MiB; ``lines_by_member`` turns them into lines a batch of members at a time."""
-    con = rating_backend(engine)
+    con = rating_backend(engine, period)
     try:
         classified = classify(store_inputs(con), period.start, period.end, contracts)
         table = billable_lines(classified).to_pyarrow()

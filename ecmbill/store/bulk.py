@@ -128,10 +128,19 @@ def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:
     )
 
 
-def read_columns(engine: Engine, columns: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Each table's columns named, every row, as Arrow tables typed as the models declare them
-    (dates as dates, flags as booleans): for rating a SQLite store in DuckDB, which joins on
-    date ranges far faster than SQLite. Read with the driver's cursor, one table at a time."""
+def read_columns(
+    engine: Engine,
+    columns: Mapping[str, Sequence[str]],
+    *,
+    about: tuple[date, date] | None = None,
+) -> dict[str, Any]:
+    """Each table's columns named, as Arrow tables typed as the models declare them (dates as
+    dates, flags as booleans): for rating a SQLite store in DuckDB, which joins on date ranges
+    far faster than SQLite. Read with the driver's cursor, one table at a time.
+
+    Every row; or, with ``about`` (first, last day), only the rows that can bear on those days
+    (``rows_about``), filtered by the database: a store holding a year read a year of entries
+    to rate one month."""
     import pyarrow as pa
 
     arrow_type = {Date: pa.date32(), Boolean: pa.bool_(), Integer: pa.int64()}
@@ -142,7 +151,12 @@ def read_columns(engine: Engine, columns: Mapping[str, Sequence[str]]) -> dict[s
         for name, wanted in columns.items():
             table = models.Base.metadata.tables[name]
             quoted = ", ".join(f'"{column}"' for column in wanted)
-            cursor.execute(f'SELECT {quoted} FROM "{name}"')
+            where, given = rows_about(engine, name, *about) if about else ("", [])
+            statement = f'SELECT {quoted} FROM "{name}"{where}'
+            if given:
+                cursor.execute(statement, given)
+            else:
+                cursor.execute(statement)
             kinds = [
                 next(
                     (t for base, t in arrow_type.items() if isinstance(table.c[column].type, base)),
@@ -167,3 +181,55 @@ def read_columns(engine: Engine, columns: Mapping[str, Sequence[str]]) -> dict[s
     finally:
         raw.close()
     return found
+
+
+def rows_about(engine: Engine, table: str, first: date, last: date) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its values, in the driver's parameter style) keeping the rows of
+    ``table`` that can bear on a day from ``first`` to ``last``:
+
+    - time entries and outreach attempts dated in those days;
+    - staff roles, enrollments and plan assignments whose span (an empty end: open; an empty
+      start: kept) holds one of those days;
+    - eligibility of the calendar months those days fall in (months are stored YYYY-MM);
+    - approvals of the time entries dated in those days.
+
+    A row of any other table is kept. A row dropped here cannot match an event dated in those
+    days in any of the rating's joins, so the rating reads exactly what it would from every
+    row (tests/rating/test_store_read_period.py)."""
+    dialect = engine.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    to_date = Date().dialect_impl(dialect).bind_processor(dialect)
+
+    def day(value: date) -> Any:
+        return to_date(value) if to_date is not None else value
+
+    dated = f'"date" >= {mark} AND "date" <= {mark}'
+    if table in ("time_entries", "outreach_attempts"):
+        return f" WHERE {dated}", [day(first), day(last)]
+    spans = {
+        "staff_roles": ("effective_from", "effective_to"),
+        "enrollments": ("start_date", "end_date"),
+        "plan_assignments": ("start_date", "end_date"),
+    }
+    if table in spans:
+        start, end = spans[table]
+        return (
+            f' WHERE ("{start}" IS NULL OR "{start}" <= {mark})'
+            f' AND ("{end}" IS NULL OR "{end}" >= {mark})',
+            [day(last), day(first)],
+        )
+    if table == "eligibility":
+        months = []
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = year + month // 12, month % 12 + 1
+        if not months:
+            return "", []
+        return f' WHERE "month" IN ({", ".join(mark for _ in months)})', months
+    if table == "time_approvals":
+        return (
+            f' WHERE "entry_id" IN (SELECT "entry_id" FROM "time_entries" WHERE {dated})',
+            [day(first), day(last)],
+        )
+    return "", []
