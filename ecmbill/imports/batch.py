@@ -368,6 +368,43 @@ class Accepted:
                 self._save(part)
             _collect_cycles()
 
+    def recorded(
+        self, added: Mapping[str, Any] | None = None
+    ) -> Iterator[list[tuple[tuple[Any, ...], dict[str, Any]]]]:
+        """The key and values (with ``added``) of each record written as a record of its own
+        (``Row.recorded``), in file order, in chunks: what ``chunks`` gives, less the rest,
+        made straight from the temporary file without a ``Row`` for each record."""
+        extra = dict(added or {})
+        if self._spill is None:
+            found = [(row.key, {**row.values, **extra}) for row in self._rows if row.recorded]
+            if found:
+                yield found
+            return
+        self._flush()
+        dropped = self.dropped
+        names = self._names
+        loads = pickle.loads
+        for start in range(0, self._stored, _SPILL_CHUNK):
+            found = []
+            for line, blob in self._spill.execute(
+                "SELECT line, row FROM rows WHERE seq >= ? AND seq < ? AND recorded = 1"
+                " ORDER BY seq",
+                (start, start + _SPILL_CHUNK),
+            ):
+                if line in dropped:
+                    continue
+                _, key, values, *_ = loads(blob)
+                if type(values) is tuple:
+                    assert names is not None
+                    values = dict(zip(names, values))  # noqa: B905
+                    values.update(extra)
+                else:
+                    values = {**values, **extra}
+                found.append((key, values))
+            if found:
+                yield found
+            _collect_cycles()
+
     def recorded_keys(self) -> Iterator[list[tuple[Any, ...]]]:
         """The keys of the records written as records of their own (``Row.recorded``), in
         file order, in chunks: what ``chunks`` gives, without reading the records back."""

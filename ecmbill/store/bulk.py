@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,17 +32,26 @@ def bulk_insert(engine: Engine, rows: Mapping[str, Sequence[dict[str, Any]]]) ->
                 conn.execute(insert(target), list(table_rows[start : start + BATCH]))
 
 
-def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
     """Insert ``rows`` (each naming the same columns) into ``table`` on the session's own
     connection, in its transaction, by the driver's fastest path: PostgreSQL ``COPY``, SQLite
     ``executemany`` of one prepared statement. Values are converted by the column types exactly
     as a SQLAlchemy insert converts them, without its per-row bookkeeping (a fifth of a large
-    import's time). Returns how many rows were written."""
-    iterator = iter(rows)
+    import's time). With ``columns``, each row is a tuple of those columns' values, in that
+    order (no dict made per row only to be taken apart again). Returns how many rows were
+    written."""
+    iterator: Iterator[Any] = iter(rows)
     first = next(iterator, None)
     if first is None:
         return 0
-    columns = list(first)
+    positional = columns is not None
+    columns = list(first) if columns is None else list(columns)
     session.flush()  # rows the ORM holds (the batch record) go first: ours may refer to them
     connection = session.connection()
     dialect = connection.dialect
@@ -50,7 +59,13 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
     driver = connection.connection.driver_connection
     assert driver is not None
 
-    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    take: Callable[[Any], tuple[Any, ...]]
+    if positional:
+        take = tuple
+    elif len(columns) > 1:
+        take = operator.itemgetter(*columns)
+    else:
+        take = lambda row: (row[columns[0]],)  # noqa: E731
     # Only the columns whose type converts a value (dates and times on SQLite) are touched,
     # and a date or time is converted once: a file's rows share a few dozen dates, and every
     # audit record of an import the same time (the conversion was a tenth of the write).
@@ -58,10 +73,10 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
         (index, fix, {}) for index, fix in enumerate(convert) if fix is not None
     ]
 
-    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    def values(row: Any) -> tuple[Any, ...]:
         found = take(row)
         if not converted:
-            return found  # type: ignore[no-any-return]
+            return found
         listed = list(found)
         for index, fix, done in converted:
             value = listed[index]
