@@ -67,31 +67,25 @@ def insert_rows(
     else:
         take = lambda row: (row[columns[0]],)  # noqa: E731
     # Only the columns whose type converts a value (dates and times on SQLite) are touched,
-    # and a date or time is converted once: a file's rows share a few dozen dates, and every
-    # audit record of an import the same time (the conversion was a tenth of the write).
-    converted: list[tuple[int, Any, dict[Any, Any]]] = [
-        (index, fix, {}) for index, fix in enumerate(convert) if fix is not None
-    ]
+    # a batch at a time, column by column, and a date or time is converted once per batch: a
+    # file's rows share a few dozen dates, and every audit record of an import the same time
+    # (the conversion was a tenth of the write, then a Python call per row).
+    converted = [(index, fix) for index, fix in enumerate(convert) if fix is not None]
 
-    def values(row: Any) -> tuple[Any, ...]:
-        found = take(row)
-        if not converted:
+    def batch_of(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+        found = list(map(take, rows))
+        if not converted or not found:
             return found
-        listed = list(found)
-        for index, fix, done in converted:
-            value = listed[index]
-            if value is None:
-                continue
-            if type(value) not in _MEMO_TYPES:
-                listed[index] = fix(value)
-                continue
-            made = done.get(value)
-            if made is None:
-                made = done[value] = fix(value)
-                if len(done) > _MEMO_SIZE:
-                    done.clear()
-            listed[index] = made
-        return tuple(listed)
+        columns: list[Sequence[Any]] = list(zip(*found, strict=True))
+        for index, fix in converted:
+            column = columns[index]
+            if set(map(type, column)) <= _MEMO_TYPES:
+                # No value of these types equals one of another (a date never a datetime).
+                made = {value: None if value is None else fix(value) for value in set(column)}
+                columns[index] = list(map(made.__getitem__, column))
+            else:
+                columns[index] = [None if value is None else fix(value) for value in column]
+        return list(zip(*columns, strict=True))
 
     written = 0
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
@@ -102,16 +96,18 @@ def insert_rows(
                 driver.cursor() as cursor,
                 cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
             ):
-                for row in itertools.chain((first,), iterator):
-                    copy.write_row(values(row))
-                    written += 1
+                pending = itertools.chain((first,), iterator)
+                while batch := batch_of(itertools.islice(pending, BATCH)):
+                    for row in batch:
+                        copy.write_row(row)
+                    written += len(batch)
         else:
             marks = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {target} ({names}) VALUES ({marks})"
             cursor = driver.cursor()
             try:
                 pending = itertools.chain((first,), iterator)
-                while batch := [values(row) for row in itertools.islice(pending, BATCH)]:
+                while batch := batch_of(itertools.islice(pending, BATCH)):
                     cursor.executemany(sql, batch)
                     written += len(batch)
             finally:
@@ -126,10 +122,9 @@ def insert_rows(
 
 
 _SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")
-# The values whose conversion is remembered (exactly these types: a date never stands for a
-# datetime that equals it, nor a number for another of equal value), and how many per column.
-_MEMO_TYPES = frozenset({date, datetime})
-_MEMO_SIZE = 10_000
+# The columns whose values are converted once per distinct value (exactly these types: a
+# date never stands for a datetime, nor a number for another of equal value).
+_MEMO_TYPES = frozenset({date, datetime, type(None)})
 
 
 def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:

@@ -361,9 +361,9 @@ def _after_texts(records: list[dict[str, Any]]) -> list[str]:
         return []
     first = records[0]
     names = sorted(name for name in first if name not in _HIDDEN)
-    size = len(first)
+    named = first.keys()
     try:
-        if any(len(values) != size for values in records):
+        if any(values.keys() != named for values in records):
             raise _Unusual
         columns = [_column_texts([values[name] for values in records]) for name in names]
     except (KeyError, _Unusual):

@@ -9,17 +9,18 @@ import enum
 import string
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, insert, select
 
 from ecmbill.contract import Contract
 from ecmbill.imports import batch
 from ecmbill.imports.service import import_file
-from ecmbill.store import audit, records
+from ecmbill.store import audit, bulk, models, records
+from ecmbill.store.db import unit_of_work
 from tests.builders import Ledger
 from tests.conftest import TODAY
 from tests.imports.test_fast_path import contents, second
@@ -163,3 +164,37 @@ def test_a_first_import_of_new_records_stores_what_the_general_upsert_stores(
     assert outcomes[0][1][2] > 0, "and outreach attempts"
     assert outcomes[0][2][2] == 0, "the same file again changes nothing"
     assert contents(engine) == contents(second)
+
+
+def test_the_bulk_insert_stores_what_a_sqlalchemy_insert_stores(engine: Engine) -> None:
+    """Values converted a column at a time, a date or time once per batch (``bulk``): the
+    same stored rows as SQLAlchemy's own insert, from dicts or from tuples of the columns."""
+    table = cast(Table, models.AuditRecord.__table__)
+    at = [datetime(2026, 11, 25, 9, minute, tzinfo=UTC) for minute in (0, 0, 1)]
+    rows = [
+        audit.audit_row(
+            actor="a",
+            at=at[n % 3],
+            action="create",
+            entity="e",
+            key=f"k{n}",
+            before=None,
+            after={"n": n, "on": date(2026, 10, 1 + n % 3)} if n % 4 else None,
+            reason=None if n % 5 else "why",
+        )
+        for n in range(40)
+    ]
+    columns = list(rows[0])
+    with unit_of_work(engine) as session:
+        session.execute(insert(table), rows)
+        bulk.insert_rows(session, table, rows)
+        bulk.insert_rows(session, table, [tuple(row.values()) for row in rows], columns=columns)
+    with engine.connect() as conn:
+        stored = [
+            tuple(found)
+            for found in conn.execute(
+                select(*(table.c[name] for name in columns)).order_by(table.c.id)
+            )
+        ]
+    assert stored[:40] == stored[40:80] == stored[80:]
+    assert len({found[0] for found in stored}) == 2, "two times, each converted once a batch"
