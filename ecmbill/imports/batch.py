@@ -145,6 +145,8 @@ KEPT_IN_MEMORY = 20_000
 CHECKED_TOGETHER = 5_000
 # Records written to and read from the temporary file at a time.
 _SPILL_CHUNK = 2_000
+# Chunks of records written between two collections of cycles (``Accepted.recorded``).
+_COLLECTED_EVERY = 25
 # Keys looked up in the temporary file by one query (SQLite takes up to 32,766 parameters).
 _LOOKED_UP_TOGETHER = 500
 
@@ -294,7 +296,8 @@ class Accepted:
     def partitions(self) -> Iterator[list[Row]]:
         """The records for the checks across rows: all at once while in memory; from the
         temporary file, whole groups of about ``CHECKED_TOGETHER`` records in file order
-        within a group. What the checks note on a record, or merge into it, is kept."""
+        within a group. What the checks note on a record, or merge into it, is kept. A part
+        handed out is emptied when the next one is asked for."""
         if self._spill is None:
             yield self._rows
             return
@@ -305,7 +308,13 @@ class Accepted:
         last = None
         for seq, grp, blob in cursor:
             if grp != last and len(part) >= CHECKED_TOGETHER:
-                yield self._checked(part)
+                checked = self._checked(part)
+                yield checked
+                # The part's records freed now (what the checks changed on them saved), not
+                # walked by the collector, which only has to find the cycles the checks left:
+                # walking the part's records took most of its time.
+                self.save_checked()
+                checked.clear()
                 _collect_cycles()
             last = grp
             part.append((seq, self._decoded(blob)))
@@ -367,6 +376,47 @@ class Accepted:
             if keep_notes:
                 self._save(part)
             _collect_cycles()
+
+    def recorded(
+        self, added: Mapping[str, Any] | None = None
+    ) -> Iterator[list[tuple[tuple[Any, ...], dict[str, Any]]]]:
+        """The key and values (with ``added``) of each record written as a record of its own
+        (``Row.recorded``), in file order, in chunks: what ``chunks`` gives, less the rest,
+        made straight from the temporary file without a ``Row`` for each record."""
+        extra = dict(added or {})
+        if self._spill is None:
+            found = [(row.key, {**row.values, **extra}) for row in self._rows if row.recorded]
+            if found:
+                yield found
+            return
+        self._flush()
+        dropped = self.dropped
+        names = self._names
+        loads = pickle.loads
+        all_names = (*(names or ()), *extra)
+        more = tuple(extra.values())
+        for n, start in enumerate(range(0, self._stored, _SPILL_CHUNK), start=1):
+            found = []
+            for line, blob in self._spill.execute(
+                "SELECT line, row FROM rows WHERE seq >= ? AND seq < ? AND recorded = 1"
+                " ORDER BY seq",
+                (start, start + _SPILL_CHUNK),
+            ):
+                if line in dropped:
+                    continue
+                fields = loads(blob)
+                values = fields[2]
+                if type(values) is tuple:
+                    values = dict(zip(all_names, values + more))  # noqa: B905
+                else:
+                    values = {**values, **extra}
+                found.append((fields[1], values))
+            if found:
+                yield found
+            del found
+            if n % _COLLECTED_EVERY == 0:
+                # Writing new records makes few cycles (no statements built per chunk).
+                _collect_cycles()
 
     def recorded_keys(self) -> Iterator[list[tuple[Any, ...]]]:
         """The keys of the records written as records of their own (``Row.recorded``), in

@@ -214,13 +214,9 @@ def _write(
 
     def stored() -> Iterator[list[records.Record]]:
         recorded[0] = 0
-        for chunk in rows.chunks():
-            kept = [row for row in chunk if row.recorded]
-            recorded[0] += len(kept)
-            yield [
-                (row.key, {**row.values, "import_batch_id": batch_id} if with_batch else row.values)
-                for row in kept
-            ]
+        for chunk in rows.recorded({"import_batch_id": batch_id} if with_batch else None):
+            recorded[0] += len(chunk)
+            yield chunk
 
     written = records.upsert_streamed(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import logging
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -32,17 +32,26 @@ def bulk_insert(engine: Engine, rows: Mapping[str, Sequence[dict[str, Any]]]) ->
                 conn.execute(insert(target), list(table_rows[start : start + BATCH]))
 
 
-def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Iterable[Mapping[str, Any]] | Iterable[Sequence[Any]],
+    *,
+    columns: Sequence[str] | None = None,
+) -> int:
     """Insert ``rows`` (each naming the same columns) into ``table`` on the session's own
     connection, in its transaction, by the driver's fastest path: PostgreSQL ``COPY``, SQLite
     ``executemany`` of one prepared statement. Values are converted by the column types exactly
     as a SQLAlchemy insert converts them, without its per-row bookkeeping (a fifth of a large
-    import's time). Returns how many rows were written."""
-    iterator = iter(rows)
+    import's time). With ``columns``, each row is a tuple of those columns' values, in that
+    order (no dict made per row only to be taken apart again). Returns how many rows were
+    written."""
+    iterator: Iterator[Any] = iter(rows)
     first = next(iterator, None)
     if first is None:
         return 0
-    columns = list(first)
+    positional = columns is not None
+    columns = list(first) if columns is None else list(columns)
     session.flush()  # rows the ORM holds (the batch record) go first: ours may refer to them
     connection = session.connection()
     dialect = connection.dialect
@@ -50,33 +59,33 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
     driver = connection.connection.driver_connection
     assert driver is not None
 
-    take = operator.itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
+    take: Callable[[Any], tuple[Any, ...]]
+    if positional:
+        take = tuple
+    elif len(columns) > 1:
+        take = operator.itemgetter(*columns)
+    else:
+        take = lambda row: (row[columns[0]],)  # noqa: E731
     # Only the columns whose type converts a value (dates and times on SQLite) are touched,
-    # and a date or time is converted once: a file's rows share a few dozen dates, and every
-    # audit record of an import the same time (the conversion was a tenth of the write).
-    converted: list[tuple[int, Any, dict[Any, Any]]] = [
-        (index, fix, {}) for index, fix in enumerate(convert) if fix is not None
-    ]
+    # a batch at a time, column by column, and a date or time is converted once per batch: a
+    # file's rows share a few dozen dates, and every audit record of an import the same time
+    # (the conversion was a tenth of the write, then a Python call per row).
+    converted = [(index, fix) for index, fix in enumerate(convert) if fix is not None]
 
-    def values(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        found = take(row)
-        if not converted:
-            return found  # type: ignore[no-any-return]
-        listed = list(found)
-        for index, fix, done in converted:
-            value = listed[index]
-            if value is None:
-                continue
-            if type(value) not in _MEMO_TYPES:
-                listed[index] = fix(value)
-                continue
-            made = done.get(value)
-            if made is None:
-                made = done[value] = fix(value)
-                if len(done) > _MEMO_SIZE:
-                    done.clear()
-            listed[index] = made
-        return tuple(listed)
+    def batch_of(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
+        found = list(map(take, rows))
+        if not converted or not found:
+            return found
+        columns: list[Sequence[Any]] = list(zip(*found, strict=True))
+        for index, fix in converted:
+            column = columns[index]
+            if set(map(type, column)) <= _MEMO_TYPES:
+                # No value of these types equals one of another (a date never a datetime).
+                made = {value: None if value is None else fix(value) for value in set(column)}
+                columns[index] = list(map(made.__getitem__, column))
+            else:
+                columns[index] = [None if value is None else fix(value) for value in column]
+        return list(zip(*columns, strict=True))
 
     written = 0
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
@@ -87,16 +96,18 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
                 driver.cursor() as cursor,
                 cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy,
             ):
-                for row in itertools.chain((first,), iterator):
-                    copy.write_row(values(row))
-                    written += 1
+                pending = itertools.chain((first,), iterator)
+                while batch := batch_of(itertools.islice(pending, BATCH)):
+                    for row in batch:
+                        copy.write_row(row)
+                    written += len(batch)
         else:
             marks = ", ".join("?" for _ in columns)
             sql = f"INSERT INTO {target} ({names}) VALUES ({marks})"
             cursor = driver.cursor()
             try:
                 pending = itertools.chain((first,), iterator)
-                while batch := [values(row) for row in itertools.islice(pending, BATCH)]:
+                while batch := batch_of(itertools.islice(pending, BATCH)):
                     cursor.executemany(sql, batch)
                     written += len(batch)
             finally:
@@ -111,10 +122,9 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
 
 
 _SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")
-# The values whose conversion is remembered (exactly these types: a date never stands for a
-# datetime that equals it, nor a number for another of equal value), and how many per column.
-_MEMO_TYPES = frozenset({date, datetime})
-_MEMO_SIZE = 10_000
+# The columns whose values are converted once per distinct value (exactly these types: a
+# date never stands for a datetime, nor a number for another of equal value).
+_MEMO_TYPES = frozenset({date, datetime, type(None)})
 
 
 def _without_values(err: Exception, statement: str, dialect: Any) -> Exception:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from json.encoder import encode_basestring_ascii as _encoded  # type: ignore[attr-defined]
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, any_, bindparam, delete, func, select, update
@@ -248,10 +249,9 @@ def upsert_streamed(
     named: dict[str, None] = {}
     offset = 0
     if keys is not None and not _any_stored(session, table, key_columns, keys()):
-        chunks: Iterable[list[Record]] = ()
-    else:
-        chunks = _rechunked(records())
-    for chunk in chunks:
+        written.added = _insert_new(session, table, records(), actor, entity)
+        return written
+    for chunk in _rechunked(records()):
         existing = _existing(session, table, key_columns, [key for key, _ in chunk])
         updates = []
         for index, (key, values) in enumerate(chunk, start=offset):
@@ -282,7 +282,7 @@ def upsert_streamed(
         if keys is not None and not columns and chunk:
             columns = list(chunk[0][1])  # every record names the same columns (``keys``)
         for index, (key, values) in enumerate(chunk, offset):
-            entity_key = "/".join("" if part is None else str(part) for part in key)
+            entity_key = _entity_key(key)
             if index not in stored:
                 # With ``keys`` every record names every column already.
                 inserts.append(
@@ -308,6 +308,104 @@ def upsert_streamed(
         written.added += bulk.insert_rows(session, table, inserts)
         bulk.insert_rows(session, cast(Table, models.AuditRecord.__table__), trail)
     return written
+
+
+def _insert_new(
+    session: Session, table: Table, records: Iterable[list[Record]], actor: str, entity: str
+) -> int:
+    """Records none of which is stored (each naming the same columns) inserted with their
+    audit records, chunk by chunk as ``upsert_streamed`` writes them: the same rows and the
+    same audit trail, in the same order, without asking for each record whether it is
+    stored or changed. The audit records go to the insert as tuples, their JSON made a
+    column at a time (``_after_texts``)."""
+    now = audit.now()
+    trail_table = cast(Table, models.AuditRecord.__table__)
+    added = 0
+    for chunk in _rechunked(records):
+        values = [found for _, found in chunk]
+        trail = [
+            (now, actor, "create", entity, _entity_key(key), None, after, None)
+            for (key, _), after in zip(chunk, _after_texts(values), strict=True)
+        ]
+        added += bulk.insert_rows(session, table, values)
+        bulk.insert_rows(session, trail_table, trail, columns=_AUDIT_COLUMNS)
+    return added
+
+
+# The columns of an audit record, in the order ``audit.audit_row`` names them.
+_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_key", "before", "after", "reason")
+
+
+def _entity_key(key: tuple[Any, ...]) -> str:
+    if len(key) == 1 and type(key[0]) is str:
+        return key[0]
+    return "/".join("" if part is None else str(part) for part in key)
+
+
+# The columns an audit record leaves out of what a record holds (``_visible``).
+_HIDDEN = frozenset({"id", "import_batch_id"})
+
+
+class _Unusual(Exception):
+    """A value ``_after_texts`` leaves to the audit's own encoder."""
+
+
+def _after_texts(records: list[dict[str, Any]]) -> list[str]:
+    """``audit._json(_visible(values))`` of each record, the same text, made a column at a
+    time when the records name the same columns and hold only texts, whole numbers, dates
+    and empty cells: each column's values encoded by the JSON module's own C function, then
+    each record put together by one format. Sorting each record's names and calling back
+    into Python for each date took most of an imported row's audit record. Any other record
+    (or value) is encoded by ``audit._json`` itself."""
+    if not records:
+        return []
+    first = records[0]
+    names = sorted(name for name in first if name not in _HIDDEN)
+    named = first.keys()
+    try:
+        if any(values.keys() != named for values in records):
+            raise _Unusual
+        columns = [_column_texts([values[name] for values in records]) for name in names]
+    except (KeyError, _Unusual):
+        return [_after_text(values) for values in records]
+    if not names:
+        return ["{}"] * len(records)
+    template = "{" + ", ".join(_encoded(name).replace("%", "%%") + ": %s" for name in names) + "}"
+    return [template % texts for texts in zip(*columns, strict=True)]
+
+
+def _after_text(values: dict[str, Any]) -> str:
+    made = audit.audit_row(
+        actor="", at=audit.now(), action="", entity="", key="", before=None, after=_visible(values)
+    )
+    return cast(str, made["after"])
+
+
+def _column_texts(column: list[Any]) -> list[str]:
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        return list(map(_encoded, column))
+    if kinds == {int}:
+        return list(map(int.__repr__, column))
+    if not kinds <= _PLAIN_KINDS:
+        raise _Unusual
+    # No two values of these kinds are equal unless they are of one kind (True would be 1).
+    made = {value: _plain_text(value) for value in set(column)}
+    return list(map(made.__getitem__, column))
+
+
+_PLAIN_KINDS = frozenset({str, int, date, type(None)})
+
+
+def _plain_text(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return cast(str, _encoded(value))
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return cast(str, _encoded(value.isoformat()))
 
 
 def _rechunked(chunks: Iterable[list[T]]) -> Iterator[list[T]]:

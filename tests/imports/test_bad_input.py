@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -363,10 +363,10 @@ def test_an_import_is_one_transaction_a_crash_while_writing_leaves_the_database_
 
     insert_rows = import_records.bulk.insert_rows
 
-    def crash(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    def crash(session: Session, table: Table, rows: Iterable[Any], **how: Any) -> int:
         if table.name == "audit_log":
             raise RuntimeError("disk full")
-        return insert_rows(session, table, rows)
+        return insert_rows(session, table, rows, **how)
 
     # The audit trail is written by the bulk writer, after the rows.
     monkeypatch.setattr(import_records.bulk, "insert_rows", crash)
