@@ -15,6 +15,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
@@ -302,7 +303,12 @@ class Accepted:
             yield self._rows
             return
         self._flush()
-        self._spill.execute("CREATE INDEX rows_by_group ON rows (grp, seq)")
+        # Sorted whole (records and all, by SQLite's sorter, in temporary files beyond a few
+        # MiB) and read in that order: read through an index on (grp, seq) instead, every
+        # record was a lookup at a random place in the file, and a 1,000,000-row file's are
+        # far more than SQLite's page cache holds (1.2 s of CPU for 2.7 s, 1,000,000 records
+        # of 150 bytes). The sort has every record before the first is handed out, so the
+        # updates of ``save_checked`` cannot move what is still to be read.
         cursor = self._spill.execute("SELECT seq, grp, row FROM rows ORDER BY grp, seq")
         part: list[tuple[int, Row]] = []
         last = None
@@ -407,6 +413,8 @@ class Accepted:
                 fields = loads(blob)
                 values = fields[2]
                 if type(values) is tuple:
+                    if fields[10]:
+                        values = _dates_back(values, fields[10])
                     values = dict(zip(all_names, values + more))  # noqa: B905
                 else:
                     values = {**values, **extra}
@@ -473,11 +481,18 @@ class Accepted:
         names = tuple(values)
         if self._names is None:
             self._names = names
+        dated: tuple[int, ...] = ()
         if names == self._names:
             values = tuple(values.values())
+            # Dates as their day numbers (and where they were): pickle makes and reads a
+            # date through Python calls, a record with one date took 4.5 µs to write and
+            # 1.5 µs to read back against 0.7 and 0.75 µs with a number in its place.
+            dated = tuple(i for i, value in enumerate(values) if type(value) is date)
+            if dated:
+                values = _dates_out(values, dated)
         fields = (
             row.line, row.key, values, row.extra or None, row.delete, row.replaces, row.copies,
-            row.generated, row.merged_into is not None, row.notes or None,
+            row.generated, row.merged_into is not None, row.notes or None, dated,
         )  # fmt: skip
         return pickle.dumps(fields, pickle.HIGHEST_PROTOCOL)
 
@@ -485,11 +500,13 @@ class Accepted:
         """The record ``_encoded`` wrote. A record merged into another (``Row.merged_into``)
         comes back merged into ``MERGED_ELSEWHERE``: once the checks across rows are done, only
         whether it was merged counts (``Row.recorded``)."""
-        line, key, values, extra, delete, replaces, copies, generated, merged, notes = pickle.loads(
-            blob
+        (line, key, values, extra, delete, replaces, copies, generated, merged, notes, dated) = (
+            pickle.loads(blob)
         )
         if type(values) is tuple:
             assert self._names is not None
+            if dated:
+                values = _dates_back(values, dated)
             values = dict(zip(self._names, values))  # noqa: B905
         row = _bare_row(Row)
         # The fields set directly: the dataclass's ``__init__`` (with its default factories)
@@ -526,6 +543,23 @@ def _key_cell(key: tuple[Any, ...]) -> str | bytes:
 
 def _key_of_cell(cell: str | bytes) -> tuple[Any, ...]:
     return (cell,) if isinstance(cell, str) else cast(tuple[Any, ...], pickle.loads(cell))
+
+
+def _dates_out(values: tuple[Any, ...], dated: tuple[int, ...]) -> tuple[Any, ...]:
+    """A record's values with the dates at ``dated`` (exactly ``date``, not ``datetime``) as
+    their day numbers (``Accepted._encoded``)."""
+    out = list(values)
+    for i in dated:
+        out[i] = out[i].toordinal()
+    return tuple(out)
+
+
+def _dates_back(values: tuple[Any, ...], dated: tuple[int, ...]) -> tuple[Any, ...]:
+    """The values ``_dates_out`` made, with their dates again."""
+    back = list(values)
+    for i in dated:
+        back[i] = date.fromordinal(back[i])
+    return tuple(back)
 
 
 def _cells_blob(values: tuple[str, ...]) -> bytes:
