@@ -228,6 +228,13 @@ def _previous_repeated_ids(path: Path, read: ir.Table, column: str, what: str) -
     return file_checks._repeated(path, read, {column: ids}, what, quote=True)
 
 
+def _refusal(folder: Path, tmp_path: Path) -> str:
+    """The whole message with which rating ``folder`` is refused."""
+    with pytest.raises(SourceProblem) as refused:
+        rate_folder_to_file(folder, PERIOD, default_contract(), tmp_path / "x.parquet")
+    return str(refused.value)
+
+
 def _bad_month(
     fmt: str, tmp_path: Path, time: str, outreach_ids: list[str], staff_ids: tuple[str, ...] = ()
 ) -> Path:
@@ -332,18 +339,13 @@ def test_the_checks_refuse_a_folder_with_the_previous_checks_words(
         fmt, tmp_path, BAD_TIME[case], ["O1", "O1", "O2", "O2", "O2", "O3"], BAD_STAFF.get(case, ())
     )
 
-    def refusal() -> str:
-        with pytest.raises(SourceProblem) as refused:
-            rate_folder_to_file(folder, PERIOD, default_contract(), tmp_path / "x.parquet")
-        return str(refused.value)
-
-    now = refusal()
+    now = _refusal(folder, tmp_path)
     with monkeypatch.context() as previous:
         previous.setattr(file_checks, "_repeated_ids", _previous_repeated_ids)
         previous.setattr(file_checks, "_has_clock_times", lambda _: True)
         previous.setattr(file_checks, "_ids_distinct", lambda *_: False)
         previous.setattr(file_checks, "_known_values", lambda *_: {})
-        before = refusal()
+        before = _refusal(folder, tmp_path)
     assert now == before
     assert f"outreach.{fmt}: 2 row(s): attempt_id(s) used more than once" in now
     if case == "repeated ids, blank ids":
@@ -459,14 +461,9 @@ def test_a_folder_with_conflicting_eligibility_is_refused_with_the_previous_word
     folder = tmp_path / fmt
     write(dataclasses.replace(month, eligibility=eligibility), folder, fmt=fmt)
 
-    def refusal() -> str:
-        with pytest.raises(SourceProblem) as refused:
-            rate_folder_to_file(folder, PERIOD, default_contract(), tmp_path / "x.parquet")
-        return str(refused.value)
-
-    now = refusal()
+    now = _refusal(folder, tmp_path)
     with monkeypatch.context() as previous:
         previous.setattr(file_checks, "_conflicting", _previous_conflicting)
-        before = refusal()
+        before = _refusal(folder, tmp_path)
     assert now == before
     assert f"eligibility.{fmt}: 3 row(s): member-month(s) both eligible and not eligible" in now
