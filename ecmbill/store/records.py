@@ -332,8 +332,11 @@ def _insert_new(
     return added
 
 
-# The columns of an audit record, in the order ``audit.audit_row`` names them.
-_AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_key", "before", "after", "reason")
+# The columns of an audit record, in the order ``audit.audit_row`` names them (taken from it,
+# so the tuples ``_insert_new`` makes cannot drift from the records it makes).
+_AUDIT_COLUMNS = tuple(
+    audit.audit_row(actor="", at=audit.now(), action="", entity="", key="", before=None, after=None)
+)
 
 
 def _entity_key(key: tuple[Any, ...]) -> str:
@@ -623,8 +626,9 @@ def _drop_approval(session: Session, entry_id: str, actor: str) -> None:
 
 
 def _visible(values: dict[str, Any]) -> dict[str, Any]:
-    # A copy less two keys, not a comprehension: this runs for every imported row's audit.
+    # A copy less the hidden keys, not a comprehension: this runs for every imported row's
+    # audit.
     shown = dict(values)
-    shown.pop("id", None)
-    shown.pop("import_batch_id", None)
+    for name in _HIDDEN:
+        shown.pop(name, None)
     return shown
