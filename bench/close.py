@@ -144,8 +144,8 @@ def child(url: str, entries: int, folder: Path, other_months: int, read: str) ->
     load_other_months(engine, entries, other_months)
     if read == "all":
         # The close as before the period read: every row of the store into DuckDB.
-        every_row = service.rating_backend
-        service.rating_backend = lambda engine, period=None: every_row(engine, None)  # type: ignore[assignment]
+        every_row = service.store_in_duckdb
+        service.store_in_duckdb = lambda engine, period=None: every_row(engine, None)
     # The synthetic staff have no NPIs: claims carry the billing provider's NPI only.
     set_settings(engine, {**DEMO_SETTINGS, "rendering_npi_on_line": "no"}, actor="bench")
     contract = default_contract()

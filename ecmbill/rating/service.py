@@ -103,7 +103,7 @@ STORE_COLUMNS = {
 }
 
 
-def rating_backend(engine: Engine, period: Period | None = None) -> BaseBackend:
+def rating_backend(engine: Engine, period: Period) -> BaseBackend:
     """Where the store's rating runs. PostgreSQL rates in the database. A SQLite store's rows
     are read into DuckDB, in memory (``store_in_duckdb``): SQLite runs the expression's range
     joins row by row (a million-entry month took most of a close's time there), DuckDB in a
