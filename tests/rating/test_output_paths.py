@@ -467,3 +467,60 @@ def test_a_folder_with_conflicting_eligibility_is_refused_with_the_previous_word
         before = _refusal(folder, tmp_path)
     assert now == before
     assert f"eligibility.{fmt}: 3 row(s): member-month(s) both eligible and not eligible" in now
+
+
+# -- the rating's inputs, read without the checks' problem column --------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize("plans", [1, 2], ids=["one-plan", "two-plans"])
+def test_the_rating_reads_the_checked_values_without_the_problem_column(
+    fmt: str, plans: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rating's inputs are each file's ``Checked.values``; before, they were its checked
+    table (with ``problem``) less that column. Both readings give the same rows, the plan
+    filled in as the checks fill it, for every file of a folder of one plan and of two."""
+    from ecmbill.demo.plan_scale import two_plan_contracts
+
+    folder = tmp_path / "source"
+    generated = generate(2_000, PERIOD, seed=23, two_plans=plans == 2)
+    if plans == 2:
+        # Some eligibility rows of the first plan say no plan (the checks fill it in).
+        eligibility = generated.eligibility
+        plan = eligibility["plan"]
+        blank = pc.and_(pc.equal(plan, "default"), pa.array(np.arange(len(plan)) % 3 == 0))
+        generated = dataclasses.replace(
+            generated,
+            eligibility=eligibility.set_column(
+                eligibility.schema.get_field_index("plan"),
+                "plan",
+                pc.if_else(blank, pa.scalar(None, pa.string()), plan),
+            ),
+        )
+    write(generated, folder, fmt=fmt)
+    month_rows = {"time": generated.time["entry_id"].to_pylist()}
+    contracts = two_plan_contracts() if plans == 2 else default_contract()
+    seen: dict[str, file_checks.Checked] = {}
+    known_plans = file_checks._known_plans
+
+    def spy(checked: dict[str, file_checks.Checked], keys: list[str]) -> None:
+        known_plans(checked, keys)
+        seen.update(checked)
+
+    def compare(_: object, inputs: RatingInputs) -> None:
+        assert set(seen) == {"time", "outreach", "staff", "eligibility", "enrollments"} | (
+            {"plan_assignments"} if plans == 2 else set()
+        )
+        for checked in seen.values():
+            before = checked.table.drop("problem").to_pyarrow()
+            after = checked.values.to_pyarrow()
+            assert after.schema == before.schema
+            keys = [(name, "ascending") for name in before.column_names]
+            assert after.sort_by(keys).equals(before.sort_by(keys))
+            assert after.num_rows > 0
+        assert inputs.time_entries.count().to_pyarrow().as_py() == len(month_rows["time"])
+
+    monkeypatch.setattr(file_checks, "_known_plans", spy)
+    rate_checked(
+        folder, PERIOD, contracts, compare, engine="duckdb", spark_master=None, status=None
+    )
