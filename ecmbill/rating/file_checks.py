@@ -722,16 +722,19 @@ def _known_plans(checked: dict[str, Checked], keys: list[str]) -> None:
     for kind in ("eligibility", PLAN_ASSIGNMENTS):
         if kind not in checked or PLAN not in checked[kind].table.columns:
             continue
-        table = checked[kind].table
-        plan = table[PLAN].fill_null(keys[0])
+        table, values = checked[kind].table, checked[kind].values
+
+        def plan_of(rows: ir.Table) -> ir.StringValue:
+            return rows[PLAN].fill_null(keys[0])
+
+        plan = plan_of(table)
         unknown = _reasons(
             (~plan.isin(keys), f"plan is not one of the plans rated ({', '.join(keys)})")
         )
         checked[kind].table = table.mutate(
             **{PLAN: plan}, problem=ibis.coalesce(table.problem, unknown)
         )
-        values = checked[kind].values
-        checked[kind].values = values.mutate(**{PLAN: values[PLAN].fill_null(keys[0])})
+        checked[kind].values = values.mutate(**{PLAN: plan_of(values)})
 
 
 def _plan_checks(files: dict[str, Path], tables: dict[str, ir.Table]) -> list[ir.Table]:
