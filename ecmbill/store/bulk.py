@@ -9,6 +9,7 @@ import itertools
 import logging
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +21,31 @@ from ecmbill.store import models
 from ecmbill.store.db import Engine
 
 BATCH = 5000
+
+# The pages SQLite keeps in memory while a large write goes on (KiB): with its default 2 MiB,
+# the table's indexes and the audit log's outgrow the cache within the first few thousand
+# rows, and every batch then writes pages out and reads them back (1,000,000 time entries with
+# their audit records: 13.3 to 14.0 s of CPU against 11.1 with 32 MiB, the same with 64).
+WRITE_CACHE_KIB = 32 * 1024
+
+
+@contextmanager
+def larger_page_cache(session: Session) -> Iterator[None]:
+    """SQLite keeps up to ``WRITE_CACHE_KIB`` of pages in memory on the session's connection
+    while inside, and what it kept before afterwards (the connection goes back to the pool).
+    Nothing on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    (before,) = driver.execute("PRAGMA cache_size").fetchone()
+    driver.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def bulk_insert(engine: Engine, rows: Mapping[str, Sequence[dict[str, Any]]]) -> None:

@@ -235,6 +235,19 @@ def upsert_streamed(
     ``keys()``: the records' keys alone, in the same order, when every record names the same
     columns. Only the keys are read first then; when none is stored (a file of new records)
     the records are read once, to be inserted, instead of twice."""
+    with bulk.larger_page_cache(session):
+        return _upserted(session, model, key_columns, records, actor, entity, keys)
+
+
+def _upserted(
+    session: Session,
+    model: type[models.Base],
+    key_columns: tuple[str, ...],
+    records: Callable[[], Iterable[list[Record]]],
+    actor: str,
+    entity: str,
+    keys: Callable[[], Iterable[list[tuple[Any, ...]]]] | None,
+) -> Written:
     written = Written()
     table = cast(Table, model.__table__)
     compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
