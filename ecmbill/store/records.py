@@ -4,6 +4,7 @@ every importer of plan or provider data writes through."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -482,12 +483,36 @@ def stored_rows(
     """The stored rows whose ``key_column`` is one of ``keys``, by that key."""
     table = model.__table__
     found: dict[Any, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(set(keys)), CHUNK):
+    wanted = _within_stored(session, table.c[key_column], sorted(set(keys)))
+    for chunk in _chunks(wanted, CHUNK):
         for row in session.execute(
             select(table).where(_among(session, table.c[key_column], chunk))
         ).mappings():
             found[row[key_column]] = dict(row)
     return found
+
+
+def _within_stored(session: Session, column: Any, keys: list[Any]) -> list[Any]:
+    """Of ``keys`` (sorted texts of an indexed text column), those between the least and the
+    greatest stored: no other can be stored, and a file of new records (a first import, or a
+    month whose ids come after the last month's) asks for none of its ids. On SQLite only,
+    which orders texts as Python does (by code point: its byte order of UTF-8); PostgreSQL
+    orders them by its collation, and takes a chunk of ids as one parameter anyway. Two
+    queries, as SQLite reads ``min`` or ``max`` alone from the index but both together by
+    scanning the table."""
+    if (
+        not keys
+        or session.get_bind().dialect.name != "sqlite"
+        or not all(type(key) is str for key in (keys[0], keys[-1]))
+    ):
+        return keys
+    low = session.scalar(select(func.min(column)))
+    high = session.scalar(select(func.max(column)))
+    if low is None or high is None:
+        return []  # nothing stored
+    if type(low) is not str or type(high) is not str:
+        return keys
+    return keys[bisect_left(keys, low) : bisect_right(keys, high)]
 
 
 def stored_keys(
