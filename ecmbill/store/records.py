@@ -236,92 +236,81 @@ def upsert_streamed(
     ``keys()``: the records' keys alone, in the same order, when every record names the same
     columns. Only the keys are read first then; when none is stored (a file of new records)
     the records are read once, to be inserted, instead of twice."""
+    # The write's indexes outgrow SQLite's default page cache at once: see WRITE_CACHE_KIB.
     with bulk.larger_page_cache(session):
-        return _upserted(session, model, key_columns, records, actor, entity, keys)
-
-
-def _upserted(
-    session: Session,
-    model: type[models.Base],
-    key_columns: tuple[str, ...],
-    records: Callable[[], Iterable[list[Record]]],
-    actor: str,
-    entity: str,
-    keys: Callable[[], Iterable[list[tuple[Any, ...]]]] | None,
-) -> Written:
-    written = Written()
-    table = cast(Table, model.__table__)
-    compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
-    primary_key = [c.name for c in model.__mapper__.primary_key]
-    # Which records are stored already (their index in the stream), and what the changed
-    # ones held: a re-imported file holds no more than the set of its indexes.
-    stored: set[int] = set()
-    before_of: dict[int, dict[str, Any]] = {}
-    updated_ids: list[Any] = []
-    # A record may leave out a column it does not know (a member row without an address keeps
-    # the stored one); a new row gets NULL there, so every insert names the same columns.
-    named: dict[str, None] = {}
-    offset = 0
-    if keys is not None and not _any_stored(session, table, key_columns, keys()):
-        written.added = _insert_new(session, table, records(), actor, entity)
+        written = Written()
+        table = cast(Table, model.__table__)
+        compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
+        primary_key = [c.name for c in model.__mapper__.primary_key]
+        # Which records are stored already (their index in the stream), and what the changed
+        # ones held: a re-imported file holds no more than the set of its indexes.
+        stored: set[int] = set()
+        before_of: dict[int, dict[str, Any]] = {}
+        updated_ids: list[Any] = []
+        # A record may leave out a column it does not know (a member row without an address keeps
+        # the stored one); a new row gets NULL there, so every insert names the same columns.
+        named: dict[str, None] = {}
+        offset = 0
+        if keys is not None and not _any_stored(session, table, key_columns, keys()):
+            written.added = _insert_new(session, table, records(), actor, entity)
+            return written
+        for chunk in _rechunked(records()):
+            existing = _existing(session, table, key_columns, [key for key, _ in chunk])
+            updates = []
+            for index, (key, values) in enumerate(chunk, start=offset):
+                before = existing.get(key)
+                if before is None:
+                    named.update(dict.fromkeys(values))
+                    continue
+                stored.add(index)
+                if any(before.get(name) != values.get(name) for name in compare if name in values):
+                    updates.append({**values, **{name: before[name] for name in primary_key}})
+                    before_of[index] = _visible(before)
+                    written.updated[key] = before_of[index]
+            offset += len(chunk)
+            # Updates first: a file that ends a span and starts the next one must shorten the
+            # stored span before the new one goes in, or the database's no-overlap trigger
+            # refuses it.
+            if updates:
+                session.execute(update(model), updates)
+                if model is models.TimeEntry:
+                    updated_ids.extend(values["entry_id"] for values in updates)
+        if updated_ids:
+            _drop_approvals(session, updated_ids, actor)
+        columns = list(named)
+        now = audit.now()
+        offset = 0
+        for chunk in _rechunked(records()):
+            inserts, trail = [], []
+            if keys is not None and not columns and chunk:
+                columns = list(chunk[0][1])  # every record names the same columns (``keys``)
+            for index, (key, values) in enumerate(chunk, offset):
+                entity_key = _entity_key(key)
+                if index not in stored:
+                    # With ``keys`` every record names every column already.
+                    inserts.append(
+                        values if keys is not None else {name: values.get(name) for name in columns}
+                    )
+                    before, action = None, "create"
+                elif index in before_of:
+                    before, action = before_of.pop(index), "update"
+                else:
+                    continue
+                trail.append(
+                    audit.audit_row(
+                        actor=actor,
+                        at=now,
+                        action=action,
+                        entity=entity,
+                        key=entity_key,
+                        before=before,
+                        after=_visible(values),
+                    )
+                )
+            offset += len(chunk)
+            written.added += bulk.insert_rows(session, table, inserts)
+            bulk.insert_rows(session, cast(Table, models.AuditRecord.__table__), trail)
         return written
-    for chunk in _rechunked(records()):
-        existing = _existing(session, table, key_columns, [key for key, _ in chunk])
-        updates = []
-        for index, (key, values) in enumerate(chunk, start=offset):
-            before = existing.get(key)
-            if before is None:
-                named.update(dict.fromkeys(values))
-                continue
-            stored.add(index)
-            if any(before.get(name) != values.get(name) for name in compare if name in values):
-                updates.append({**values, **{name: before[name] for name in primary_key}})
-                before_of[index] = _visible(before)
-                written.updated[key] = before_of[index]
-        offset += len(chunk)
-        # Updates first: a file that ends a span and starts the next one must shorten the
-        # stored span before the new one goes in, or the database's no-overlap trigger
-        # refuses it.
-        if updates:
-            session.execute(update(model), updates)
-            if model is models.TimeEntry:
-                updated_ids.extend(values["entry_id"] for values in updates)
-    if updated_ids:
-        _drop_approvals(session, updated_ids, actor)
-    columns = list(named)
-    now = audit.now()
-    offset = 0
-    for chunk in _rechunked(records()):
-        inserts, trail = [], []
-        if keys is not None and not columns and chunk:
-            columns = list(chunk[0][1])  # every record names the same columns (``keys``)
-        for index, (key, values) in enumerate(chunk, offset):
-            entity_key = _entity_key(key)
-            if index not in stored:
-                # With ``keys`` every record names every column already.
-                inserts.append(
-                    values if keys is not None else {name: values.get(name) for name in columns}
-                )
-                before, action = None, "create"
-            elif index in before_of:
-                before, action = before_of.pop(index), "update"
-            else:
-                continue
-            trail.append(
-                audit.audit_row(
-                    actor=actor,
-                    at=now,
-                    action=action,
-                    entity=entity,
-                    key=entity_key,
-                    before=before,
-                    after=_visible(values),
-                )
-            )
-        offset += len(chunk)
-        written.added += bulk.insert_rows(session, table, inserts)
-        bulk.insert_rows(session, cast(Table, models.AuditRecord.__table__), trail)
-    return written
 
 
 def _insert_new(
