@@ -243,25 +243,31 @@ def provider_settings(engine: Engine) -> ProviderSettings:
     return parse_settings(values)
 
 
-# The ids that default to payer_id name the office's payer: a plan billed to a payer of its
-# own does not take them from the office (its 270 would name the other payer as the source,
-# its 271 or 835 would be matched by the other payer's ids); its own payer_id is their default.
-OF_PAYER_ID: tuple[str, ...] = ("eligibility_source_id", "eligibility_plan_ids", "remit_payer_ids")
+# The ids that default to the claims' payer_id or receiver_id name the office's payer or
+# receiver: a plan billed to a payer (or through a receiver) of its own does not take them from
+# the office (its 270 would name the other payer as the source, or be addressed to the other
+# receiver; its 271 or 835 would be matched by the other payer's ids); its own payer_id or
+# receiver_id is their default.
+OF_OFFICE: dict[str, tuple[str, ...]] = {
+    "payer_id": ("eligibility_source_id", "eligibility_plan_ids", "remit_payer_ids"),
+    "receiver_id": ("eligibility_receiver_id",),
+}
 
 
 def plan_payer_values(session: Session) -> dict[str, dict[str, str]]:
     """Each plan's settings as stored, valid or not, in plan order: the claims settings with
-    the plan's own payer settings over them (a plan with a payer of its own keeps none of the
-    office's ids of its payer, ``OF_PAYER_ID``)."""
+    the plan's own payer settings over them (a plan with a payer or receiver of its own keeps
+    none of the office's ids that default to them, ``OF_OFFICE``)."""
     base = stored_settings(session)
     found = {}
     for plan in stored_plans.plans(session):
         own = {k: str(v) for k, v in plan.payer_settings.items()}
         values = {**base, **own}
-        if own.get("payer_id", base.get("payer_id")) != base.get("payer_id"):
-            for key in OF_PAYER_ID:
-                if key not in own:
-                    values.pop(key, None)
+        for default, dependent in OF_OFFICE.items():
+            if own.get(default, base.get(default)) != base.get(default):
+                for key in dependent:
+                    if key not in own:
+                        values.pop(key, None)
         found[plan.key] = values
     return found
 

@@ -109,6 +109,25 @@ def test_a_plan_with_its_own_payer_takes_none_of_the_offices_payer_ids(
     assert plan_settings(engine, "b").eligibility_source_id == "SECONDSRC"
 
 
+def test_a_plan_with_its_own_receiver_addresses_its_270_to_it_not_to_the_offices(
+    world: tuple[Engine, PlanContracts],
+) -> None:
+    """The office's 270 goes to TESTELIG (its eligibility receiver, not TESTPLAN, its claims'
+    receiver). Plan B's claims go to SECONDPLAN: its 270 goes there too, not to the first
+    plan's TESTELIG, unless it names an eligibility receiver of its own. A plan whose claims
+    go through the office's receiver (a clearinghouse for both) keeps the office's."""
+    engine, _ = world
+    configure(engine, eligibility_receiver_id="TESTELIG")
+    first, b = plan_settings(engine, DEFAULT_PLAN), plan_settings(engine, "b")
+    assert (first.receiver_id, first.eligibility_receiver_id) == ("TESTPLAN", "TESTELIG")
+    assert (b.receiver_id, b.eligibility_receiver_id) == ("SECONDPLAN", None)
+    set_plan_payer(engine, "b", {"eligibility_receiver_id": "SECONDELIG"}, actor="test")
+    assert plan_settings(engine, "b").eligibility_receiver_id == "SECONDELIG"
+    set_plan_payer(engine, "b", {"receiver_id": "TESTPLAN"}, actor="test")
+    b = plan_settings(engine, "b")
+    assert (b.receiver_id, b.eligibility_receiver_id) == ("TESTPLAN", "SECONDELIG")
+
+
 def test_one_close_of_two_plans_gives_two_837p_files_one_per_payer_each_plan_at_its_rates(
     world: tuple[Engine, PlanContracts], tmp_path: Path
 ) -> None:
