@@ -240,7 +240,7 @@ def upsert_streamed(
     with bulk.larger_page_cache(session):
         written = Written()
         table = cast(Table, model.__table__)
-        compare = [c.name for c in table.columns if c.name not in {"id", "import_batch_id"}]
+        compare = [c.name for c in table.columns if c.name not in _HIDDEN]
         primary_key = [c.name for c in model.__mapper__.primary_key]
         # Which records are stored already (their index in the stream), and what the changed
         # ones held: a re-imported file holds no more than the set of its indexes.
@@ -348,7 +348,8 @@ def _entity_key(key: tuple[Any, ...]) -> str:
     return "/".join("" if part is None else str(part) for part in key)
 
 
-# The columns an audit record leaves out of what a record holds (``_visible``).
+# The store's own columns, not what a record holds: an audit record leaves them out
+# (``_visible``), and a stored record that differs only in them is unchanged (``upsert``).
 _HIDDEN = frozenset({"id", "import_batch_id"})
 
 
